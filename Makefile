@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each does its own set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 0.0.0.0
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-test browser-deps lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser-deps
+
+# Debian's Chromium and CJK fonts for the browser tests (never a downloaded browser).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
+	  echo "installing chromium and fonts-noto-cjk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	@echo
+	@echo "  危房改造现场检查 is running at http://127.0.0.1:$(PORT)/"
+	@echo "  inspector app: http://127.0.0.1:$(PORT)/app   review: http://127.0.0.1:$(PORT)/review"
+	@echo "  demo logins (role, username, password):"
+	@sed 's/^/    /' instance/demo_logins.txt 2>/dev/null || true
+	@echo
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+bench: install-test
+	$(BIN)/python bench/households.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,87 @@
+"""The Flask application factory."""
+
+import logging
+import secrets
+
+from flask import Flask
+
+from backend.config import load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, instance_relative_config=False,
+                template_folder="../frontend/templates", static_folder="../frontend/static")
+    app.config.from_mapping(load_settings())
+    if config:
+        app.config.from_mapping(config)
+    ensure_secret_key(app)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Use SECRET_KEY from the environment, else one kept in the instance folder for this host."""
+    if app.config.get("SECRET_KEY"):
+        return
+    from pathlib import Path
+
+    path = Path(app.config["INSTANCE_DIR"]) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from pathlib import Path
+
+    from backend import models  # noqa: F401  (every table known to Alembic)
+    from backend.extensions import api, db, migrate
+    from backend.storage import make_store
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    api.init_app(app)
+    app.extensions["object_store"] = make_store(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from backend.db_sqlite import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from backend.api import auth, cases, households, photos, regions, visits
+    from backend.extensions import api
+    from backend.web import health
+
+    for module in (auth, regions, households, cases, photos, visits):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from backend.api.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from backend.cli import register
+
+    register(app)

@@ -1,0 +1,122 @@
+"""What every API module shares: the strict base schema, Chinese field errors, the caller."""
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields
+
+from backend.extensions import db
+from backend.services import accounts, ids, policy
+from backend.services.errors import Unauthenticated
+from backend.services.photo_checks import PhotoRules
+from backend.services.policy import Actor
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# marshmallow's messages are English; users read these on a phone, so say them in Chinese.
+fields.Field.default_error_messages.update(
+    required="必填项", null="不能为空", validator_failed="取值无效"
+)
+for cls, messages in {
+    fields.String: {"invalid": "应为文本"},
+    fields.Integer: {"invalid": "应为整数"},
+    fields.Float: {"invalid": "应为数字", "special": "应为有限的数字"},
+    fields.Decimal: {"invalid": "应为数字"},
+    fields.Boolean: {"invalid": "应为是或否"},
+    fields.DateTime: {"invalid": "时间格式应为 ISO 8601，如 2026-11-22T10:30:00+08:00"},
+    fields.Date: {"invalid": "日期格式应为 YYYY-MM-DD"},
+    fields.UUID: {"invalid_uuid": "应为 UUID"},
+    fields.List: {"invalid": "应为列表"},
+    fields.Nested: {"type": "格式有误"},
+}.items():
+    cls.default_error_messages = {**cls.default_error_messages, **messages}
+
+
+class BaseSchema(Schema):
+    """Refuse unknown fields, so a typo in a client is an error rather than silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "未知字段", "type": "格式有误"}
+
+
+class ErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+
+
+def api_blueprint(name: str, import_name: str, *, public: tuple[str, ...] = ()) -> Blueprint:
+    """Make a blueprint whose every route needs a valid bearer token, except the `public` ones."""
+    blp = Blueprint(name, import_name, url_prefix="/api/v1")
+
+    @blp.before_request
+    def require_login():
+        # g outlives a request when an app context is shared (tests); never reuse a caller.
+        g.pop("user", None)
+        g.pop("actor", None)
+        if request.endpoint not in {f"{name}.{view}" for view in public}:
+            current_actor()
+
+    return blp
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_user():
+    if "user" not in g:
+        token = bearer_token()
+        if token is None:
+            raise Unauthenticated()
+        g.user = accounts.authenticate(db.session, token)
+        g.actor = Actor.of(g.user)
+    return g.user
+
+
+def current_actor() -> Actor:
+    current_user()
+    return g.actor
+
+
+def cursor_key() -> bytes:
+    return hashlib.sha256(b"cursor:" + current_app.secret_key.encode()).digest()
+
+
+def today() -> date:
+    """Today in China, which is what a date typed by a user means."""
+    return datetime.now(UTC).astimezone(CHINA_TZ).date()
+
+
+
+class IdNumberField(fields.String):
+    """An ID number, shown in full only to callers with the PII right."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or g.actor.can(policy.PII):
+            return value
+        return ids.mask(value)
+
+
+class PhoneField(fields.String):
+    """A phone number, its middle four digits hidden from callers without the PII right."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if not value or g.actor.can(policy.PII) or len(value) < 11:
+            return value
+        return value[:3] + "****" + value[7:]
+
+
+class PageArgsSchema(BaseSchema):
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+
+
+def photo_rules() -> PhotoRules:
+    return PhotoRules.from_config(current_app.config)

@@ -1,0 +1,241 @@
+"""Visits: idempotent create-or-replay from the phone, review, lists; checklists; case timeline."""
+
+from datetime import UTC
+
+from flask import current_app, request
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from backend.api.base import BaseSchema, api_blueprint, current_actor, today
+from backend.api.cases import CaseSchema
+from backend.api.households import HouseholdSchema
+from backend.api.photos import PhotoSchema
+from backend.extensions import db
+from backend.models.photo import PHASES
+from backend.models.visit import REVIEW_STATES
+from backend.services import checklists, timeline, visits
+from backend.services.checklist_specs import OUTCOME_LABELS, RESULT_LABELS, VISIT_KIND_LABELS
+from backend.services.visits import VisitRules
+
+blp = api_blueprint("visits", __name__)
+
+
+class TemplateRefSchema(BaseSchema):
+    code = fields.String(required=True, validate=validate.Length(1, 40))
+    version = fields.Integer(load_default=None, allow_none=True)
+
+
+class PositionSchema(BaseSchema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
+    fix_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+
+
+class ResultSchema(BaseSchema):
+    item = fields.String(required=True, validate=validate.Length(1, 80))
+    result = fields.String(required=True, validate=validate.OneOf(list(RESULT_LABELS)))
+    value = fields.Float(allow_none=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    photos = fields.List(fields.UUID(), load_default=list)
+
+
+class SignoffSchema(BaseSchema):
+    role = fields.String(required=True, validate=validate.Length(1, 20))
+    name = fields.String(required=True, validate=validate.Length(0, 50))
+    signed_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+
+
+class VisitBodySchema(BaseSchema):
+    household_id = fields.Integer(required=True)
+    case_id = fields.Integer(allow_none=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(VISIT_KIND_LABELS)))
+    phase = fields.String(required=True, validate=validate.OneOf(list(PHASES)))
+    template = fields.Nested(TemplateRefSchema, required=True)
+    started_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    ended_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    position = fields.Nested(PositionSchema, allow_none=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    results = fields.List(fields.Nested(ResultSchema), load_default=list)
+    outcome = fields.String(allow_none=True)
+    danger_points = fields.List(fields.String(), load_default=list)
+    photos = fields.List(fields.UUID(), load_default=list)
+    signoffs = fields.List(fields.Nested(SignoffSchema), load_default=list)
+    appraisal_after = fields.String(allow_none=True, validate=validate.OneOf("ABCD"))
+
+
+class ResultOutSchema(BaseSchema):
+    node = fields.String(attribute="node_code")
+    item = fields.String(attribute="item_code")
+    result = fields.String()
+    result_label = fields.Function(lambda r: RESULT_LABELS[r.result])
+    value = fields.Float(allow_none=True)
+    note = fields.String(allow_none=True)
+    photos = fields.List(fields.String(), attribute="photo_ids")
+
+
+class VisitSchema(BaseSchema):
+    id = fields.String()
+    household_id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    kind_label = fields.Function(lambda v: VISIT_KIND_LABELS[v.kind])
+    phase = fields.String()
+    phase_label = fields.Function(lambda v: PHASES[v.phase])
+    template = fields.Function(lambda v: {"code": v.template.code, "version": v.template.version,
+                                          "name": v.template.name})
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime()
+    position = fields.Function(lambda v: None if v.device_lat is None else {
+        "lat": v.device_lat, "lon": v.device_lon, "accuracy_m": v.device_accuracy_m,
+        "fix_at": v.device_fix_at.isoformat() if v.device_fix_at else None, "crs": "WGS-84"})
+    inspector_id = fields.Integer()
+    note = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    outcome_label = fields.Function(lambda v: OUTCOME_LABELS.get(v.outcome))
+    danger_points = fields.List(fields.String())
+    signoffs = fields.List(fields.Dict())
+    appraisal_after = fields.String(allow_none=True)
+    results = fields.List(fields.Nested(ResultOutSchema))
+    received_at = fields.DateTime()
+    review_state = fields.String()
+    review_state_label = fields.Function(lambda v: REVIEW_STATES[v.review_state])
+    review_comment = fields.String(allow_none=True)
+    reviewed_by = fields.Integer(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    missing_photos = fields.List(fields.Dict())
+
+
+class ReviewSchema(BaseSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class VisitQueryArgsSchema(BaseSchema):
+    mine = fields.Boolean(load_default=False)
+    household_id = fields.Integer(load_default=None)
+    case_id = fields.Integer(load_default=None)
+    review_state = fields.String(load_default=None, validate=validate.OneOf(list(REVIEW_STATES)))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class VisitListSchema(BaseSchema):
+    items = fields.List(fields.Nested(VisitSchema))
+
+
+def visit_rules() -> VisitRules:
+    return VisitRules(rectification_days=current_app.config["RECTIFICATION_DAYS"])
+
+
+@blp.route("/visits/<uuid:visit_id>")
+class VisitById(MethodView):
+    @blp.arguments(VisitBodySchema)
+    @blp.response(201, VisitSchema)
+    @blp.alt_response(200, schema=VisitSchema, description="an identical replay")
+    def put(self, body, visit_id):
+        """Record a visit under the phone's UUID: 201 new, 200 identical replay, 409 other body."""
+        visit, created = visits.record_visit(db.session, current_actor(), str(visit_id), body,
+                                             rules=visit_rules(), raw=request.get_json())
+        return timeline.with_missing_photos(db.session, visit), 201 if created else 200
+
+    @blp.response(200, VisitSchema)
+    def get(self, visit_id):
+        """Read a visit with its results and review."""
+        visit = visits.get_visit(db.session, current_actor(), str(visit_id))
+        return timeline.with_missing_photos(db.session, visit)
+
+
+@blp.route("/visits/<uuid:visit_id>/review")
+class VisitReview(MethodView):
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, VisitSchema)
+    def post(self, body, visit_id):
+        """Approve a visit, or return it to the inspector with a comment."""
+        visit = visits.review_visit(db.session, current_actor(), str(visit_id), body["decision"],
+                                    body.get("comment"), today=today())
+        return timeline.with_missing_photos(db.session, visit)
+
+
+@blp.route("/visits")
+class Visits(MethodView):
+    @blp.arguments(VisitQueryArgsSchema, location="query")
+    @blp.response(200, VisitListSchema)
+    def get(self, args):
+        """List visits in my area; `mine=true` for my own, returned ones first."""
+        rows = visits.list_visits(db.session, current_actor(), **args)
+        return {"items": timeline.with_missing_photos_all(db.session, rows)}
+
+
+class TemplateSummarySchema(BaseSchema):
+    code = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    kinds = fields.Function(lambda t: t.spec.get("kind", []))
+    methods = fields.Function(lambda t: t.spec.get("methods", []))
+
+
+@blp.route("/checklists")
+class Checklists(MethodView):
+    @blp.response(200, TemplateSummarySchema(many=True))
+    def get(self):
+        """List the newest version of every checklist template."""
+        return checklists.latest_templates(db.session)
+
+
+@blp.route("/checklists/<string:code>")
+class ChecklistByCode(MethodView):
+    @blp.arguments(TemplateRefSchema(only=("version",)), location="query")
+    @blp.response(200)
+    def get(self, args, code):
+        """Return a template (the newest version, or `?version=N`) with nodes and items."""
+        template = checklists.find_template(db.session, code, args.get("version"))
+        return {**template.spec, "version": template.version}
+
+
+class RectificationSchema(BaseSchema):
+    id = fields.Integer()
+    node = fields.String(attribute="node_code")
+    item = fields.String(attribute="item_code")
+    problem = fields.String()
+    task = fields.String()
+    measure = fields.String(allow_none=True)
+    responsible = fields.String(allow_none=True)
+    due_on = fields.Date()
+    overdue = fields.Function(lambda r: r.status == "open" and r.due_on < today())
+    status = fields.String()
+    status_label = fields.Function(lambda r: "已销号" if r.status == "closed" else "整改中")
+    opened_by_visit_id = fields.String()
+    opened_at = fields.DateTime()
+    closed_by_visit_id = fields.String(allow_none=True)
+    closed_by = fields.Integer(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class NodeGroupSchema(BaseSchema):
+    node = fields.String(attribute="code")
+    name = fields.String()
+    photos = fields.List(fields.Nested(PhotoSchema))
+
+
+class PhaseGroupSchema(BaseSchema):
+    phase = fields.String()
+    label = fields.String()
+    nodes = fields.List(fields.Nested(NodeGroupSchema))
+
+
+class TimelineSchema(BaseSchema):
+    household = fields.Nested(HouseholdSchema)
+    case = fields.Nested(CaseSchema)
+    visits = fields.List(fields.Nested(VisitSchema))
+    phases = fields.List(fields.Nested(PhaseGroupSchema))
+    rectifications = fields.List(fields.Nested(RectificationSchema))
+    missing_photos = fields.List(fields.Dict())
+    flag_counts = fields.Dict()
+
+
+@blp.route("/cases/<int:case_id>/timeline")
+class CaseTimeline(MethodView):
+    @blp.response(200, TimelineSchema)
+    def get(self, case_id):
+        """The case's evidence: visits, photos by phase and node, flags, rectifications."""
+        return timeline.case_timeline(db.session, current_actor(), case_id)

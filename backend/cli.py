@@ -1,0 +1,95 @@
+"""Flask commands: create-user, import-households, seed-demo, storage-check."""
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from backend.extensions import db, object_store
+from backend.models import User
+from backend.services import accounts, imports
+from backend.services.errors import DomainError
+from backend.services.policy import Actor
+
+
+def register(app) -> None:
+    for command in (create_user, import_households, seed_demo, storage_check):
+        app.cli.add_command(command)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True, help="显示的姓名")
+@click.option("--role", required=True, type=click.Choice(
+    ["inspector", "village_cadre", "town_reviewer", "county_admin", "auditor"]))
+@click.option("--region", "regions", multiple=True, required=True, help="12位区划代码，可多次给出")
+@click.option("--phone")
+@click.password_option()
+def create_user(username, name, role, regions, phone, password):
+    """Create a user with a role and one or more regions."""
+    try:
+        accounts.create_user(db.session, username=username, name=name, role=role,
+                             password=password, region_codes=list(regions), phone=phone,
+                             hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as error:
+        raise click.ClickException(f"{error.message} {error.fields}") from error
+    click.echo(f"created {role} {username}")
+
+
+@click.command("import-households")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-user", "username", required=True, help="导入人（县级管理员）的用户名")
+def import_households(file, username):
+    """Import households from a CSV or XLSX file, reporting rejected rows."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no such user: {username}")
+    try:
+        with file.open("rb") as stream:
+            report = imports.import_households(db.session, Actor.of(user), file.name, stream,
+                                               max_rows=1_000_000)
+    except DomainError as error:
+        raise click.ClickException(f"{error.message} {error.fields}") from error
+    click.echo(f"{report['created']} of {report['total']} rows imported, "
+               f"{report['rejected']} rejected")
+    for problem in report["errors"]:
+        click.echo(json.dumps(problem, ensure_ascii=False))
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="只在数据库为空时生成演示数据")
+@click.option("--households", default=300, show_default=True)
+def seed_demo(if_empty, households):
+    """Create a demo county: 2 towns, 6 villages, households, cases and one user per role."""
+    from backend.demo import seed
+
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("database already has data; demo not seeded")
+        return
+    logins = seed(db.session, households=households,
+                  hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    path = Path(current_app.config["INSTANCE_DIR"]) / "demo_logins.txt"
+    lines = [f"{role:14s} {username:12s} {password}" for role, username, password in logins]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    click.echo("demo county seeded; logins (also kept in instance/demo_logins.txt):")
+    click.echo("\n".join("  " + line for line in lines))
+
+
+@click.command("storage-check")
+def storage_check():
+    """List stored objects that no row refers to, and rows whose object is missing."""
+    from backend.services.storage_check import check_storage
+
+    report = check_storage(db.session, object_store())
+    for key in report.orphan_objects:
+        click.echo(f"object without row: {key}")
+    for row, key in report.missing_objects:
+        click.echo(f"row without object: {row} -> {key}")
+    click.echo(f"{report.objects} objects, {report.rows} rows checked; "
+               f"{len(report.orphan_objects)} orphan objects, "
+               f"{len(report.missing_objects)} missing objects")
+    if report.missing_objects:
+        raise SystemExit(1)

@@ -1,0 +1,137 @@
+"""A realistic demo county for trying the system: 山阴县 with two towns and six villages.
+
+Names, ID numbers and phone numbers are generated; the ID numbers carry valid check digits.
+"""
+
+import random
+import secrets
+from datetime import date, timedelta
+
+from werkzeug.security import generate_password_hash
+
+from backend.models import Appraisal, Case, CaseStatusChange, Household, Region, User
+from backend.models.case import STATUSES
+from backend.models.household import STRUCTURE_TYPES
+from backend.services.cases import STATUS_DATES
+from backend.services.ids import check_char
+
+COUNTY = ("140621000000", "山阴县")
+TOWNS = {
+    ("140621100000", "岱岳镇"): [("140621100201", "东坪村", 39.527, 112.816),
+                                ("140621100202", "西坪村", 39.521, 112.795),
+                                ("140621100203", "南梁村", 39.503, 112.830)],
+    ("140621101000", "玉井镇"): [("140621101201", "玉井村", 39.447, 112.905),
+                                ("140621101202", "北辛庄村", 39.468, 112.921),
+                                ("140621101203", "下喇叭村", 39.431, 112.887)],
+}
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋"
+            "郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎")
+GIVEN = ("建国秀英桂兰玉珍志强海军淑芬俊峰丽华红梅"
+         "永福长青金山福贵凤英保国文明德胜春花树林二虎润生爱莲")
+CATEGORY_WEIGHTS = {
+    "lifted_supported": 12, "lifted_unstable": 3, "edge_at_risk": 4, "dibao": 10, "tekun": 3,
+    "severe_hardship": 2, "dibao_edge": 4, "other_lifted": 6, "ordinary": 56,
+}
+CASE_PLAN = [  # (method, status) for the demo cases
+    ("拆除重建", "planned"), ("拆除重建", "agreement_signed"), ("拆除重建", "in_progress"),
+    ("修缮加固", "in_progress"), ("修缮加固", "completed"), ("拆除重建", "accepted"),
+    ("修缮加固", "paid"), ("选址新建", "in_progress"), ("抗震改造", "planned"),
+    ("修缮加固", "accepted"),
+]
+USERS = [  # (role, username, name, region)
+    ("county_admin", "admin", "县住建局管理员", COUNTY[0]),
+    ("town_reviewer", "daiyue_rev", "岱岳镇审核员", "140621100000"),
+    ("inspector", "inspector", "岱岳镇检查员", "140621100000"),
+    ("village_cadre", "dongping", "东坪村村干部", "140621100201"),
+    ("auditor", "auditor", "县级核查员", COUNTY[0]),
+]
+
+
+def fake_id_number(rng: random.Random, born: date, sex: str) -> str:
+    seq = rng.randrange(0, 999)
+    seq = seq - seq % 2 + (1 if sex == "m" else 0)
+    body = f"140621{born:%Y%m%d}{seq:03d}"
+    return body + check_char(body)
+
+
+def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_value: int = 2026):
+    """Create the demo county; return [(role, username, password)] for the demo users."""
+    rng = random.Random(seed_value)
+    session.add_all([
+        Region(code="140000000000", name="山西省", level="province"),
+        Region(code="140600000000", name="朔州市", level="prefecture", parent_code="140000000000"),
+        Region(code=COUNTY[0], name=COUNTY[1], level="county", parent_code="140600000000"),
+    ])
+    villages = []
+    for (town_code, town_name), town_villages in TOWNS.items():
+        session.add(Region(code=town_code, name=town_name, level="town", parent_code=COUNTY[0]))
+        for code, name, lat, lon in town_villages:
+            session.add(Region(code=code, name=name, level="village", parent_code=town_code))
+            villages.append((code, name, lat, lon))
+    session.flush()
+
+    logins = []
+    for role, username, name, region in USERS:
+        password = secrets.token_urlsafe(9)
+        user = User(username=username, name=name, role=role,
+                    password_hash=generate_password_hash(password, method=hash_method),
+                    regions=[session.get(Region, region)])
+        session.add(user)
+        logins.append((role, username, password))
+
+    categories = list(CATEGORY_WEIGHTS)
+    weights = list(CATEGORY_WEIGHTS.values())
+    made = []
+    used_ids = set()
+    for i in range(households):
+        code, vname, lat, lon = villages[i % len(villages)]
+        sex = rng.choice("mf")
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
+        id_number = fake_id_number(rng, born, sex)
+        while id_number in used_ids:
+            id_number = fake_id_number(rng, born, sex)
+        used_ids.add(id_number)
+        located = rng.random() < 0.6
+        household = Household(
+            village_code=code, group_name=f"{rng.randint(1, 6)}组",
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN[::2]) + rng.choice(GIVEN[1::2]),
+            id_number=id_number, id_tail=id_number[-4:],
+            phone="1" + rng.choice("3578") + "".join(rng.choices("0123456789", k=9)),
+            family_size=rng.randint(1, 6),
+            category=rng.choices(categories, weights)[0],
+            address=f"山西省朔州市山阴县{vname}{rng.randint(1, 200)}号",
+            lat=lat + rng.uniform(-0.004, 0.004) if located else None,
+            lon=lon + rng.uniform(-0.005, 0.005) if located else None,
+            location_source="import" if located else None,
+            year_built=rng.randint(1965, 2005),
+            floor_area_m2=round(rng.uniform(35, 110), 1),
+            rooms=rng.randint(2, 5), storeys=1,
+            structure_type=rng.choice(STRUCTURE_TYPES[:5]),
+        )
+        session.add(household)
+        made.append(household)
+    session.flush()
+
+    targets = [h for h in made if h.category != "ordinary"]
+    year = date.today().year
+    for (method, status), household in zip(CASE_PLAN, rng.sample(targets, len(CASE_PLAN)),
+                                           strict=False):
+        appraised = date.today() - timedelta(days=rng.randint(60, 200))
+        appraisal = Appraisal(household=household, grade="D" if "重建" in method or "新建" in method
+                              else "C", appraised_on=appraised, appraiser="山阴县房屋鉴定站",
+                              notes="承重墙体多处裂缝，屋面漏雨")
+        session.add(appraisal)
+        case = Case(household=household, village_code=household.village_code, year=year,
+                    method=method, build_mode="自建", appraisal=appraisal, status="planned",
+                    subsidy_yuan=25232 if method != "修缮加固" else 15000)
+        session.add(case)
+        day = appraised + timedelta(days=10)
+        case.history.append(CaseStatusChange(status="planned", effective_on=day))
+        path = list(STATUSES)[: list(STATUSES).index(status) + 1][1:]
+        for step in path:
+            day = min(day + timedelta(days=rng.randint(7, 25)), date.today())
+            case.status = step
+            setattr(case, STATUS_DATES[step], day)
+            case.history.append(CaseStatusChange(status=step, effective_on=day))
+    session.commit()
+    return logins

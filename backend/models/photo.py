@@ -1,0 +1,112 @@
+"""Photos: the evidence. Every source of time and place is kept; disagreements become flags."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, utc_now
+
+PHASES = {"before": "改造前", "during": "改造中", "after": "改造后"}
+
+
+class Photo(db.Model):
+    __tablename__ = "photos"
+    __table_args__ = (
+        Index("ix_photos_case_phase", "case_id", "phase"),
+        Index("ix_photos_household", "household_id"),
+        Index("ix_photos_village", "village_code"),
+        # Four 16-bit bands of the perceptual hash: two hashes within distance 6 share at
+        # least one band up to one bit, so near duplicates are found with indexed lookups.
+        Index("ix_photos_phash_b0", "phash_b0"),
+        Index("ix_photos_phash_b1", "phash_b1"),
+        Index("ix_photos_phash_b2", "phash_b2"),
+        Index("ix_photos_phash_b3", "phash_b3"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the phone's UUID
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    visit_id: Mapped[str | None] = mapped_column(String(36), index=True)  # may arrive first
+    phase: Mapped[str] = mapped_column(String(10))
+    node: Mapped[str | None] = mapped_column(String(50))
+    item: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(10))
+    mime: Mapped[str] = mapped_column(String(30))
+    phash: Mapped[int] = mapped_column(BigInteger)
+    phash_b0: Mapped[int] = mapped_column(Integer)
+    phash_b1: Mapped[int] = mapped_column(Integer)
+    phash_b2: Mapped[int] = mapped_column(Integer)
+    phash_b3: Mapped[int] = mapped_column(Integer)
+
+    # What the camera wrote (EXIF), read defensively; exif_error says why it could not be read.
+    exif_taken_at: Mapped[str | None] = mapped_column(String(32))  # camera's local time, as written
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_alt: Mapped[float | None] = mapped_column(Float)
+    exif_make: Mapped[str | None] = mapped_column(String(200))
+    exif_model: Mapped[str | None] = mapped_column(String(200))
+    exif_software: Mapped[str | None] = mapped_column(String(200))
+    exif_orientation: Mapped[int | None] = mapped_column(Integer)
+    exif_error: Mapped[str | None] = mapped_column(String(200))
+
+    # What the phone said at the shutter (WGS-84 from navigator.geolocation).
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_lat: Mapped[float | None] = mapped_column(Float)
+    device_lon: Mapped[float | None] = mapped_column(Float)
+    device_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    device_fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    flags: Mapped[list["PhotoFlag"]] = relationship(
+        back_populates="photo", lazy="selectin", order_by="PhotoFlag.code",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def has_device_position(self) -> bool:
+        return self.device_lat is not None and self.device_lon is not None
+
+    @property
+    def has_exif_position(self) -> bool:
+        return self.exif_lat is not None and self.exif_lon is not None
+
+
+class PhotoFlag(db.Model):
+    """One disagreement found in a photo's facts, open until a reviewer confirms or dismisses it."""
+
+    __tablename__ = "photo_flags"
+    __table_args__ = (UniqueConstraint("photo_id", "code", name="uq_photo_flags_photo_code"),
+                      Index("ix_photo_flags_code_status", "code", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(30))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open|confirmed|dismissed
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+    photo: Mapped[Photo] = relationship(back_populates="flags")

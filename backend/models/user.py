@@ -1,0 +1,74 @@
+"""Users, their areas (region scopes), bearer tokens and login attempts."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, utc_now
+from backend.models.region import Region
+
+ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
+ROLE_LABELS = {
+    "inspector": "检查员",
+    "village_cadre": "村干部",
+    "town_reviewer": "乡镇审核员",
+    "county_admin": "县级管理员",
+    "auditor": "核查员（只读）",
+}
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    regions: Mapped[list[Region]] = relationship(secondary="user_regions", lazy="selectin")
+
+
+class UserRegion(db.Model):
+    """One region a user may see and work in; a user may have several."""
+
+    __tablename__ = "user_regions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+
+
+class ApiToken(db.Model):
+    """A bearer token, stored as its SHA-256 so a leaked table grants nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, counted per username to throttle password guessing across workers."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+__all__ = ["User", "UserRegion", "ApiToken", "LoginAttempt", "ROLES", "ROLE_LABELS"]

@@ -1,0 +1,66 @@
+"""Checklist templates in the database: load the repo's files as frozen versions, look them up."""
+
+from sqlalchemy import func, select
+
+from backend.models import ChecklistTemplate
+from backend.services.checklist_specs import TemplateSpec, load_all
+from backend.services.errors import InvalidInput
+
+
+class TemplateVersionChanged(ValueError):
+    """A file changed its content without a new version number."""
+
+
+def load_templates(session, specs: list[TemplateSpec] | None = None) -> list[str]:
+    """Store every template file whose version is new; return 'code vN' for each one added.
+
+    A stored version is never changed: a file edited without raising its `version` is refused,
+    so visits keep reading the exact template they were filled on.
+    """
+    added = []
+    for spec in specs if specs is not None else load_all():
+        data = spec.to_dict()
+        stored = session.scalar(select(ChecklistTemplate).where(
+            ChecklistTemplate.code == spec.code, ChecklistTemplate.version == spec.version))
+        if stored is None:
+            session.add(ChecklistTemplate(code=spec.code, version=spec.version, name=spec.name,
+                                          spec=data))
+            added.append(f"{spec.code} v{spec.version}")
+        elif stored.spec != data:
+            raise TemplateVersionChanged(
+                f"{spec.code} v{spec.version} differs from the stored copy: raise its version")
+    session.commit()
+    return added
+
+
+def latest_templates(session) -> list[ChecklistTemplate]:
+    newest = (select(ChecklistTemplate.code, func.max(ChecklistTemplate.version).label("v"))
+              .group_by(ChecklistTemplate.code).subquery())
+    return list(session.scalars(
+        select(ChecklistTemplate).join(newest, (ChecklistTemplate.code == newest.c.code)
+                                       & (ChecklistTemplate.version == newest.c.v))
+        .order_by(ChecklistTemplate.code)))
+
+
+def find_template(session, code: str, version: int | None = None) -> ChecklistTemplate:
+    """Return a template version (the newest when no version is given) or refuse the code."""
+    stmt = select(ChecklistTemplate).where(ChecklistTemplate.code == code)
+    if version is not None:
+        stmt = stmt.where(ChecklistTemplate.version == version)
+    row = session.scalar(stmt.order_by(ChecklistTemplate.version.desc()).limit(1))
+    if row is None:
+        raise InvalidInput(f"未知的检查表：{code}" + (f" 第{version}版" if version else ""),
+                           fields={"template": "未知的检查表或版本"})
+    return row
+
+
+_specs: dict[tuple[str, int], TemplateSpec] = {}
+
+
+def spec_of(template: ChecklistTemplate) -> TemplateSpec:
+    """Parse a stored template once per process; stored versions never change."""
+    key = (template.code, template.version)
+    if key not in _specs:
+        _specs[key] = TemplateSpec.from_dict(template.spec,
+                                                     origin=f"{template.code} v{template.version}")
+    return _specs[key]

@@ -1,0 +1,111 @@
+"""Domain errors raised by services; `backend/api/errors.py` maps each to an HTTP status.
+
+Each error has a stable machine `code` and a default message in Chinese for the user.
+`fields` names the input fields at fault; `details` carries the numbers behind the refusal.
+"""
+
+
+class DomainError(Exception):
+    code = "bad_request"
+    message = "请求有误"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None, **details):
+        self.message = message or self.message
+        self.fields = fields or {}
+        self.details = details
+        super().__init__(self.message)
+
+
+# --- input ---------------------------------------------------------------------------
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    message = "提交的内容有误"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "找不到该记录"
+
+
+class OutsideScope(NotFound):
+    """A resource outside the caller's area: reported as not found, so nothing leaks."""
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "没有权限执行此操作"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "与已保存的记录冲突"
+
+
+class DuplicateHousehold(Conflict):
+    code = "duplicate_household"
+    message = "该身份证号的农户已登记"
+
+
+class NotEligible(DomainError):
+    code = "not_eligible"
+    message = "该户不符合改造条件"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_status_transition"
+    message = "项目状态不能这样变更"
+
+
+# --- accounts ------------------------------------------------------------------------
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    message = "用户名或密码错误"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    message = "请先登录"
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+    message = "登录已过期，请重新登录"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    message = "登录失败次数过多，请稍后再试"
+
+
+# --- photos --------------------------------------------------------------------------
+class PhotoTooLarge(DomainError):
+    code = "photo_too_large"
+    message = "照片文件过大"
+
+
+class UnsupportedImageType(DomainError):
+    code = "unsupported_image_type"
+    message = "不支持的文件类型，请上传 JPEG、PNG、HEIC 或 WebP 照片"
+
+
+class ImageTooManyPixels(DomainError):
+    code = "image_too_many_pixels"
+    message = "照片像素过多"
+
+
+class CorruptImage(DomainError):
+    code = "corrupt_image"
+    message = "照片文件已损坏或不完整，无法读取"
+
+
+class ChecksumMismatch(DomainError):
+    code = "checksum_mismatch"
+    message = "照片校验值不一致，上传过程中文件可能已损坏，请重试"
+
+
+# --- infrastructure ------------------------------------------------------------------
+class StorageUnavailable(DomainError):
+    code = "storage_unavailable"
+    message = "照片存储暂时不可用，请稍后重试"
+    retry_after = 30

@@ -1,0 +1,164 @@
+"""Households: search, registration, edits, house location and appraisals."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from backend.models import Appraisal, Case, Household, Region
+from backend.models.base import utc_now
+from backend.models.household import CATEGORIES, GRADES, STRUCTURE_TYPES
+from backend.models.region import code_range
+from backend.services import audit, ids, photos, policy
+from backend.services.errors import DuplicateHousehold, InvalidInput
+from backend.services.pagination import page
+from backend.services.photo_checks import PhotoRules
+from backend.services.policy import Actor
+
+SORT = [Household.village_code, Household.name, Household.id]
+
+
+@dataclass(frozen=True)
+class HouseholdQuery:
+    q: str | None = None
+    region: str | None = None
+    category: str | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def search_clause(q: str):
+    """Match a query against the ID-number tail, a whole ID number, or the head's name."""
+    q = q.strip()
+    upper = q.upper()
+    if len(upper) == 18 and ids.id_number_problem(upper) is None:
+        return Household.id_number == upper
+    if 4 <= len(upper) <= 6 and upper[:-1].isdigit() and (upper[-1].isdigit() or upper[-1] == "X"):
+        return Household.id_number.endswith(upper) if len(upper) > 4 else Household.id_tail == upper
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Household.name.like(f"%{escaped}%", escape="\\")
+
+
+def list_households(session, actor: Actor, query: HouseholdQuery, *, cursor_key: bytes):
+    """Return one page of the households in the actor's area and the next page's cursor."""
+    stmt = policy.scoped(select(Household), actor, Household)
+    if query.q:
+        stmt = stmt.where(search_clause(query.q))
+    if query.region:
+        region = _region_in_scope(session, actor, query.region, field="region")
+        stmt = stmt.where(Household.village_code.between(*code_range(region.code, region.level)))
+    if query.category:
+        stmt = stmt.where(Household.category == query.category)
+    return page(session, stmt, SORT, cursor=query.cursor, limit=query.limit, key=cursor_key)
+
+
+def get_household(session, actor: Actor, household_id: int) -> Household:
+    return policy.get_in_scope(session, Household, household_id, actor)
+
+
+def validate_fields(session, actor: Actor, values: dict) -> dict:
+    """Check and normalise household fields; raise InvalidInput naming every bad field."""
+    problems = {}
+    if "id_number" in values:
+        values["id_number"] = ids.normalise(values["id_number"])
+        if problem := ids.id_number_problem(values["id_number"]):
+            problems["id_number"] = problem
+    if "village_code" in values:
+        region = session.get(Region, values["village_code"])
+        if region is None or region.level != "village" or not actor.covers(region.code):
+            problems["village_code"] = "村代码不存在或不在您的管辖范围内"
+    if "category" in values and values["category"] not in CATEGORIES:
+        problems["category"] = "未知的重点对象类别"
+    if values.get("structure_type") not in (None, *STRUCTURE_TYPES):
+        problems["structure_type"] = "未知的结构类型"
+    if problems:
+        raise InvalidInput(fields=problems)
+    if "id_number" in values:
+        values["id_tail"] = values["id_number"][-4:]
+    return values
+
+
+def create_household(session, actor: Actor, values: dict) -> Household:
+    actor.require(policy.HOUSEHOLD_WRITE)
+    values = validate_fields(session, actor, dict(values))
+    _refuse_duplicate(session, values["id_number"])
+    household = Household(**values)
+    session.add(household)
+    session.flush()
+    audit.record(session, actor, "create", "household", household.id, _loggable(values))
+    session.commit()
+    return household
+
+
+def update_household(session, actor: Actor, household_id: int, values: dict) -> Household:
+    actor.require(policy.HOUSEHOLD_WRITE)
+    household = get_household(session, actor, household_id)
+    values = validate_fields(session, actor, dict(values))
+    if values.get("id_number", household.id_number) != household.id_number:
+        _refuse_duplicate(session, values["id_number"])
+    changes = audit.diff(household, values)
+    if "village_code" in changes:
+        for case in session.scalars(select(Case).where(Case.household_id == household.id)):
+            case.village_code = household.village_code
+    if changes:
+        audit.record(session, actor, "update", "household", household.id, _loggable(changes))
+    session.commit()
+    return household
+
+
+def set_location(session, actor: Actor, household_id: int, lat: float, lon: float,
+                 *, rules: PhotoRules) -> Household:
+    """Record where the house stands (WGS-84), then recheck its photos' distances."""
+    actor.require(policy.HOUSEHOLD_LOCATE)
+    household = get_household(session, actor, household_id)
+    changes = audit.diff(household, {"lat": lat, "lon": lon, "location_source": "inspector"})
+    household.location_set_at = utc_now()
+    household.location_set_by = actor.user_id
+    audit.record(session, actor, "set_location", "household", household.id, changes)
+    photos.recheck_household_photos(session, household, rules)
+    session.commit()
+    return household
+
+
+def add_appraisal(session, actor: Actor, household_id: int, values: dict) -> Appraisal:
+    actor.require(policy.APPRAISAL_WRITE)
+    household = get_household(session, actor, household_id)
+    if values["grade"] not in GRADES:
+        raise InvalidInput(fields={"grade": "鉴定等级应为 A、B、C 或 D"})
+    appraisal = Appraisal(household=household, created_by=actor.user_id, **values)
+    session.add(appraisal)
+    session.flush()
+    audit.record(session, actor, "create", "appraisal", appraisal.id,
+                 {"household_id": household.id, "grade": values["grade"]})
+    session.commit()
+    return appraisal
+
+
+def _refuse_duplicate(session, id_number: str) -> None:
+    if session.scalar(select(Household.id).where(Household.id_number == id_number)):
+        raise DuplicateHousehold(fields={"id_number": DuplicateHousehold.message})
+
+
+def _region_in_scope(session, actor: Actor, code: str, *, field: str) -> Region:
+    region = session.get(Region, code)
+    if region is None or not (actor.covers(region.code) or _contains_scope(actor, region)):
+        raise InvalidInput(fields={field: "区划代码不存在或不在您的管辖范围内"})
+    return region
+
+
+def _contains_scope(actor: Actor, region: Region) -> bool:
+    """True when a filter region is wider than, but includes, some of the actor's area."""
+    low, high = region.range
+    return any(low <= a_low and a_high <= high for a_low, a_high in actor.ranges)
+
+
+def _loggable(values: dict) -> dict:
+    """Keep ID numbers out of the audit log in clear: only their tail is written."""
+    out = {}
+    for key, value in values.items():
+        if key == "id_number":
+            value = [ids.mask(v) if isinstance(v, str) else v for v in value] \
+                if isinstance(value, list) else ids.mask(value)
+        out[key] = value if not hasattr(value, "isoformat") else value.isoformat()
+    return out
+
+

@@ -1,0 +1,177 @@
+"""Household import from CSV or XLSX: every valid row is kept, every bad row is reported.
+
+The first row holds the headers, in Chinese as on the county's ledger (户主姓名, 身份证号, 村 …)
+or as the API's field names. The 村 column takes a 12-digit village code or a village name
+inside the importer's area.
+"""
+
+import csv
+import io
+import zipfile
+
+from sqlalchemy import select
+
+from backend.models import Household, Region
+from backend.models.household import CATEGORIES, STRUCTURE_TYPES
+from backend.services import audit, ids, policy
+from backend.services.errors import InvalidInput
+from backend.services.policy import Actor, in_scope
+
+HEADERS = {
+    "户主姓名": "name", "姓名": "name", "name": "name",
+    "身份证号": "id_number", "身份证号码": "id_number", "id_number": "id_number",
+    "村": "village", "行政村": "village", "村代码": "village", "village": "village",
+    "village_code": "village",
+    "村民小组": "group_name", "组": "group_name", "group_name": "group_name",
+    "联系电话": "phone", "电话": "phone", "phone": "phone",
+    "家庭人口": "family_size", "人口": "family_size", "family_size": "family_size",
+    "重点对象类别": "category", "类别": "category", "category": "category",
+    "地址": "address", "address": "address",
+    "建房年份": "year_built", "year_built": "year_built",
+    "建筑面积": "floor_area_m2", "面积": "floor_area_m2", "floor_area_m2": "floor_area_m2",
+    "间数": "rooms", "rooms": "rooms",
+    "层数": "storeys", "storeys": "storeys",
+    "结构类型": "structure_type", "structure_type": "structure_type",
+}
+REQUIRED = ("name", "id_number", "village")
+CATEGORY_BY_LABEL = {label: code for code, label in CATEGORIES.items()}
+NUMBERS = {"family_size": int, "year_built": int, "rooms": int, "storeys": int,
+           "floor_area_m2": float}
+
+
+class InvalidImportFile(InvalidInput):
+    code = "invalid_import_file"
+    message = "导入文件无法读取，请上传 CSV 或 XLSX 文件"
+
+
+def read_rows(filename: str, stream) -> list[list[str]]:
+    """Read a CSV (UTF-8 or GBK) or XLSX file into rows of strings, judged by content."""
+    data = stream.read()
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidImportFile(fields={"file": "文件不是 CSV 或 XLSX"})
+    if "\x00" in text or not text.strip():
+        raise InvalidImportFile(fields={"file": "文件为空或不是 CSV"})
+    return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise InvalidImportFile(fields={"file": "XLSX 文件已损坏"}) from error
+    try:
+        sheet = book.worksheets[0]
+        rows = [["" if v is None else str(v).strip() for v in row]
+                for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return [row for row in rows if any(row)]
+
+
+def map_headers(header_row: list[str]) -> list[str | None]:
+    columns = [HEADERS.get(h.strip()) for h in header_row]
+    missing = [name for name in REQUIRED if name not in columns]
+    unknown = [h for h, c in zip(header_row, columns, strict=True) if c is None and h.strip()]
+    if missing or unknown:
+        labels = {"name": "户主姓名", "id_number": "身份证号", "village": "村"}
+        problems = {}
+        if missing:
+            problems["missing"] = "缺少列：" + "、".join(labels[m] for m in missing)
+        if unknown:
+            problems["unknown"] = "无法识别的列：" + "、".join(unknown)
+        raise InvalidImportFile("导入文件的表头不正确", fields={"headers": problems})
+    return columns
+
+
+def import_households(session, actor: Actor, filename: str, stream, *, max_rows: int) -> dict:
+    """Import the rows that are valid; return counts and each bad row with its reasons."""
+    actor.require(policy.HOUSEHOLD_IMPORT)
+    rows = read_rows(filename, stream)
+    if not rows:
+        raise InvalidImportFile(fields={"file": "文件为空"})
+    columns = map_headers(rows[0])
+    body = rows[1:]
+    if len(body) > max_rows:
+        raise InvalidImportFile(f"一次最多导入 {max_rows} 行", fields={"file": "行数过多"})
+
+    villages = session.scalars(select(Region).where(Region.level == "village",
+                                                    in_scope(actor, Region.code))).all()
+    by_code = {v.code: v.code for v in villages}
+    by_name: dict[str, list[str]] = {}
+    for v in villages:
+        by_name.setdefault(v.name, []).append(v.code)
+    known = set(session.scalars(select(Household.id_number)))  # one query, not one per row
+
+    created, errors = 0, []
+    for number, cells in enumerate(body, start=2):
+        record = {c: cell.strip() for c, cell in zip(columns, cells, strict=False) if c}
+        values, problems = _row_values(record, by_code, by_name)
+        if not problems and values["id_number"] in known:
+            problems["id_number"] = "该身份证号的农户已登记或在文件中重复"
+        if problems:
+            errors.append({"row": number, "name": record.get("name", ""),
+                           "id_number": ids.mask(record["id_number"])
+                           if len(record.get("id_number", "")) == 18 else record.get("id_number"),
+                           "fields": problems})
+            continue
+        known.add(values["id_number"])
+        session.add(Household(**values))
+        created += 1
+    audit.record(session, actor, "import", "household", filename or "upload",
+                 {"created": created, "rejected": len(errors)})
+    session.commit()
+    return {"total": len(body), "created": created, "rejected": len(errors), "errors": errors}
+
+
+def _row_values(record: dict, by_code: dict, by_name: dict) -> tuple[dict, dict]:
+    problems, values = {}, {}
+    for name in REQUIRED:
+        if not record.get(name):
+            problems[name] = "必填项"
+    if record.get("id_number"):
+        number = ids.normalise(record["id_number"])
+        if problem := ids.id_number_problem(number):
+            problems["id_number"] = problem
+        values["id_number"], values["id_tail"] = number, number[-4:]
+    village = record.get("village", "")
+    if village:
+        codes = [by_code[village]] if village in by_code else by_name.get(village, [])
+        if len(codes) == 1:
+            values["village_code"] = codes[0]
+        elif len(codes) > 1:
+            problems["village"] = f"村名“{village}”不唯一，请填写12位村代码"
+        else:
+            problems["village"] = f"未知的村或不在您的管辖范围内：{village}"
+    values["name"] = record.get("name", "")
+    category = record.get("category") or "ordinary"
+    # Several categories in one cell: the household counts once, under the first by priority.
+    labels = [c.strip() for c in category.replace("，", "、").replace(",", "、").split("、")]
+    found = [CATEGORY_BY_LABEL.get(c, c) for c in labels if c]
+    if any(c not in CATEGORIES for c in found):
+        problems["category"] = f"未知的重点对象类别：{category}"
+    else:
+        values["category"] = min(found, key=list(CATEGORIES).index)
+    for name, cast in NUMBERS.items():
+        if record.get(name):
+            try:
+                values[name] = cast(float(record[name])) if cast is int else cast(record[name])
+            except ValueError:
+                problems[name] = "应为数字"
+    if record.get("structure_type"):
+        if record["structure_type"] not in STRUCTURE_TYPES:
+            problems["structure_type"] = "未知的结构类型"
+        values["structure_type"] = record["structure_type"]
+    for name in ("group_name", "phone", "address"):
+        if record.get(name):
+            values[name] = record[name]
+    return values, problems

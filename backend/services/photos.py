@@ -1,0 +1,251 @@
+"""Photo ingest: validate by content, store the object first, then the row, then the flags.
+
+Idempotent by the phone's UUID: a replay with the same bytes returns the stored photo; the
+same UUID with other bytes is a conflict. Originals are stored under a content-derived key,
+so a retry after a lost response never makes a second object.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from backend.models import Case, Household, Photo, PhotoFlag
+from backend.models.base import utc_now
+from backend.models.photo import PHASES
+from backend.services import audit, imaging, policy
+from backend.services.errors import ChecksumMismatch, Conflict, InvalidInput, PhotoTooLarge
+from backend.services.photo_checks import (
+    OWN_CODES,
+    PhotoRules,
+    band_neighbours,
+    hash_bands,
+    own_flags,
+    taken_at,
+)
+from backend.services.policy import Actor
+from backend.storage import ObjectStore
+from backend.storage.keys import original_key, variant_key
+
+VARIANT_SIZES = {"thumb": 320, "large": 1600}
+VARIANTS = ("thumb", "large", "original")
+
+
+class PhotoConflict(Conflict):
+    code = "photo_conflict"
+    message = "该照片编号已用于另一张照片"
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    """What the phone sends beside the bytes."""
+
+    household_id: int
+    phase: str
+    case_id: int | None = None
+    visit_id: str | None = None
+    node: str | None = None
+    item: str | None = None
+    note: str | None = None
+    captured_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    fix_at: datetime | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class IngestResult:
+    photo: Photo
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data: bytes,
+                 meta: PhotoMeta, *, rules: PhotoRules, max_bytes: int,
+                 max_pixels: int) -> IngestResult:
+    """Store one photo and its facts; replay-safe by `photo_id`."""
+    actor.require(policy.VISIT_RECORD)
+    if len(data) > max_bytes:
+        raise PhotoTooLarge(f"照片超过 {max_bytes // (1024 * 1024)} MB",
+                            bytes=len(data), max_bytes=max_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    if meta.sha256 and meta.sha256.lower() != sha:
+        raise ChecksumMismatch(fields={"sha256": "与收到的文件不一致"},
+                               client_sha256=meta.sha256, server_sha256=sha)
+    existing = session.get(Photo, photo_id)
+    if existing is not None:
+        return IngestResult(_replayed(existing, sha, actor), created=False)
+
+    household = policy.get_in_scope(session, Household, meta.household_id, actor)
+    case = _case_for(session, household, meta)
+    facts, variants = imaging.process_image(data, max_pixels=max_pixels, sizes=VARIANT_SIZES)
+
+    # The objects go first: a row never points at bytes that are not there.
+    store.put(original_key(sha), data, content_type=facts.mime, sha256=sha)
+    for name, blob in variants.items():
+        store.put(variant_key(sha, name), blob, content_type="image/jpeg",
+                  sha256=hashlib.sha256(blob).hexdigest())
+
+    photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
+    session.add(photo)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request with the same UUID won the race; answer as its replay.
+        session.rollback()
+        return IngestResult(_replayed(session.get(Photo, photo_id), sha, actor), created=False)
+
+    refresh_own_flags(session, photo, household, case, rules)
+    _flag_near_duplicates(session, photo, rules)
+    if not household.has_location and _trusted_position(photo, rules):
+        _locate_household_from(session, household, photo, actor, rules)
+    audit.record(session, actor, "upload", "photo", photo.id,
+                 {"household_id": household.id, "sha256": sha, "phase": photo.phase})
+    session.commit()
+    return IngestResult(photo, created=True)
+
+
+def get_photo(session, actor: Actor, photo_id: str) -> Photo:
+    return policy.get_in_scope(session, Photo, photo_id, actor)
+
+
+def content_location(session, store: ObjectStore, actor: Actor, photo_id: str, variant: str,
+                     *, expires_in: int) -> tuple[str, str, str | None]:
+    """Return (key, content type, presigned URL or None) for a photo's bytes."""
+    photo = get_photo(session, actor, photo_id)
+    if variant not in VARIANTS:
+        raise InvalidInput(fields={"variant": "应为 thumb、large 或 original"})
+    key = original_key(photo.sha256) if variant == "original" else variant_key(photo.sha256,
+                                                                                 variant)
+    mime = photo.mime if variant == "original" else "image/jpeg"
+    suffix = {"jpeg": "jpg", "heif": "heic"}.get(photo.format, photo.format)
+    filename = f"{photo.id}.{suffix if variant == 'original' else 'jpg'}"
+    return key, mime, store.url(key, expires_in=expires_in, filename=filename, content_type=mime)
+
+
+def refresh_own_flags(session, photo: Photo, household: Household, case: Case | None,
+                      rules: PhotoRules) -> None:
+    """Recompute the flags a photo's own facts raise, keeping reviews of flags that still hold."""
+    house = (household.lat, household.lon) if household.has_location else None
+    later_before = None
+    if photo.phase == "after" and photo.case_id is not None:
+        befores = session.scalars(select(Photo).where(Photo.case_id == photo.case_id,
+                                                      Photo.phase == "before")).all()
+        times = [t for t in (taken_at(p) for p in befores) if t]
+        later_before = max(times) if times else None
+    wanted = own_flags(photo, house, rules, later_before_photo=later_before,
+                       works_started_on=case.started_on if case else None)
+    current = {f.code: f for f in photo.flags}
+    for code in OWN_CODES:
+        if code in wanted and code not in current:
+            photo.flags.append(PhotoFlag(code=code, details=wanted[code]))
+        elif code in wanted:
+            current[code].details = wanted[code]
+        elif code in current:
+            photo.flags.remove(current[code])
+
+
+def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:
+    """Recompute every photo's flags after the house location changed; return how many."""
+    photos = session.scalars(select(Photo).where(Photo.household_id == household.id)).all()
+    cases = {c.id: c for c in household.cases}
+    for photo in photos:
+        refresh_own_flags(session, photo, household, cases.get(photo.case_id), rules)
+    return len(photos)
+
+
+def _replayed(existing: Photo, sha: str, actor: Actor) -> Photo:
+    if not actor.covers(existing.village_code):
+        raise policy.OutsideScope()
+    if existing.sha256 != sha:
+        raise PhotoConflict(stored_sha256=existing.sha256, sha256=sha)
+    return existing
+
+
+def _case_for(session, household: Household, meta: PhotoMeta) -> Case | None:
+    if meta.phase not in PHASES:
+        raise InvalidInput(
+            fields={"phase": "应为 before（改造前）、during（改造中）或 after（改造后）"})
+    if meta.case_id is None:
+        return None
+    case = session.get(Case, meta.case_id)
+    if case is None or case.household_id != household.id:
+        raise InvalidInput(fields={"case_id": "该项目不属于此农户"})
+    return case
+
+
+def _new_photo(photo_id, sha, data, facts, meta: PhotoMeta, household, case, actor) -> Photo:
+    exif = facts.exif
+    bands = hash_bands(facts.phash)
+    return Photo(
+        id=photo_id, household_id=household.id, village_code=household.village_code,
+        case_id=case.id if case else None, visit_id=meta.visit_id, phase=meta.phase,
+        node=meta.node, item=meta.item, note=meta.note,
+        sha256=sha, bytes=len(data), width=facts.width, height=facts.height,
+        format=facts.format, mime=facts.mime, phash=facts.phash,
+        phash_b0=bands[0], phash_b1=bands[1], phash_b2=bands[2], phash_b3=bands[3],
+        exif_taken_at=exif.taken_at.isoformat() if exif.taken_at else None,
+        exif_lat=exif.gps_lat, exif_lon=exif.gps_lon, exif_alt=exif.gps_alt,
+        exif_make=exif.make, exif_model=exif.model, exif_software=exif.software,
+        exif_orientation=exif.orientation, exif_error=facts.exif_error,
+        captured_at=meta.captured_at, device_lat=meta.lat, device_lon=meta.lon,
+        device_accuracy_m=meta.accuracy_m, device_fix_at=meta.fix_at,
+        received_at=utc_now(), uploaded_by=actor.user_id,
+    )
+
+
+def near_duplicates(session, photo: Photo, max_distance: int) -> list[tuple[Photo, int]]:
+    """Photos of other households whose perceptual hash is within `max_distance` bits."""
+    bands = hash_bands(photo.phash)
+    columns = (Photo.phash_b0, Photo.phash_b1, Photo.phash_b2, Photo.phash_b3)
+    candidates = session.scalars(select(Photo).where(
+        or_(*(col.in_(band_neighbours(b)) for col, b in zip(columns, bands, strict=True))),
+        Photo.household_id != photo.household_id,
+    )).all()
+    found = [(c, imaging.hamming(c.phash, photo.phash)) for c in candidates]
+    return [(c, d) for c, d in found if d <= max_distance]
+
+
+def _flag_near_duplicates(session, photo: Photo, rules: PhotoRules) -> None:
+    """Flag both photos of each near-identical pair under two households, naming each other."""
+    for other, distance in near_duplicates(session, photo, rules.reuse_distance):
+        _add_match(photo, other, distance)
+        _add_match(other, photo, distance)
+
+
+def _add_match(photo: Photo, other: Photo, distance: int) -> None:
+    match = {"photo_id": other.id, "household_id": other.household_id,
+             "village_code": other.village_code, "distance": distance}
+    flag = next((f for f in photo.flags if f.code == "reused_elsewhere"), None)
+    if flag is None:
+        photo.flags.append(PhotoFlag(code="reused_elsewhere", details={"matches": [match]}))
+    elif all(m["photo_id"] != other.id for m in flag.details.get("matches", [])):
+        # A new dict so the JSON column sees the change.
+        flag.details = {"matches": [*flag.details.get("matches", []), match]}
+        flag.status = "open"
+
+
+def _trusted_position(photo: Photo, rules: PhotoRules) -> bool:
+    """A phone fix good enough to place a house that has no location yet."""
+    if not photo.has_device_position or photo.device_accuracy_m is None:
+        return False
+    doubtful = {"low_accuracy", "exif_phone_mismatch", "time_skew"}
+    return photo.device_accuracy_m <= rules.low_accuracy_m and not any(
+        f.code in doubtful for f in photo.flags)
+
+
+def _locate_household_from(session, household: Household, photo: Photo, actor: Actor,
+                           rules: PhotoRules) -> None:
+    household.lat, household.lon = photo.device_lat, photo.device_lon
+    household.location_source = "photo"
+    household.location_set_at = utc_now()
+    household.location_set_by = actor.user_id
+    audit.record(session, actor, "set_location", "household", household.id,
+                 {"lat": photo.device_lat, "lon": photo.device_lon, "source": "photo",
+                  "photo_id": photo.id})
+    session.flush()
+    recheck_household_photos(session, household, rules)

@@ -1,0 +1,80 @@
+"""Who may do what, and where: roles, permissions and the region scope of every query.
+
+This is the one place that limits reads and writes to the caller's area. Every scoped
+model carries a `village_code`; `in_scope` turns the caller's regions into code ranges.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, false, or_
+
+from backend.models.region import code_range
+from backend.services.errors import Forbidden, OutsideScope
+
+READ = "read"
+PII = "pii.read"
+HOUSEHOLD_WRITE = "household.write"
+HOUSEHOLD_IMPORT = "household.import"
+HOUSEHOLD_LOCATE = "household.locate"
+CASE_WRITE = "case.write"
+APPRAISAL_WRITE = "appraisal.write"
+VISIT_RECORD = "visit.record"
+VISIT_REVIEW = "visit.review"
+ROUND_MANAGE = "round.manage"
+USER_MANAGE = "user.manage"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "inspector": frozenset({READ, HOUSEHOLD_LOCATE, VISIT_RECORD}),
+    "village_cadre": frozenset({READ, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, VISIT_RECORD}),
+    "town_reviewer": frozenset(
+        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, CASE_WRITE, APPRAISAL_WRITE,
+         VISIT_RECORD, VISIT_REVIEW, ROUND_MANAGE}
+    ),
+    "county_admin": frozenset(
+        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE,
+         APPRAISAL_WRITE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE}
+    ),
+    "auditor": frozenset({READ}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller as the services see it: who, with which rights, over which code ranges."""
+
+    user_id: int
+    role: str
+    ranges: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, user) -> "Actor":
+        return cls(user.id, user.role, tuple(code_range(r.code, r.level) for r in user.regions))
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise Forbidden()
+
+    def covers(self, code: str) -> bool:
+        return any(low <= code <= high for low, high in self.ranges)
+
+
+def in_scope(actor: Actor, column) -> ColumnElement[bool]:
+    """Return a WHERE clause keeping rows whose region code lies in the actor's area."""
+    if not actor.ranges:
+        return false()
+    return or_(*(column.between(low, high) for low, high in actor.ranges))
+
+
+def scoped(stmt: Select, actor: Actor, model) -> Select:
+    return stmt.where(in_scope(actor, model.village_code))
+
+
+def get_in_scope(session, model, ident, actor: Actor):
+    """Load one row of a scoped model; raise OutsideScope (a 404) if missing or elsewhere."""
+    row = session.get(model, ident)
+    if row is None or not actor.covers(row.village_code):
+        raise OutsideScope()
+    return row

@@ -1,0 +1,113 @@
+"""A case's evidence in one read: visits, photos by phase and node, flags, rectifications.
+
+Costs a constant number of queries however many photos and visits the case has.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from backend.models import Case, Photo, Rectification, Visit
+from backend.models.photo import PHASES
+from backend.services import checklists, policy
+from backend.services.photo_checks import taken_at
+from backend.services.policy import Actor
+from backend.services.visits import missing_photos
+
+UNASSIGNED_NODE = ("", "未归入节点")
+
+
+@dataclass
+class NodeGroup:
+    code: str
+    name: str
+    photos: list[Photo] = field(default_factory=list)
+
+
+@dataclass
+class PhaseGroup:
+    phase: str
+    label: str
+    nodes: list[NodeGroup] = field(default_factory=list)
+
+
+@dataclass
+class CaseTimeline:
+    case: Case
+    visits: list[Visit]
+    phases: list[PhaseGroup]
+    rectifications: list[Rectification]
+    missing_photos: list[dict]
+    flag_counts: dict[str, int]
+
+    @property
+    def household(self):
+        return self.case.household
+
+
+def case_timeline(session, actor: Actor, case_id: int) -> CaseTimeline:
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    visit_rows = list(session.scalars(
+        select(Visit).where(Visit.case_id == case.id).order_by(Visit.started_at)))
+    photos = list(session.scalars(select(Photo).where(Photo.case_id == case.id)))
+    photos.sort(key=lambda p: (taken_at(p) or p.received_at, p.id))
+    rectifications = list(session.scalars(
+        select(Rectification).where(Rectification.case_id == case.id)
+        .order_by(Rectification.status.desc(), Rectification.due_on)))
+
+    by_visit = defaultdict(list)
+    for photo in photos:
+        by_visit[photo.visit_id].append(photo)
+    missing = []
+    for visit in visit_rows:
+        visit.missing_photos = missing_photos(visit, by_visit[visit.id])
+        missing += [{**m, "visit_id": visit.id} for m in visit.missing_photos]
+
+    flag_counts: dict[str, int] = defaultdict(int)
+    for photo in photos:
+        for flag in photo.flags:
+            if flag.status != "dismissed":
+                flag_counts[flag.code] += 1
+    return CaseTimeline(case, visit_rows, group_photos(photos, node_names(visit_rows)),
+                        rectifications, missing, dict(flag_counts))
+
+
+def node_names(visit_rows: list[Visit]) -> dict[str, str]:
+    """Node code → Chinese name, from the templates the case's visits used."""
+    names = {}
+    for visit in visit_rows:
+        for node in checklists.spec_of(visit.template).nodes:
+            names.setdefault(node.code, node.name)
+    return names
+
+
+def group_photos(photos: list[Photo], names: dict[str, str]) -> list[PhaseGroup]:
+    """Group photos by phase (before → after), then by node in order of first appearance."""
+    groups = []
+    for phase, label in PHASES.items():
+        nodes: dict[str, NodeGroup] = {}
+        for photo in (p for p in photos if p.phase == phase):
+            code = photo.node or UNASSIGNED_NODE[0]
+            if code not in nodes:
+                nodes[code] = NodeGroup(code, names.get(code) or code or UNASSIGNED_NODE[1])
+            nodes[code].photos.append(photo)
+        groups.append(PhaseGroup(phase, label, list(nodes.values())))
+    return groups
+
+
+def with_missing_photos(session, visit: Visit) -> Visit:
+    return with_missing_photos_all(session, [visit])[0]
+
+
+def with_missing_photos_all(session, visit_rows: list[Visit]) -> list[Visit]:
+    """Attach each visit's missing required photos, reading all their photos in one query."""
+    if not visit_rows:
+        return visit_rows
+    ids = [v.id for v in visit_rows]
+    by_visit = defaultdict(list)
+    for photo in session.scalars(select(Photo).where(Photo.visit_id.in_(ids))):
+        by_visit[photo.visit_id].append(photo)
+    for visit in visit_rows:
+        visit.missing_photos = missing_photos(visit, by_visit[visit.id])
+    return visit_rows

@@ -1,0 +1,298 @@
+"""Visits: record one from the phone (idempotent), review it, and derive what follows from it.
+
+A visit's results open rectifications (整改) for failed items and close (销号) earlier ones that
+now pass with a photo; construction and acceptance visits move the case along, dated by the
+visits themselves, so progress is never typed twice.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+
+from backend.models import Case, Household, Photo, Rectification, Visit, VisitResult
+from backend.models.base import utc_now
+from backend.models.photo import PHASES
+from backend.services import audit, checklists, policy
+from backend.services.cases import move_status
+from backend.services.checklist_specs import (
+    VISIT_KIND_LABELS,
+    check_appraisal_after,
+    check_outcome,
+    check_result,
+    missing_required_photos,
+    missing_signoffs,
+)
+from backend.services.errors import Conflict, InvalidInput
+from backend.services.policy import Actor
+
+CHINA_OFFSET = timedelta(hours=8)
+CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
+
+
+class VisitConflict(Conflict):
+    code = "visit_conflict"
+    message = "该检查记录编号已用于内容不同的另一条记录"
+
+
+class VisitRejected(InvalidInput):
+    code = "visit_invalid"
+    message = "检查记录未通过校验"
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    rectification_days: int = 15
+
+
+def body_hash(body: dict) -> str:
+    """Hash the phone's body canonically, so a replay is recognised whatever its key order."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                           default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: VisitRules,
+                 raw: dict) -> tuple[Visit, bool]:
+    """Create a visit from the phone's body, or recognise its replay; return (visit, created)."""
+    actor.require(policy.VISIT_RECORD)
+    digest = body_hash(raw)
+    existing = session.get(Visit, visit_id)
+    if existing is not None:
+        if not actor.covers(existing.village_code):
+            raise policy.OutsideScope()
+        if existing.body_sha256 != digest:
+            raise VisitConflict()
+        return existing, False
+
+    household = policy.get_in_scope(session, Household, body["household_id"], actor)
+    case = _case_of(session, household, body.get("case_id"))
+    template = checklists.find_template(session, body["template"]["code"],
+                                        body["template"].get("version"))
+    spec = checklists.spec_of(template)
+    _check_kind_and_times(body, spec)
+    photo_ids = _referenced_photos(body)
+    problems = {**_check_results(body, spec), **_check_form(body, spec)}
+    if problems:
+        raise VisitRejected(fields=problems)
+
+    position = body.get("position") or {}
+    visit = Visit(
+        id=visit_id, household_id=household.id, village_code=household.village_code,
+        case_id=case.id if case else None, template_id=template.id, kind=body["kind"],
+        phase=body["phase"], started_at=body["started_at"], ended_at=body["ended_at"],
+        device_lat=position.get("lat"), device_lon=position.get("lon"),
+        device_accuracy_m=position.get("accuracy_m"), device_fix_at=position.get("fix_at"),
+        inspector_id=actor.user_id, note=body.get("note"), outcome=body.get("outcome"),
+        danger_points=body.get("danger_points") or [], signoffs=_plain(body.get("signoffs")),
+        appraisal_after=body.get("appraisal_after"), body_sha256=digest, received_at=utc_now(),
+    )
+    for result in body.get("results", []):
+        visit.results.append(VisitResult(
+            node_code=spec.node_of(result["item"]).code, item_code=result["item"],
+            result=result["result"], value=result.get("value"), note=result.get("note"),
+            photo_ids=[str(p) for p in result.get("photos", [])]))
+    session.add(visit)
+    session.flush()
+    _link_photos(session, visit, photo_ids, household)
+    _open_and_close_rectifications(session, actor, visit, spec, rules)
+    if case is not None:
+        _advance_case(case, visit, actor)
+    audit.record(session, actor, "create", "visit", visit.id,
+                 {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
+    session.commit()
+    return visit, True
+
+
+def review_visit(session, actor: Actor, visit_id: str, decision: str, comment: str | None,
+                 *, today: date) -> Visit:
+    """Approve a visit, or return it to the inspector with a comment."""
+    actor.require(policy.VISIT_REVIEW)
+    visit = policy.get_in_scope(session, Visit, visit_id, actor)
+    if decision == "return" and not (comment or "").strip():
+        raise InvalidInput(fields={"comment": "退回时须说明原因"})
+    if visit.review_state == "approved":
+        raise Conflict("该检查记录已通过审核", fields={"decision": "已通过的记录不能再审核"})
+    old = visit.review_state
+    visit.review_state = "approved" if decision == "approve" else "returned"
+    visit.review_comment = comment
+    visit.reviewed_by = actor.user_id
+    visit.reviewed_at = utc_now()
+    if visit.review_state == "approved" and visit.kind == "completion" and visit.case_id:
+        case = session.get(Case, visit.case_id)
+        if case.status == "completed":
+            move_status(case, "accepted", effective_on=_local_date(visit.ended_at),
+                        by=actor.user_id, note=f"竣工验收通过（检查记录 {visit.id}）")
+    audit.record(session, actor, "review", "visit", visit.id,
+                 {"review_state": [old, visit.review_state], "comment": comment})
+    session.commit()
+    return visit
+
+
+def list_visits(session, actor: Actor, *, mine: bool, household_id: int | None,
+                case_id: int | None, review_state: str | None, limit: int) -> list[Visit]:
+    """List visits in the actor's area, returned ones first, newest first."""
+    stmt = policy.scoped(select(Visit), actor, Visit)
+    if mine:
+        stmt = stmt.where(Visit.inspector_id == actor.user_id)
+    for column, value in ((Visit.household_id, household_id), (Visit.case_id, case_id),
+                          (Visit.review_state, review_state)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    returned_first = sql_case((Visit.review_state == "returned", 0), else_=1)
+    return list(session.scalars(stmt.order_by(returned_first, Visit.started_at.desc())
+                                .limit(limit)))
+
+
+def get_visit(session, actor: Actor, visit_id: str) -> Visit:
+    return policy.get_in_scope(session, Visit, visit_id, actor)
+
+
+def missing_photos(visit: Visit, uploaded: list[Photo]) -> list[dict]:
+    """Required photos of the items this visit recorded that have not arrived, as {node, item}."""
+    spec = checklists.spec_of(visit.template)
+    arrived = {p.id for p in uploaded}
+    counts = {}
+    for r in visit.results:
+        mine = {p.id for p in uploaded if p.item == r.item_code} | (set(r.photo_ids) & arrived)
+        counts[r.item_code] = (r.result, len(mine))
+    return [{"node": node, "item": item} for node, item in missing_required_photos(spec, counts)
+            if item in counts]
+
+
+def _case_of(session, household: Household, case_id) -> Case | None:
+    if case_id is None:
+        return None
+    case = session.get(Case, case_id)
+    if case is None or case.household_id != household.id:
+        raise InvalidInput(fields={"case_id": "该项目不属于此农户"})
+    return case
+
+
+def _check_kind_and_times(body: dict, spec) -> None:
+    problems = {}
+    if body["kind"] not in VISIT_KIND_LABELS:
+        problems["kind"] = "未知的检查类型"
+    elif body["kind"] not in spec.kinds:
+        problems["kind"] = f"检查表“{spec.name}”不适用于{VISIT_KIND_LABELS[body['kind']]}"
+    if body["phase"] not in PHASES:
+        problems["phase"] = "应为 before、during 或 after"
+    now = utc_now()
+    if body["started_at"] > now + CLOCK_SLACK:
+        problems["started_at"] = "开始时间晚于当前时间"
+    if body["ended_at"] > now + CLOCK_SLACK:
+        problems["ended_at"] = "结束时间晚于当前时间"
+    if body["ended_at"] < body["started_at"]:
+        problems["ended_at"] = "结束时间早于开始时间"
+    if problems:
+        raise VisitRejected(fields=problems)
+
+
+def _referenced_photos(body: dict) -> list[str]:
+    ids = [str(p) for r in body.get("results", []) for p in r.get("photos", [])]
+    return ids + [str(p) for p in body.get("photos", [])]
+
+
+def _check_results(body: dict, spec) -> dict:
+    problems, seen = {}, set()
+    for result in body.get("results", []):
+        code = result["item"]
+        field = f"results.{code}"
+        if code in seen:
+            problems[field] = "同一检查项重复填写"
+            continue
+        seen.add(code)
+        try:
+            item = spec.item(code)
+        except KeyError:
+            problems[field] = f"检查表“{spec.name}”没有此检查项"
+            continue
+        found = check_result(item, result["result"], result.get("value"), result.get("note"),
+                             len(result.get("photos", [])))
+        if found:
+            problems[field] = "；".join(p.message for p in found)
+    return problems
+
+
+def _check_form(body: dict, spec) -> dict:
+    problems = {}
+    if spec.outcomes:
+        found = check_outcome(spec, body.get("outcome"), body.get("danger_points") or [],
+                              len(body.get("photos", [])))
+        if found:
+            problems["outcome"] = "；".join(p.message for p in found)
+    elif body.get("outcome"):
+        problems["outcome"] = "该检查表不记录排查结果"
+    if found := check_appraisal_after(spec, body.get("appraisal_after")):
+        problems["appraisal_after"] = "；".join(p.message for p in found)
+    signed = {s["role"] for s in body.get("signoffs") or [] if (s.get("name") or "").strip()}
+    if missing := missing_signoffs(spec, signed):
+        problems["signoffs"] = "缺少签字：" + "、".join(s.label for s in missing)
+    return problems
+
+
+def _link_photos(session, visit: Visit, photo_ids: list[str], household: Household) -> None:
+    """Tie photos that arrived before the visit to it; later ones carry the visit's id."""
+    item_of = {p: r for r in visit.results for p in r.photo_ids}
+    photos = session.scalars(select(Photo).where(
+        (Photo.id.in_(photo_ids)) | (Photo.visit_id == visit.id))).all() if photo_ids else \
+        session.scalars(select(Photo).where(Photo.visit_id == visit.id)).all()
+    for photo in photos:
+        if photo.household_id != household.id:
+            raise InvalidInput(fields={"photos": f"照片 {photo.id} 属于另一农户"})
+        photo.visit_id = visit.id
+        photo.case_id = photo.case_id or visit.case_id
+        if photo.id in item_of:
+            result = item_of[photo.id]
+            photo.node = photo.node or result.node_code
+            photo.item = photo.item or result.item_code
+
+
+def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
+                                   rules: VisitRules) -> None:
+    failing = [r for r in visit.results if r.result == "fail"]
+    passing = {r.item_code for r in visit.results if r.result == "pass" and r.photo_ids}
+    if passing:
+        open_ones = session.scalars(select(Rectification).where(
+            Rectification.household_id == visit.household_id,
+            Rectification.status == "open", Rectification.item_code.in_(passing))).all()
+        for rect in open_ones:
+            rect.status = "closed"
+            rect.closed_by_visit_id = visit.id
+            rect.closed_by = actor.user_id
+            rect.closed_at = visit.ended_at
+            audit.record(session, actor, "close", "rectification", rect.id, {"visit": visit.id})
+    already_open = set(session.scalars(select(Rectification.item_code).where(
+        Rectification.household_id == visit.household_id, Rectification.status == "open")))
+    due = _local_date(visit.ended_at) + timedelta(days=rules.rectification_days)
+    for result in failing:
+        if result.item_code in already_open:
+            continue  # still failing: the open one stands, with its original deadline
+        item = spec.item(result.item_code)
+        session.add(Rectification(
+            household_id=visit.household_id, village_code=visit.village_code,
+            case_id=visit.case_id, node_code=result.node_code, item_code=result.item_code,
+            problem=result.note, task=f"整改“{item.name}”，达到：{item.criterion}",
+            measure=None, responsible="施工方", due_on=due, opened_by_visit_id=visit.id))
+
+
+def _advance_case(case: Case, visit: Visit, actor: Actor) -> None:
+    """The first construction visit marks works started; an acceptance marks them completed."""
+    day = _local_date(visit.started_at)
+    if visit.kind == "construction" and case.status in ("planned", "agreement_signed"):
+        move_status(case, "in_progress", effective_on=day, by=actor.user_id,
+                    note=f"首次施工巡查（检查记录 {visit.id}）")
+    elif visit.kind == "completion" and case.status == "in_progress":
+        move_status(case, "completed", effective_on=day, by=actor.user_id,
+                    note=f"竣工验收（检查记录 {visit.id}）")
+
+
+def _local_date(moment: datetime) -> date:
+    return (moment + CHINA_OFFSET).date()
+
+
+def _plain(value):
+    return json.loads(json.dumps(value or [], default=str))

@@ -1,0 +1,173 @@
+"""Every API endpoint × every role × a resource inside and outside the caller's area.
+
+A resource outside the area must answer 404 (or 403 for a role that may not act at all) and
+never show its data; a list must never contain it. A new endpoint fails `test_every_route_is_
+covered` until it is added to ENDPOINTS.
+"""
+
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests import factories, images
+
+ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
+EVERYONE = set(ROLES)
+
+
+def household_target(w, inside):
+    return w.households[w.village_a1 if inside else w.village_b1]
+
+
+# (method, rule, roles allowed inside their area, request builder)
+ENDPOINTS = [
+    ("GET", "/api/v1/households/<int:household_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/households/{h.id}", {})),
+    ("PATCH", "/api/v1/households/<int:household_id>",
+     {"village_cadre", "town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/households/{h.id}", {"json": {"family_size": 4}})),
+    ("PUT", "/api/v1/households/<int:household_id>/location",
+     {"inspector", "village_cadre", "town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/households/{h.id}/location",
+                      {"json": {"lat": 39.5, "lon": 112.8}})),
+    ("POST", "/api/v1/households/<int:household_id>/appraisals", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/households/{h.id}/appraisals",
+                      {"json": {"grade": "C", "appraised_on": "2026-05-01", "appraiser": "站"}})),
+    ("GET", "/api/v1/households/<int:household_id>/cases", EVERYONE,
+     lambda w, h, c: (f"/api/v1/households/{h.id}/cases", {})),
+    ("POST", "/api/v1/households/<int:household_id>/cases", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/households/{h.id}/cases",
+                      {"json": {"year": 2027, "method": "修缮加固", "build_mode": "自建"}})),
+    ("GET", "/api/v1/cases/<int:case_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/cases/{c.id}", {})),
+    ("PATCH", "/api/v1/cases/<int:case_id>", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/cases/{c.id}", {"json": {"notes": "已核实"}})),
+    ("POST", "/api/v1/households", {"village_cadre", "town_reviewer", "county_admin"},
+     lambda w, h, c: ("/api/v1/households", {"json": {
+         "village_code": h.village_code, "name": "新户", "id_number": factories.id_number(),
+         "category": "dibao"}})),
+    ("GET", "/api/v1/photos/<uuid:photo_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}", {})),
+    ("GET", "/api/v1/photos/<uuid:photo_id>/content", EVERYONE,
+     lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/content?variant=thumb", {})),
+    ("PUT", "/api/v1/photos/<uuid:photo_id>", {"inspector", "village_cadre", "town_reviewer"},
+     lambda w, h, c: (f"/api/v1/photos/{uuid.uuid4()}", {
+         "data": {"household_id": str(h.id), "phase": "before",
+                  "file": (io.BytesIO(images.make_jpeg(seed=h.id)), "x.jpg")},
+         "content_type": "multipart/form-data"})),
+    ("GET", "/api/v1/cases/<int:case_id>/timeline", EVERYONE,
+     lambda w, h, c: (f"/api/v1/cases/{c.id}/timeline", {})),
+    ("GET", "/api/v1/visits/<uuid:visit_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}", {})),
+    ("PUT", "/api/v1/visits/<uuid:visit_id>", {"inspector", "village_cadre", "town_reviewer"},
+     lambda w, h, c: (f"/api/v1/visits/{uuid.uuid4()}", {"json": survey_body(h)})),
+    ("POST", "/api/v1/visits/<uuid:visit_id>/review", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}/review",
+                      {"json": {"decision": "return", "comment": "请补拍"}})),
+]
+LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits"]
+# Routes that concern only the caller, with no resource of anyone else's.
+OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/households/import",
+       # checklist templates are the same for everyone
+       "/api/v1/checklists", "/api/v1/checklists/<string:code>"}
+
+
+@pytest.fixture
+def world(db, templates):
+    w = factories.world(db.session)
+    w.cases = {code: factories.case(db.session, h) for code, h in w.households.items()}
+    w.photos = {code: photo_of(db, w, h) for code, h in w.households.items()}
+    w.visits = {code: visit_of(db, w, h) for code, h in w.households.items()}
+    return w
+
+
+def uploader(w):
+    """Someone who records visits anywhere in the county, to make data on both sides."""
+    from backend.services.policy import Actor
+
+    return Actor(w.users["county_admin"].id, "inspector", (("140621000000", "140621999999"),))
+
+
+def survey_body(h) -> dict:
+    now = datetime.now(UTC)
+    return {"household_id": h.id, "kind": "routine_survey", "phase": "before",
+            "template": {"code": "routine_survey"}, "outcome": "safe",
+            "started_at": (now - timedelta(minutes=20)).isoformat(), "ended_at": now.isoformat()}
+
+
+def visit_of(db, w, household) -> str:
+    from backend.api.visits import VisitBodySchema
+    from backend.services import visits
+
+    visit_id = str(uuid.uuid4())
+    raw = survey_body(household)
+    visits.record_visit(db.session, uploader(w), visit_id, VisitBodySchema().load(raw),
+                        rules=visits.VisitRules(), raw=raw)
+    return visit_id
+
+
+def photo_of(db, w, household) -> str:
+    """Store one photo of a household directly through the service."""
+    from backend.extensions import object_store
+    from backend.services import photos
+    from backend.services.photo_checks import PhotoRules
+
+    photo_id = str(uuid.uuid4())
+    photos.ingest_photo(db.session, object_store(), uploader(w), photo_id,
+                        images.make_jpeg(seed=household.id + 100),
+                        photos.PhotoMeta(household_id=household.id, phase="before"),
+                        rules=PhotoRules(), max_bytes=20 << 20, max_pixels=60_000_000)
+    return photo_id
+
+
+def test_every_route_is_covered(app):
+    covered = {rule for _, rule, _, _ in ENDPOINTS} | set(LISTS) | OWN
+    api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
+                 and not r.rule.endswith("openapi.json")}
+    assert api_rules - covered == set(), "add the new endpoint to ENDPOINTS"
+
+
+def in_area(role, inside):
+    return inside or role in ("county_admin", "auditor")
+
+
+@pytest.mark.parametrize("method,rule,allowed,build", ENDPOINTS,
+                         ids=[f"{m} {r}" for m, r, _, _ in ENDPOINTS])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("inside", [True, False], ids=["in-area", "out-of-area"])
+def test_endpoint_role_area(client, world, method, rule, allowed, build, role, inside):
+    h = household_target(world, inside)
+    c = world.cases[h.village_code]
+    url, kwargs = build(world, h, c)
+    r = client.open(url, method=method, headers=world.headers(role), **kwargs)
+    if not in_area(role, inside):
+        # 422 only where the request names the foreign village itself (registering a household)
+        assert r.status_code in (403, 404) or (r.status_code == 422 and method == "POST"), \
+            r.get_json()
+        assert h.name not in r.get_data(as_text=True)
+        assert h.id_number[-4:] not in r.get_data(as_text=True)
+    elif role in allowed:
+        assert 200 <= r.status_code < 300, (role, r.get_json())
+    else:
+        assert r.status_code == 403, (role, r.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_hold_only_the_callers_area(client, world, role):
+    outside = world.households[world.village_b1]
+    for url in LISTS:
+        r = client.get(url, headers=world.headers(role))
+        assert r.status_code == 200
+        text = r.get_data(as_text=True)
+        if role in ("county_admin", "auditor"):
+            continue
+        assert outside.name not in text or url == "/api/v1/regions"
+        assert world.village_b1 not in text, url
+
+
+def test_cadre_sees_only_their_village(client, world):
+    r = client.get("/api/v1/households", headers=world.headers("village_cadre"))
+    assert {h["village_code"] for h in r.get_json()["items"]} == {world.village_a1}
+

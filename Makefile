@@ -34,6 +34,7 @@ browser-deps:
 
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask load-checklists
 	$(BIN)/flask seed-demo --if-empty
 	@echo
 	@echo "  危房改造现场检查 is running at http://127.0.0.1:$(PORT)/"

@@ -15,8 +15,20 @@ from backend.services.policy import Actor
 
 
 def register(app) -> None:
-    for command in (create_user, import_households, seed_demo, storage_check):
+    for command in (create_user, import_households, seed_demo, storage_check, load_checklists):
         app.cli.add_command(command)
+
+
+@click.command("load-checklists")
+def load_checklists():
+    """Store each checklist template file whose version is not in the database yet."""
+    from backend.services.checklists import TemplateVersionChanged, load_templates
+
+    try:
+        added = load_templates(db.session)
+    except TemplateVersionChanged as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("loaded: " + ", ".join(added) if added else "checklist templates up to date")
 
 
 @click.command("create-user")

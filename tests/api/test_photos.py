@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -281,3 +283,27 @@ def test_variant_keys_exist_in_store(client, world):
     store = object_store()
     assert store.exists(original_key(sha))
     assert all(store.exists(variant_key(sha, v)) for v in ("thumb", "large"))
+
+
+# --- fuzz: whatever the bytes, the answer is a 2xx or a 4xx, never a 5xx --------------------
+
+SEED_JPEG = images.make_jpeg(320, 240, exif_gps=(39.5, 112.8, 900.0), make="OPPO", seed=60)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cut=st.integers(0, len(SEED_JPEG)),
+       flips=st.lists(st.tuples(st.integers(0, len(SEED_JPEG) - 1), st.integers(0, 255)),
+                      max_size=8),
+       app1=st.binary(max_size=300))
+def test_mutated_uploads_never_cause_a_server_error(client, world, cut, flips, app1):
+    data = bytearray(SEED_JPEG)
+    for at, value in flips:
+        data[at] = value
+    data = bytes(data[:cut] if cut > 2 else data)
+    if app1:
+        data = images.with_app1(data, b"Exif\x00\x00" + app1) if data[:2] == b"\xff\xd8" \
+            else data
+    r = put_photo(client, world, data)
+    assert r.status_code < 500, r.get_json()
+    assert "error" in r.get_json() or r.status_code in (200, 201)

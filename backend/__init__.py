@@ -42,6 +42,7 @@ def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -66,11 +67,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backend.api import auth, cases, households, photos, regions, visits
+    from backend.api import auth, cases, households, photos, regions, rounds, visits
     from backend.extensions import api
     from backend.web import health
 
-    for module in (auth, regions, households, cases, photos, visits):
+    for module in (auth, regions, households, cases, photos, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
 

@@ -49,6 +49,7 @@ class SignoffSchema(BaseSchema):
 class VisitBodySchema(BaseSchema):
     household_id = fields.Integer(required=True)
     case_id = fields.Integer(allow_none=True)
+    round_id = fields.Integer(allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(list(VISIT_KIND_LABELS)))
     phase = fields.String(required=True, validate=validate.OneOf(list(PHASES)))
     template = fields.Nested(TemplateRefSchema, required=True)
@@ -78,6 +79,7 @@ class VisitSchema(BaseSchema):
     id = fields.String()
     household_id = fields.Integer()
     case_id = fields.Integer(allow_none=True)
+    round_id = fields.Integer(allow_none=True)
     kind = fields.String()
     kind_label = fields.Function(lambda v: VISIT_KIND_LABELS[v.kind])
     phase = fields.String()

@@ -5,6 +5,7 @@ from backend.models.case import Case, CaseStatusChange
 from backend.models.household import Appraisal, Household
 from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
+from backend.models.round import Round, RoundHousehold
 from backend.models.user import ApiToken, LoginAttempt, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
 
@@ -21,6 +22,8 @@ __all__ = [
     "PhotoFlag",
     "Rectification",
     "Region",
+    "Round",
+    "RoundHousehold",
     "User",
     "UserRegion",
     "Visit",

@@ -48,6 +48,7 @@ class Visit(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"))
     kind: Mapped[str] = mapped_column(String(20))
     phase: Mapped[str] = mapped_column(String(10))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from backend.models import Case, Household, Photo, Rectification, Visit, VisitResult
 from backend.models.base import utc_now
 from backend.models.photo import PHASES
-from backend.services import audit, checklists, policy
+from backend.services import audit, checklists, policy, rounds
 from backend.services.cases import move_status
 from backend.services.checklist_specs import (
     VISIT_KIND_LABELS,
@@ -82,7 +82,8 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     position = body.get("position") or {}
     visit = Visit(
         id=visit_id, household_id=household.id, village_code=household.village_code,
-        case_id=case.id if case else None, template_id=template.id, kind=body["kind"],
+        case_id=case.id if case else None, round_id=body.get("round_id"),
+        template_id=template.id, kind=body["kind"],
         phase=body["phase"], started_at=body["started_at"], ended_at=body["ended_at"],
         device_lat=position.get("lat"), device_lon=position.get("lon"),
         device_accuracy_m=position.get("accuracy_m"), device_fix_at=position.get("fix_at"),
@@ -98,6 +99,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     session.add(visit)
     session.flush()
     _link_photos(session, visit, photo_ids, household)
+    rounds.record_outcome(session, visit)
     _open_and_close_rectifications(session, actor, visit, spec, rules)
     if case is not None:
         _advance_case(case, visit, actor)

@@ -281,7 +281,7 @@ def _spooled(data: BinaryIO, sha256: str) -> Iterator[tuple[BinaryIO, int]]:
         digest, length = _hash_stream(data, copy_to=spool)
         verify_sha256(digest, sha256)
         spool.seek(0)
-        yield spool, length  # type: ignore[misc]
+        yield spool, length
 
 
 def _hash_stream(data: BinaryIO, copy_to: Any = None) -> tuple[str, int]:

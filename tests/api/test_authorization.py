@@ -57,6 +57,26 @@ ENDPOINTS = [
          "data": {"household_id": str(h.id), "phase": "before",
                   "file": (io.BytesIO(images.make_jpeg(seed=h.id)), "x.jpg")},
          "content_type": "multipart/form-data"})),
+    ("GET", "/api/v1/rounds/<int:round_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}", {})),
+    ("GET", "/api/v1/rounds/<int:round_id>/progress", EVERYONE,
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/progress", {})),
+    ("GET", "/api/v1/rounds/<int:round_id>/export.xlsx", EVERYONE,
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/export.xlsx", {})),
+    ("PATCH", "/api/v1/rounds/<int:round_id>/assignments", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/assignments",
+                      {"json": {"household_ids": [h.id], "inspector_id": w.users["inspector"].id
+                                if h.village_code.startswith(w.town_a[:9]) else
+                                w.inspector_b.id}})),
+    ("POST", "/api/v1/rounds/<int:round_id>/discoveries",
+     {"inspector", "village_cadre", "town_reviewer"},
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/discoveries", {"json": {
+         "village_code": h.village_code, "name": "新发现户", "id_number": factories.id_number(),
+         "category": "ordinary"}})),
+    ("POST", "/api/v1/rounds/<int:round_id>/close", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/close",
+                      {"json": {"reasons": {str(x.id): "全户外出务工"
+                                            for x in w.households.values()}}})),
     ("GET", "/api/v1/cases/<int:case_id>/timeline", EVERYONE,
      lambda w, h, c: (f"/api/v1/cases/{c.id}/timeline", {})),
     ("GET", "/api/v1/visits/<uuid:visit_id>", EVERYONE,
@@ -67,11 +87,14 @@ ENDPOINTS = [
      lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}/review",
                       {"json": {"decision": "return", "comment": "请补拍"}})),
 ]
-LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits"]
+LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
+         "/api/v1/rounds", "/api/v1/me/assignments"]
 # Routes that concern only the caller, with no resource of anyone else's.
 OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/households/import",
        # checklist templates are the same for everyone
-       "/api/v1/checklists", "/api/v1/checklists/<string:code>"}
+       "/api/v1/checklists", "/api/v1/checklists/<string:code>",
+       # opening a round names its area, which is refused outside the caller's (test_rounds)
+       "/api/v1/rounds"}
 
 
 @pytest.fixture
@@ -80,7 +103,26 @@ def world(db, templates):
     w.cases = {code: factories.case(db.session, h) for code, h in w.households.items()}
     w.photos = {code: photo_of(db, w, h) for code, h in w.households.items()}
     w.visits = {code: visit_of(db, w, h) for code, h in w.households.items()}
+    w.inspector_b = factories.user(db.session, "inspector", [w.town_b], username="inspector_b")
+    w.rounds = rounds_of(db, w)
     return w
+
+
+def rounds_of(db, w) -> dict[str, int]:
+    """A routine round in each town; village code → that town's round id."""
+    from datetime import date
+
+    from backend.services import rounds
+    from backend.services.policy import Actor
+
+    admin = Actor.of(w.users["county_admin"])
+    ids = {}
+    for town in (w.town_a, w.town_b):
+        spec = rounds.RoundSpec(kind="routine", name="季度排查", starts_on=date(2026, 10, 1),
+                                due_on=date(2026, 12, 31), area_codes=[town], categories=[])
+        ids[town] = rounds.open_round(db.session, admin, spec).id
+    return {code: ids[w.town_a if code.startswith(w.town_a[:9]) else w.town_b]
+            for code in w.households}
 
 
 def uploader(w):

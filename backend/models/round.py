@@ -1,0 +1,58 @@
+"""Survey rounds (排查轮次): every target household checked, none missed (不漏一户)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, utc_now
+from backend.models.household import Household
+
+ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查"}
+
+
+class Round(db.Model):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))  # e.g. 2026年第四季度常规排查
+    period: Mapped[str | None] = mapped_column(String(20))  # e.g. 2026Q4
+    cause: Mapped[str | None] = mapped_column(Text)  # an emergency's cause (暴雨、地震 ...)
+    starts_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    # The region the round was opened for (its area lies inside it) and the chosen parts.
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    area_codes: Mapped[list] = mapped_column(JSON)
+    categories: Mapped[list] = mapped_column(JSON)  # empty: every household
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoundHousehold(db.Model):
+    """One household to check in a round: who goes, and what they found."""
+
+    __tablename__ = "round_households"
+    __table_args__ = (
+        UniqueConstraint("round_id", "household_id", name="uq_round_households_household"),
+        Index("ix_round_households_round_village", "round_id", "village_code"),
+        Index("ix_round_households_inspector", "inspector_id", "round_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revisit_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    found_in_round: Mapped[bool] = mapped_column(Boolean, default=False)  # 以房找人
+    skip_reason: Mapped[str | None] = mapped_column(Text)  # why unvisited when closed
+
+    household: Mapped[Household] = relationship(lazy="joined")

@@ -1,0 +1,319 @@
+"""Survey rounds: open one over an area, assign every household, record outcomes, close.
+
+A round never loses a household: it is closed only when each one was visited or has a
+recorded reason why not (不漏一户).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, insert, or_, select
+
+from backend.models import Household, Region, Round, RoundHousehold, User, Visit
+from backend.models.base import utc_now
+from backend.models.household import CATEGORIES
+from backend.models.region import code_range, level_of
+from backend.models.round import ROUND_KINDS
+from backend.services import audit, policy
+from backend.services.checklist_specs import OUTCOME_LABELS
+from backend.services.errors import Conflict, InvalidInput, OutsideScope
+from backend.services.policy import Actor
+
+SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey"}
+
+
+class RoundNotClosable(Conflict):
+    code = "round_has_unvisited"
+    message = "仍有农户未排查且未说明原因，不能结束本轮排查"
+
+
+@dataclass(frozen=True)
+class RoundSpec:
+    kind: str
+    name: str
+    starts_on: date
+    due_on: date
+    area_codes: list[str]
+    categories: list[str]
+    period: str | None = None
+    cause: str | None = None
+
+
+def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
+    """Open a round over towns/villages and assign each household to an inspector."""
+    actor.require(policy.ROUND_MANAGE)
+    areas = _areas(session, actor, spec.area_codes)
+    unknown = [c for c in spec.categories if c not in CATEGORIES]
+    if unknown:
+        raise InvalidInput(fields={"categories": "未知的类别：" + "、".join(unknown)})
+    if spec.due_on < spec.starts_on:
+        raise InvalidInput(fields={"due_on": "截止日期早于开始日期"})
+    region = _common_parent(session, areas)
+    rnd = Round(kind=spec.kind, name=spec.name, period=spec.period, cause=spec.cause,
+                starts_on=spec.starts_on, due_on=spec.due_on, region_code=region,
+                area_codes=sorted(a.code for a in areas), categories=list(spec.categories),
+                opened_by=actor.user_id)
+    session.add(rnd)
+    session.flush()
+
+    in_area = or_(*(Household.village_code.between(*a.range) for a in areas))
+    stmt = select(Household.id, Household.village_code).where(in_area, policy.in_scope(
+        actor, Household.village_code))
+    if spec.categories:
+        stmt = stmt.where(Household.category.in_(spec.categories))
+    households = session.execute(stmt).all()
+    pick = inspector_picker(session, {v for _, v in households})
+    rows = [{"round_id": rnd.id, "household_id": hid, "village_code": village,
+             "inspector_id": pick(village), "revisit_needed": False, "found_in_round": False}
+            for hid, village in households]
+    if rows:
+        session.execute(insert(RoundHousehold), rows)
+    audit.record(session, actor, "open", "round", rnd.id,
+                 {"name": spec.name, "households": len(rows), "areas": rnd.area_codes})
+    session.commit()
+    return rnd
+
+
+def inspector_picker(session, villages: set[str]):
+    """Return village → inspector: the active inspector with the narrowest area covering it.
+
+    Inspectors with equally narrow areas share a village's households in turn.
+    """
+    inspectors = session.scalars(select(User).where(User.role == "inspector",
+                                                    User.active.is_(True))).all()
+    candidates: dict[str, list[tuple[int, int]]] = {}
+    for village in villages:
+        options = []
+        for user in inspectors:
+            for region in user.regions:
+                low, high = region.range
+                if low <= village <= high:
+                    options.append((int(high) - int(low), user.id))
+        if options:
+            narrowest = min(width for width, _ in options)
+            candidates[village] = sorted(uid for width, uid in options if width == narrowest)
+    turns: dict[str, int] = defaultdict(int)
+
+    def pick(village: str) -> int | None:
+        ids = candidates.get(village)
+        if not ids:
+            return None
+        turns[village] += 1
+        return ids[(turns[village] - 1) % len(ids)]
+
+    return pick
+
+
+def get_round(session, actor: Actor, round_id: int) -> Round:
+    """A round is visible to whoever works inside its area."""
+    rnd = session.get(Round, round_id)
+    if rnd is None or not _overlaps(actor, rnd):
+        raise OutsideScope()
+    return rnd
+
+
+def list_rounds(session, actor: Actor, *, status: str | None = None) -> list[Round]:
+    stmt = select(Round).order_by(Round.starts_on.desc(), Round.id.desc())
+    if status:
+        stmt = stmt.where(Round.status == status)
+    return [r for r in session.scalars(stmt) if _overlaps(actor, r)]
+
+
+def reassign(session, actor: Actor, round_id: int, household_ids: list[int],
+             inspector_id: int) -> int:
+    """Move households of a round to another inspector who covers their villages."""
+    actor.require(policy.ROUND_MANAGE)
+    rnd = get_round(session, actor, round_id)
+    inspector = session.get(User, inspector_id)
+    if inspector is None or inspector.role != "inspector" or not inspector.active:
+        raise InvalidInput(fields={"inspector_id": "不是在岗的检查员"})
+    rows = session.scalars(select(RoundHousehold).where(
+        RoundHousehold.round_id == rnd.id, RoundHousehold.household_id.in_(household_ids),
+        policy.in_scope(actor, RoundHousehold.village_code))).all()
+    if len(rows) != len(set(household_ids)):
+        raise InvalidInput(fields={"household_ids": "部分农户不在本轮排查或不在您的管辖范围内"})
+    target = Actor.of(inspector)
+    outside = [r.household_id for r in rows if not target.covers(r.village_code)]
+    if outside:
+        raise InvalidInput(fields={"inspector_id": "该检查员的负责区域不包含这些农户"})
+    for row in rows:
+        row.inspector_id = inspector.id
+    audit.record(session, actor, "reassign", "round", rnd.id,
+                 {"households": sorted(household_ids), "inspector_id": inspector.id})
+    session.commit()
+    return len(rows)
+
+
+def record_outcome(session, visit: Visit) -> None:
+    """Copy a survey visit's outcome onto its round household (called inside record_visit)."""
+    if visit.round_id is None:
+        return
+    rnd = session.get(Round, visit.round_id)
+    if rnd is None or rnd.status != "open":
+        raise InvalidInput(fields={"round_id": "该轮排查不存在或已结束"})
+    if visit.kind != SURVEY_KINDS[rnd.kind]:
+        raise InvalidInput(fields={"kind": f"{ROUND_KINDS[rnd.kind]}应使用排查记录表"})
+    row = session.scalar(select(RoundHousehold).where(
+        RoundHousehold.round_id == rnd.id, RoundHousehold.household_id == visit.household_id))
+    if row is None:
+        raise InvalidInput(fields={"round_id": "该农户不在本轮排查范围内"})
+    if row.visited_at is not None and row.visited_at > visit.ended_at:
+        return  # an older visit replayed late does not overwrite a newer outcome
+    row.visit_id = visit.id
+    row.outcome = visit.outcome
+    row.visited_at = visit.ended_at
+    row.revisit_needed = visit.outcome == "nobody_home"
+
+
+def add_discovery(session, actor: Actor, round_id: int, values: dict) -> RoundHousehold:
+    """以房找人: a house found on the spot that is not on the list joins the round."""
+    from backend.services.households import validate_fields  # avoids a cycle at import
+
+    actor.require(policy.VISIT_RECORD)
+    rnd = get_round(session, actor, round_id)
+    if rnd.status != "open":
+        raise InvalidInput(fields={"round_id": "该轮排查已结束"})
+    values = validate_fields(session, actor, dict(values))
+    existing = session.scalar(select(Household).where(
+        Household.id_number == values["id_number"]))
+    if existing is not None:
+        if not actor.covers(existing.village_code):
+            raise InvalidInput(fields={"id_number": "该身份证号的农户已登记在其他地区"})
+        household = existing
+    else:
+        household = Household(**values, location_source="inspector" if "lat" in values else None,
+                               location_set_at=utc_now() if "lat" in values else None,
+                               location_set_by=actor.user_id if "lat" in values else None)
+        session.add(household)
+        session.flush()
+        audit.record(session, actor, "create", "household", household.id,
+                     {"round_id": rnd.id, "found_in_round": True})
+    row = session.scalar(select(RoundHousehold).where(
+        RoundHousehold.round_id == rnd.id, RoundHousehold.household_id == household.id))
+    if row is None:
+        row = RoundHousehold(round_id=rnd.id, household_id=household.id,
+                             village_code=household.village_code, inspector_id=actor.user_id,
+                             found_in_round=True, revisit_needed=False)
+        session.add(row)
+    session.commit()
+    return row
+
+
+def close_round(session, actor: Actor, round_id: int, reasons: dict[int, str]) -> Round:
+    """Close a round; every unvisited household needs a recorded reason."""
+    actor.require(policy.ROUND_MANAGE)
+    rnd = get_round(session, actor, round_id)
+    if rnd.status == "closed":
+        raise Conflict("本轮排查已结束")
+    unvisited = session.scalars(select(RoundHousehold).where(
+        RoundHousehold.round_id == rnd.id, RoundHousehold.visited_at.is_(None))).all()
+    for row in unvisited:
+        reason = (reasons.get(row.household_id) or row.skip_reason or "").strip()
+        row.skip_reason = reason or None
+    missing = [r.household_id for r in unvisited if not r.skip_reason]
+    if missing:
+        session.rollback()
+        raise RoundNotClosable(f"仍有 {len(missing)} 户未排查且未说明原因",
+                               fields={"reasons": "请为每户未排查的农户说明原因"},
+                               unvisited=missing[:200], unvisited_count=len(missing))
+    rnd.status = "closed"
+    rnd.closed_by = actor.user_id
+    rnd.closed_at = utc_now()
+    audit.record(session, actor, "close", "round", rnd.id,
+                 {"unvisited_with_reason": len(unvisited)})
+    session.commit()
+    return rnd
+
+
+def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500) -> dict:
+    """Coverage per village: to visit, visited, outcomes, revisits, and who is still unvisited."""
+    rnd = get_round(session, actor, round_id)
+    mine = policy.in_scope(actor, RoundHousehold.village_code)
+    visited = RoundHousehold.visited_at.is_not(None)
+    columns = [
+        RoundHousehold.village_code,
+        func.count().label("total"),
+        func.sum(sql_case((visited, 1), else_=0)).label("visited"),
+        func.sum(sql_case((RoundHousehold.revisit_needed.is_(True), 1), else_=0)).label(
+            "revisit"),
+        func.sum(sql_case((RoundHousehold.found_in_round.is_(True), 1), else_=0)).label("found"),
+    ] + [func.sum(sql_case((RoundHousehold.outcome == code, 1), else_=0)).label(code)
+         for code in OUTCOME_LABELS]
+    rows = session.execute(select(*columns).where(RoundHousehold.round_id == rnd.id, mine)
+                           .group_by(RoundHousehold.village_code)
+                           .order_by(RoundHousehold.village_code)).all()
+    names = _names(session, [r.village_code for r in rows])
+    villages = [{
+        "village_code": r.village_code, "village_name": names.get(r.village_code),
+        "total": r.total, "visited": int(r.visited or 0),
+        "unvisited": r.total - int(r.visited or 0),
+        "revisit_needed": int(r.revisit or 0), "found": int(r.found or 0),
+        "outcomes": {code: int(getattr(r, code) or 0) for code in OUTCOME_LABELS},
+    } for r in rows]
+    pending = session.execute(
+        select(RoundHousehold.household_id, Household.name, RoundHousehold.village_code,
+               RoundHousehold.inspector_id, RoundHousehold.skip_reason)
+        .join(Household, Household.id == RoundHousehold.household_id)
+        .where(RoundHousehold.round_id == rnd.id, mine, RoundHousehold.visited_at.is_(None))
+        .order_by(RoundHousehold.village_code, Household.name).limit(unvisited_limit)).all()
+    totals = {key: sum(v[key] for v in villages)
+              for key in ("total", "visited", "unvisited", "revisit_needed", "found")}
+    return {"round": rnd, "totals": totals, "villages": villages,
+            "unvisited": [{"household_id": p.household_id, "name": p.name,
+                           "village_code": p.village_code, "inspector_id": p.inspector_id,
+                           "skip_reason": p.skip_reason} for p in pending]}
+
+
+def assignments(session, actor: Actor) -> list[dict]:
+    """My households in open rounds, in walking order: by village, not yet visited first."""
+    rows = session.execute(
+        select(RoundHousehold, Round).join(Round, Round.id == RoundHousehold.round_id)
+        .where(Round.status == "open", RoundHousehold.inspector_id == actor.user_id,
+               policy.in_scope(actor, RoundHousehold.village_code))
+        .order_by(Round.due_on, RoundHousehold.village_code,
+                  RoundHousehold.visited_at.is_not(None), RoundHousehold.revisit_needed.desc(),
+                  RoundHousehold.id)).all()
+    by_round: dict[int, dict] = {}
+    for row, rnd in rows:
+        entry = by_round.setdefault(rnd.id, {"round": rnd, "households": []})
+        entry["households"].append(row)
+    return list(by_round.values())
+
+
+def _areas(session, actor: Actor, codes: list[str]) -> list[Region]:
+    if not codes:
+        raise InvalidInput(fields={"area_codes": "请选择排查范围（乡镇或村）"})
+    areas = session.scalars(select(Region).where(Region.code.in_(codes))).all()
+    if len(areas) != len(set(codes)) or any(
+            a.level not in ("county", "town", "village") or not actor.covers(a.code)
+            for a in areas):
+        raise InvalidInput(fields={"area_codes": "区划代码不存在或不在您的管辖范围内"})
+    return list(areas)
+
+
+def _common_parent(session, areas: list[Region]) -> str:
+    """The smallest region containing every chosen area."""
+    codes = [a.code for a in areas]
+    for digits in (12, 9, 6, 4, 2):
+        prefixes = {c[:digits] for c in codes}
+        if len(prefixes) == 1:
+            candidate = prefixes.pop().ljust(12, "0")
+            if session.get(Region, candidate) is not None:
+                return candidate
+    return areas[0].code
+
+
+def _overlaps(actor: Actor, rnd: Round) -> bool:
+    low, high = code_range(rnd.region_code, level_of(rnd.region_code))
+    return any(a_low <= high and low <= a_high for a_low, a_high in actor.ranges)
+
+
+def _names(session, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
+    return {code: name for code, name in rows}
+
+

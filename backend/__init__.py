@@ -69,11 +69,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from backend.api import auth, cases, households, photos, regions, rounds, visits
     from backend.extensions import api
-    from backend.web import health
+    from backend.web import health, home
 
     for module in (auth, regions, households, cases, photos, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -103,7 +103,3 @@ def logout(session, token: str) -> None:
         audit.record(session, Actor.of(row.user), "logout", "user", row.user_id)
         session.commit()
 
-
-def token_expiry(session, token: str) -> datetime | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    return row.expires_at if row else None

@@ -152,13 +152,12 @@ def _contains_scope(actor: Actor, region: Region) -> bool:
 
 
 def _loggable(values: dict) -> dict:
-    """Keep ID numbers out of the audit log in clear: only their tail is written."""
+    """Audit values as JSON, with ID numbers masked: the log must not become a PII copy."""
     out = {}
     for key, value in values.items():
         if key == "id_number":
-            value = [ids.mask(v) if isinstance(v, str) else v for v in value] \
-                if isinstance(value, list) else ids.mask(value)
-        out[key] = value if not hasattr(value, "isoformat") else value.isoformat()
+            value = [ids.mask(v) for v in value] if isinstance(value, list) else ids.mask(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
     return out
-
-

@@ -50,6 +50,9 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/households.py
+	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/rounds.py
+	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

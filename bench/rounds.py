@@ -9,23 +9,17 @@ built by the migrations (or PostgreSQL with --db URL); prints figures and whethe
 import argparse
 import random
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import bench_app, engine_name
+from sqlalchemy import insert, update
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert, text, update  # noqa: E402
-
-from backend import create_app  # noqa: E402
-from backend.extensions import db  # noqa: E402
-from backend.models import Household, Region, RoundHousehold, User  # noqa: E402
-from backend.services import rounds  # noqa: E402
-from backend.services.ids import check_char  # noqa: E402
-from backend.services.policy import Actor  # noqa: E402
+from backend.extensions import db
+from backend.models import Household, Region, RoundHousehold, User
+from backend.services import rounds
+from backend.services.ids import check_char
+from backend.services.policy import Actor
 
 COUNTY = "140621000000"
 
@@ -70,41 +64,33 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.db or f"sqlite:///{tmp}/bench.db"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                          "INSTANCE_DIR": tmp, "STORAGE_LOCAL_ROOT": f"{tmp}/photos"})
-        with app.app_context():
-            if url.startswith("postgresql"):
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            upgrade()
-            build_county(db.session, args.households)
-            admin = Actor.of(db.session.query(User).filter_by(username="admin").one())
-            spec = rounds.RoundSpec(kind="routine", name="2026年第四季度常规排查",
-                                    starts_on=date(2026, 10, 1), due_on=date(2026, 12, 31),
-                                    area_codes=[COUNTY], categories=[], period="2026Q4")
+    with bench_app(args.db) as app:
+        engine = engine_name(app)
+        build_county(db.session, args.households)
+        admin = Actor.of(db.session.query(User).filter_by(username="admin").one())
+        spec = rounds.RoundSpec(kind="routine", name="2026年第四季度常规排查",
+                                starts_on=date(2026, 10, 1), due_on=date(2026, 12, 31),
+                                area_codes=[COUNTY], categories=[], period="2026Q4")
+        started = time.perf_counter()
+        rnd = rounds.open_round(db.session, admin, spec)
+        open_s = time.perf_counter() - started
+        assigned = db.session.query(RoundHousehold).filter_by(round_id=rnd.id).count()
+
+        # Mark about 60% visited so progress has real work to count.
+        db.session.execute(update(RoundHousehold).where(
+            RoundHousehold.round_id == rnd.id, RoundHousehold.id % 5 < 3).values(
+            visited_at=datetime.now(UTC) - timedelta(days=1), outcome="safe"))
+        db.session.commit()
+        timings = []
+        for _ in range(args.repeat):
+            db.session.expire_all()
             started = time.perf_counter()
-            rnd = rounds.open_round(db.session, admin, spec)
-            open_s = time.perf_counter() - started
-            assigned = db.session.query(RoundHousehold).filter_by(round_id=rnd.id).count()
+            report = rounds.progress(db.session, admin, rnd.id)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        p50 = statistics.median(timings)
+        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
 
-            # Mark about 60% visited so progress has real work to count.
-            db.session.execute(update(RoundHousehold).where(
-                RoundHousehold.round_id == rnd.id, RoundHousehold.id % 5 < 3).values(
-                visited_at=datetime.now(UTC) - timedelta(days=1), outcome="safe"))
-            db.session.commit()
-            timings = []
-            for _ in range(args.repeat):
-                db.session.expire_all()
-                started = time.perf_counter()
-                report = rounds.progress(db.session, admin, rnd.id)
-                timings.append((time.perf_counter() - started) * 1000)
-            timings.sort()
-            p50 = statistics.median(timings)
-            p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-
-    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"survey round over {assigned:,} households ({engine})")
     print(f"  open round (select, assign, bulk insert): {open_s * 1000:8.0f} ms   "
           f"aim < 2000 ms  {'OK' if open_s < 2 else 'MISSED'}")

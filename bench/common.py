@@ -1,0 +1,78 @@
+"""What the benchmarks share: a fresh app and database, query counting, percentiles."""
+
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
+
+from backend import create_app  # noqa: E402
+from backend.extensions import db  # noqa: E402
+
+
+@contextmanager
+def bench_app(db_url: str | None) -> Iterator:
+    """Yield an app inside its context, on a new SQLite file or an emptied PostgreSQL database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = db_url or f"sqlite:///{tmp}/bench.db"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                          "INSTANCE_DIR": tmp, "STORAGE_LOCAL_ROOT": f"{tmp}/photos",
+                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        with app.app_context():
+            if url.startswith("postgresql"):
+                with db.engine.begin() as conn:
+                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            upgrade()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+def engine_name(app) -> str:
+    return "PostgreSQL" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres") \
+        else "SQLite"
+
+
+@contextmanager
+def counting_queries() -> Iterator[list]:
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def measure(call: Callable[[], object], repeat: int) -> tuple[float, float, float, int]:
+    """Run `call` `repeat` times after one warm-up; return p50, p95, max (ms) and its queries."""
+    call()
+    with counting_queries() as statements:
+        call()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(round(len(timings) * 0.95)) - 1)]
+    return statistics.median(timings), p95, timings[-1], len(statements)
+
+
+def row(label: str, figures: tuple[float, float, float, int], aim_ms: float | None) -> str:
+    p50, p95, worst, queries = figures
+    verdict = "" if aim_ms is None else ("OK" if p95 < aim_ms else "MISSED")
+    return f"  {label:44s} {p50:7.1f} {p95:7.1f} {worst:7.1f} {queries:5d}  {verdict}"
+
+
+HEADER = f"  {'request':44s} {'p50':>7s} {'p95':>7s} {'max':>7s} {'SQL':>5s}  (ms)"

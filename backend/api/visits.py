@@ -32,12 +32,22 @@ class PositionSchema(BaseSchema):
     fix_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
 
 
+class RectificationInputSchema(BaseSchema):
+    """What the inspector may set on the spot for a failed item; defaults fill the rest."""
+
+    task = fields.String(validate=validate.Length(max=1000))
+    measure = fields.String(validate=validate.Length(max=1000))
+    responsible = fields.String(validate=validate.Length(max=100))
+    due_on = fields.Date()
+
+
 class ResultSchema(BaseSchema):
     item = fields.String(required=True, validate=validate.Length(1, 80))
     result = fields.String(required=True, validate=validate.OneOf(list(RESULT_LABELS)))
     value = fields.Float(allow_none=True)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     photos = fields.List(fields.UUID(), load_default=list)
+    rectification = fields.Nested(RectificationInputSchema, allow_none=True)
 
 
 class SignoffSchema(BaseSchema):
@@ -211,6 +221,30 @@ class RectificationSchema(BaseSchema):
     closed_by_visit_id = fields.String(allow_none=True)
     closed_by = fields.Integer(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+
+
+class RectificationQueryArgsSchema(BaseSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "closed"]))
+    overdue = fields.Boolean(load_default=False)
+    household_id = fields.Integer(load_default=None)
+    case_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+
+
+class RectificationListSchema(BaseSchema):
+    items = fields.List(fields.Nested(RectificationSchema))
+
+
+@blp.route("/rectifications")
+class Rectifications(MethodView):
+    @blp.arguments(RectificationQueryArgsSchema, location="query")
+    @blp.response(200, RectificationListSchema)
+    def get(self, args):
+        """List rectifications in my area; `overdue=true` for open ones past their 时限."""
+        overdue = args.pop("overdue")
+        rows = visits.list_rectifications(db.session, current_actor(),
+                                          overdue_on=today() if overdue else None, **args)
+        return {"items": rows}
 
 
 class NodeGroupSchema(BaseSchema):

@@ -100,7 +100,9 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     session.flush()
     _link_photos(session, visit, photo_ids, household)
     rounds.record_outcome(session, visit)
-    _open_and_close_rectifications(session, actor, visit, spec, rules)
+    _open_and_close_rectifications(
+        session, actor, visit, spec, rules,
+        {r["item"]: r["rectification"] for r in body.get("results", []) if r.get("rectification")})
     if case is not None:
         _advance_case(case, visit, actor)
     audit.record(session, actor, "create", "visit", visit.id,
@@ -146,6 +148,22 @@ def list_visits(session, actor: Actor, *, mine: bool, household_id: int | None,
             stmt = stmt.where(column == value)
     returned_first = sql_case((Visit.review_state == "returned", 0), else_=1)
     return list(session.scalars(stmt.order_by(returned_first, Visit.started_at.desc())
+                                .limit(limit)))
+
+
+def list_rectifications(session, actor: Actor, *, status: str | None, overdue_on: date | None,
+                        household_id: int | None, case_id: int | None,
+                        limit: int) -> list[Rectification]:
+    """Rectifications in the actor's area; `overdue_on` keeps open ones due before that day."""
+    stmt = policy.scoped(select(Rectification), actor, Rectification)
+    for column, value in ((Rectification.status, status),
+                          (Rectification.household_id, household_id),
+                          (Rectification.case_id, case_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if overdue_on is not None:
+        stmt = stmt.where(Rectification.status == "open", Rectification.due_on < overdue_on)
+    return list(session.scalars(stmt.order_by(Rectification.due_on, Rectification.id)
                                 .limit(limit)))
 
 
@@ -254,7 +272,11 @@ def _link_photos(session, visit: Visit, photo_ids: list[str], household: Househo
 
 
 def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
-                                   rules: VisitRules) -> None:
+                                   rules: VisitRules, details: dict) -> None:
+    """Open one rectification per newly failed item; close open ones the visit now passes.
+
+    `details` maps an item code to what the inspector set on the spot (任务, 措施, 责任人, 时限).
+    """
     failing = [r for r in visit.results if r.result == "fail"]
     passing = {r.item_code for r in visit.results if r.result == "pass" and r.photo_ids}
     if passing:
@@ -269,16 +291,20 @@ def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
             audit.record(session, actor, "close", "rectification", rect.id, {"visit": visit.id})
     already_open = set(session.scalars(select(Rectification.item_code).where(
         Rectification.household_id == visit.household_id, Rectification.status == "open")))
-    due = _local_date(visit.ended_at) + timedelta(days=rules.rectification_days)
+    default_due = _local_date(visit.ended_at) + timedelta(days=rules.rectification_days)
     for result in failing:
         if result.item_code in already_open:
             continue  # still failing: the open one stands, with its original deadline
         item = spec.item(result.item_code)
+        given = details.get(result.item_code) or {}
         session.add(Rectification(
             household_id=visit.household_id, village_code=visit.village_code,
             case_id=visit.case_id, node_code=result.node_code, item_code=result.item_code,
-            problem=result.note, task=f"整改“{item.name}”，达到：{item.criterion}",
-            measure=None, responsible="施工方", due_on=due, opened_by_visit_id=visit.id))
+            problem=result.note,
+            task=given.get("task") or f"整改“{item.name}”，达到：{item.criterion}",
+            measure=given.get("measure") or "返工整改，完成后拍照报检查员复查销号",
+            responsible=given.get("responsible") or "施工方",
+            due_on=given.get("due_on") or default_due, opened_by_visit_id=visit.id))
 
 
 def _advance_case(case: Case, visit: Visit, actor: Actor) -> None:

@@ -88,7 +88,7 @@ ENDPOINTS = [
                       {"json": {"decision": "return", "comment": "请补拍"}})),
 ]
 LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
-         "/api/v1/rounds", "/api/v1/me/assignments"]
+         "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications"]
 # Routes that concern only the caller, with no resource of anyone else's.
 OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/households/import",
        # checklist templates are the same for everyone

@@ -307,3 +307,14 @@ def test_mutated_uploads_never_cause_a_server_error(client, world, cut, flips, a
     r = put_photo(client, world, data)
     assert r.status_code < 500, r.get_json()
     assert "error" in r.get_json() or r.status_code in (200, 201)
+
+
+@pytest.mark.parametrize("make,fmt", [(images.make_png, "png"), (images.make_webp, "webp"),
+                                      (images.make_heic, "heif")])
+def test_png_webp_and_heic_are_accepted_by_content(client, world, make, fmt):
+    r = put_photo(client, world, make(seed=70))
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["format"] == fmt
+    thumb = client.get(body["urls"]["thumb"], headers=world.headers("inspector"))
+    assert thumb.mimetype == "image/jpeg"

@@ -229,3 +229,51 @@ def test_checklists_are_listed_with_versions(client, world):
     assert len(items) == 27 and rebuild.get_json()["version"] == 1
     assert client.get("/api/v1/checklists/nope", headers=world.headers("inspector")) \
         .status_code == 422
+
+
+def test_failed_item_rectification_details_and_overdue_list(client, db, world):
+    w, case = world, world.case
+    pid = photo(client, w, case, "foundation.depth", "foundation", seed=200)
+    r = put_visit(client, w, visit_body(w, case, days_ago=40, results=[
+        {"item": "foundation.depth", "result": "fail", "value": 300, "note": "埋深不足",
+         "photos": [pid], "rectification": {"responsible": "赵师傅（施工队）",
+                                             "measure": "加深基槽至500毫米以下重新砌筑"}}]))
+    assert r.status_code == 201, r.get_json()
+    listed = client.get("/api/v1/rectifications?status=open",
+                        headers=w.headers("inspector")).get_json()["items"]
+    assert len(listed) == 1
+    rect = listed[0]
+    assert rect["responsible"] == "赵师傅（施工队）" and rect["measure"].startswith("加深")
+    assert rect["problem"] == "埋深不足" and rect["overdue"] is True  # 15 days, 40 days ago
+    overdue = client.get("/api/v1/rectifications?overdue=true",
+                         headers=w.headers("town_reviewer")).get_json()["items"]
+    assert [x["id"] for x in overdue] == [rect["id"]]
+    outsider = factories.user(db.session, "town_reviewer", [w.town_b], username="yujing_rev")
+    headers = {"Authorization": f"Bearer {factories.token_for(db.session, outsider)}"}
+    assert client.get("/api/v1/rectifications", headers=headers).get_json()["items"] == []
+
+
+def test_old_visits_keep_their_template_version(client, db, world):
+    from backend.services.checklist_specs import TemplateSpec, load_template_file
+    from backend.services.checklists import load_templates
+
+    w, case = world, world.case
+    visit_id = str(uuid.uuid4())
+    put_visit(client, w, visit_body(w, case, results=[
+        {"item": "foundation.type", "result": "na"}]), visit_id=visit_id)
+    data = load_template_file("backend/checklists/rebuild.json").to_dict()
+    data["version"] = 2
+    data["name"] = "农村危房改造施工节点检查（2027版）"
+    data["nodes"] = [n for n in data["nodes"] if n["code"] != "foundation"]
+    load_templates(db.session, [TemplateSpec.from_dict(data)])
+    latest = client.get("/api/v1/checklists/rebuild", headers=w.headers("inspector")).get_json()
+    assert latest["version"] == 2
+    old = client.get(f"/api/v1/visits/{visit_id}", headers=w.headers("inspector")).get_json()
+    assert old["template"]["version"] == 1 and old["results"][0]["item"] == "foundation.type"
+    timeline = client.get(f"/api/v1/cases/{case.id}/timeline",
+                          headers=w.headers("inspector"))
+    assert timeline.status_code == 200
+    # A new visit on v2 cannot use the item v2 dropped.
+    r = put_visit(client, w, visit_body(w, case, results=[
+        {"item": "foundation.type", "result": "na"}]))
+    assert r.status_code == 422

@@ -67,14 +67,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backend.api import auth, cases, households, photos, regions, rounds, visits
+    from backend.api import auth, cases, flags, households, photos, regions, rounds, visits
     from backend.extensions import api
     from backend.web import health, home
 
-    for module in (auth, regions, households, cases, photos, visits, rounds):
+    for module in (auth, regions, households, cases, photos, flags, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    from backend.web import review
+    app.register_blueprint(review.bp)
+    from backend.web import app as app_shell
+    app.register_blueprint(app_shell.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

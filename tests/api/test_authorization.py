@@ -86,6 +86,10 @@ ENDPOINTS = [
     ("POST", "/api/v1/visits/<uuid:visit_id>/review", {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}/review",
                       {"json": {"decision": "return", "comment": "请补拍"}})),
+    ("POST", "/api/v1/photos/<uuid:photo_id>/flags/<code>/review",
+     {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/flags/no_position/review",
+                      {"json": {"decision": "dismiss", "reason": "现场核实无误"}})),
 ]
 LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
          "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications"]

@@ -1,0 +1,117 @@
+// The app: hash router, banners (offline, login expired, update, WeChat), outbox triggers, SW.
+
+import * as api from "./api.js";
+import { kvGet, kvSet } from "./db.js";
+import * as outbox from "./outbox.js";
+import * as store from "./store.js";
+import { banner, esc, toast } from "./ui.js";
+import * as householdView from "./views/household.js";
+import * as householdsView from "./views/households.js";
+import * as loginView from "./views/login.js";
+import * as outboxView from "./views/outbox.js";
+import * as visitView from "./views/visit.js";
+
+const ctx = {
+  query: "",
+  user: null,
+  authExpired: false,
+  leaving: [],
+  toast,
+  onLeave(fn) { this.leaving.push(fn); },
+  rerender: () => route(),
+  loggedIn: async () => { ctx.authExpired = false; banner("auth", "", null); ctx.user = (await store.session())?.user; drainSoon(); },
+};
+window.app = { ctx, outbox, store };
+
+async function route() {
+  for (const fn of ctx.leaving.splice(0)) fn();
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const session = await store.session();
+  ctx.user = session?.user || null;
+  if (!session && hash !== "/login") { location.hash = "#/login"; return; }
+  let m;
+  if (hash === "/login") return loginView.render(ctx);
+  if (hash === "/outbox") return outboxView.render(ctx);
+  if ((m = hash.match(/^\/h\/(\d+)\/visit$/))) return visitView.render(ctx, Number(m[1]));
+  if ((m = hash.match(/^\/h\/(\d+)$/))) return householdView.render(ctx, Number(m[1]));
+  return householdsView.render(ctx);
+}
+
+async function updateBadge() {
+  const s = await outbox.summary();
+  const el = document.getElementById("outbox-badge");
+  const n = s.photos + s.visits;
+  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项` : n ? `待上传 ${s.photos} 张` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
+  el.classList.toggle("has-items", n > 0);
+  el.dataset.count = String(n);
+  if (location.hash === "#/outbox" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
+}
+
+function drainSoon() {
+  if (!navigator.onLine || ctx.authExpired) return;
+  outbox.drain();
+}
+
+// Only a 401 for the token in use now means the login expired: an answer to a request sent with
+// an older token may arrive after the inspector has logged in again.
+async function expired(ev) {
+  const token = ev?.detail?.token;
+  if (token !== undefined && token !== (await store.session())?.token) return;
+  ctx.authExpired = true;
+  await kvSet("auth_expired", true);
+  banner("auth", "bad", `登录已过期，待上传的内容仍在本机。<a href="#/login">重新登录</a>`);
+}
+
+function onlineBanner() {
+  banner("offline", "offline", navigator.onLine ? null : "● 离线模式：可以继续检查和拍照，联网后自动上传");
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const reg = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/", type: "module" });
+  const offer = (worker) => {
+    const el = banner("update", "warn", `有新版本可用 <button type="button">立即更新</button>`);
+    el.querySelector("button").addEventListener("click", () => worker.postMessage("skipWaiting"));
+  };
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  reg.addEventListener("updatefound", () => {
+    const worker = reg.installing;
+    worker?.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (reloading || !window.__updating) return;
+    reloading = true;
+    location.reload();
+  });
+  document.addEventListener("click", (ev) => { if (ev.target.closest("#update")) window.__updating = true; }, true);
+  if ("sync" in reg) {
+    outbox.events.addEventListener("change", () => reg.sync.register("outbox").catch(() => {}));
+  }
+  return reg;
+}
+
+function start() {
+  if (/MicroMessenger/i.test(navigator.userAgent)) {
+    banner("wechat", "warn", "您正在微信内打开，拍照和离线功能可能无法使用。请点右上角“…”，选择“在浏览器打开”。");
+  }
+  onlineBanner();
+  addEventListener("online", () => { onlineBanner(); outbox.resetBackoff(); drainSoon(); store.session().then((s) => s && store.refresh().catch(() => {})); });
+  addEventListener("offline", onlineBanner);
+  addEventListener("hashchange", route);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drainSoon(); });
+  api.events.addEventListener("unauthorized", expired);
+  outbox.events.addEventListener("change", updateBadge);
+  setInterval(drainSoon, 60_000);
+  navigator.storage?.persist?.().catch(() => {});
+  kvGet("auth_expired").then((x) => { if (x) expired(); });  // remembered across restarts
+  updateBadge();
+  route();
+  drainSoon();
+  registerWorker().catch((e) => console.warn("service worker", e));
+}
+
+start();
+export { esc };

@@ -1,0 +1,87 @@
+// Cached data for offline use: the session, my households and assignments, checklist templates,
+// case timelines and photo thumbnails. Refreshed from the server whenever it can be reached.
+
+import { blob, pages, request } from "./api.js";
+import { kvDel, kvGet, kvSet } from "./db.js";
+
+export const session = () => kvGet("session");
+
+export async function login(username, password) {
+  const data = await request("/auth/login", { method: "POST", json: { username, password }, auth: false });
+  const previous = await session();
+  if (previous && previous.user.id !== data.user.id) {
+    await Promise.all(["households", "assignments", "checklists", "refreshed_at"].map(kvDel));
+  }
+  await kvSet("session", { token: data.token, expires_at: data.expires_at, user: data.user });
+  await kvSet("auth_expired", false);
+  return data.user;
+}
+
+export async function logout() {
+  await kvDel("session");
+}
+
+export async function refresh() {
+  const [households, assignments, checklists] = await Promise.all([
+    pages("/households"), request("/me/assignments").catch(() => []), request("/checklists")]);
+  await kvSet("households", households);
+  await kvSet("assignments", assignments);
+  await kvSet("checklists", checklists);
+  for (const c of checklists) {
+    const cached = await kvGet(`template:${c.code}`);
+    if (!cached || cached.version !== c.version) await kvSet(`template:${c.code}`, await request(`/checklists/${c.code}`));
+  }
+  const mine = await request("/visits?mine=true").catch(() => ({ items: [] }));
+  await kvSet("my_visits", mine.items || []);
+  const open = await request("/rectifications?status=open&limit=1000").catch(() => ({ items: [] }));
+  await kvSet("open_rectifications", open.items || []);
+  await kvSet("refreshed_at", new Date().toISOString());
+  return households;
+}
+
+export const households = async () => (await kvGet("households")) || [];
+export const assignments = async () => (await kvGet("assignments")) || [];
+export const checklists = async () => (await kvGet("checklists")) || [];
+export const template = (code) => kvGet(`template:${code}`);
+export const openRectifications = async () => (await kvGet("open_rectifications")) || [];
+export const myVisits = async () => (await kvGet("my_visits")) || [];
+export const refreshedAt = () => kvGet("refreshed_at");
+
+export async function household(id) {
+  const list = await households();
+  return list.find((h) => h.id === id) || null;
+}
+
+export async function saveHousehold(updated) {
+  const list = await households();
+  const i = list.findIndex((h) => h.id === updated.id);
+  if (i >= 0) list[i] = { ...list[i], ...updated };
+  await kvSet("households", list);
+}
+
+export async function timeline(caseId) {
+  const key = `timeline:${caseId}`;
+  try {
+    const data = await request(`/cases/${caseId}/timeline`);
+    await kvSet(key, data);
+    return data;
+  } catch (e) {
+    if (e.status && e.status !== 0) throw e;
+    return kvGet(key);
+  }
+}
+
+export async function thumbUrl(photoId) {
+  const key = `thumb:${photoId}`;
+  let bytes = await kvGet(key);
+  if (!bytes) {
+    const b = await blob(`/photos/${photoId}/content?variant=thumb`);
+    bytes = { type: b.type, data: await b.arrayBuffer() };
+    await kvSet(key, bytes);
+  }
+  return URL.createObjectURL(new Blob([bytes.data], { type: bytes.type }));
+}
+
+export async function draft(householdId) { return kvGet(`draft:${householdId}`); }
+export async function saveDraft(householdId, value) { return kvSet(`draft:${householdId}`, value); }
+export async function dropDraft(householdId) { return kvDel(`draft:${householdId}`); }

@@ -1,0 +1,85 @@
+// 农户详情: facts, distance to the house, "set house location here", the photo timeline.
+
+import { request } from "../api.js";
+import { onePosition } from "../camera.js";
+import * as outbox from "../outbox.js";
+import * as store from "../store.js";
+import { $, $$, distanceM, esc, fmtDistance, fmtTime, view } from "../ui.js";
+
+export async function render(ctx, id) {
+  const h = await store.household(id);
+  if (!h) { view(`<p class="card">本机没有该农户的资料。<a href="#/">返回农户列表</a></p>`); return; }
+  const queued = (await outbox.items()).filter((i) => i.household_id === id);
+  const c = h.current_case;
+  view(`
+    <p><a href="#/" class="btn">‹ 农户列表</a></p>
+    <h1>${esc(h.name)}</h1>
+    <div class="card">
+      <dl class="facts">
+        <dt>身份证号</dt><dd>${esc(h.id_number)}</dd>
+        <dt>所在村</dt><dd>${esc(h.town_name || "")} ${esc(h.village_name || "")}</dd>
+        <dt>对象类别</dt><dd>${esc(h.category_label || "")}</dd>
+        <dt>改造项目</dt><dd>${c ? `${esc(c.year)} 年 ${esc(c.method)} · ${esc(c.status_label)}` : "无"}</dd>
+        <dt>房屋位置</dt><dd id="loc">${h.location ? `${h.location.lat.toFixed(5)}, ${h.location.lon.toFixed(5)}` : "未设置"}</dd>
+        <dt>距离</dt><dd id="distance" class="muted">正在定位…</dd>
+      </dl>
+      <p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>
+    </div>
+    <p><a class="btn primary" href="#/h/${h.id}/visit">＋ 新建检查记录</a></p>
+    ${queued.length ? `<p class="card">本户有 <strong>${queued.length}</strong> 项待上传。<a href="#/outbox">查看</a></p>` : ""}
+    <h2>照片时间线</h2>
+    <div id="timeline"><p class="muted">${c ? "正在加载…" : "该户尚无改造项目，暂无照片时间线。"}</p></div>`);
+
+  onePosition().then((fix) => {
+    const el = $("#distance");
+    if (!el) return;
+    if (!fix) { el.textContent = "无法定位"; return; }
+    el.textContent = h.location ? `${fmtDistance(distanceM(fix, h.location))}（定位精度 ±${Math.round(fix.accuracy_m)} 米）`
+      : `房屋位置未设置（当前定位精度 ±${Math.round(fix.accuracy_m)} 米）`;
+  });
+
+  $("#set-location").addEventListener("click", async (ev) => {
+    const fix = await onePosition();
+    if (!fix) { ctx.toast("无法获取当前位置"); return; }
+    if (fix.accuracy_m > 50 && !confirm(`当前定位精度 ±${Math.round(fix.accuracy_m)} 米，误差较大，仍要设置吗？`)) return;
+    ev.target.disabled = true;
+    try {
+      const updated = await request(`/households/${h.id}/location`, { method: "PUT", json: { lat: fix.lat, lon: fix.lon } });
+      await store.saveHousehold(updated);
+      ctx.toast("已设置房屋位置", "ok");
+      ctx.rerender();
+    } catch (e) {
+      ctx.toast(e.offline ? "无网络，联网后再设置房屋位置" : e.message, "bad");
+      ev.target.disabled = false;
+    }
+  });
+
+  if (c) drawTimeline(c.id);
+}
+
+async function drawTimeline(caseId) {
+  const box = $("#timeline");
+  let data;
+  try { data = await store.timeline(caseId); } catch (e) { box.innerHTML = `<p class="error">${esc(e.message)}</p>`; return; }
+  if (!box.isConnected) return;
+  if (!data) { box.innerHTML = `<p class="muted">离线，且本机没有缓存的时间线。</p>`; return; }
+  const phases = (data.phases || []).filter((p) => p.nodes.some((n) => n.photos.length));
+  const open = (data.rectifications || []).filter((r) => r.status === "open");
+  const returned = (data.visits || []).filter((v) => v.review_state === "returned");
+  box.innerHTML = (open.length ? `<div class="card"><h3>整改中（${open.length} 项）</h3>${open.map((r) => `
+      <p class="small"><span class="tag ${r.overdue ? "bad" : "warn"}">${r.overdue ? "已超期" : "整改中"}</span>
+      ${esc(r.problem)}<br><span class="muted">任务：${esc(r.task)}，时限 ${esc(r.due_on)}</span></p>`).join("")}</div>` : "")
+    + (returned.length ? `<div class="card"><h3>被退回的检查记录</h3>${returned.map((v) => `
+      <p class="small"><span class="tag bad">已退回</span> ${esc(v.kind_label)} ${esc(fmtTime(v.started_at))}<br>
+      ${esc(v.review_comment || "")}</p>`).join("")}</div>` : "")
+    + (phases.length ? phases.map((p) => `
+    <div class="card"><h3>${esc(p.label)}</h3>
+      ${p.nodes.filter((n) => n.photos.length).map((n) => `
+        <p class="small"><strong>${esc(n.name)}</strong>（${n.photos.length} 张）</p>
+        <div class="thumbs">${n.photos.map((ph) => `<figure><img alt="${esc(n.name)}照片" data-photo="${esc(ph.id)}">
+          ${ph.flags?.length ? `<figcaption class="error">${ph.flags.length} 项疑点</figcaption>` : ""}</figure>`).join("")}</div>`).join("")}
+    </div>`).join("") : `<p class="muted">暂无已上传的照片。</p>`);
+  for (const img of $$("img[data-photo]", box)) {
+    store.thumbUrl(img.dataset.photo).then((url) => { img.src = url; }).catch(() => { img.alt = "照片（离线未缓存）"; });
+  }
+}

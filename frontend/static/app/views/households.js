@@ -1,0 +1,67 @@
+// 我的农户: cached households of my area, grouped by village, searchable offline.
+
+import * as outbox from "../outbox.js";
+import * as store from "../store.js";
+import { $, esc, fmtTime, view } from "../ui.js";
+
+export async function render(ctx) {
+  const [list, assignments, mine, queued, refreshed] = await Promise.all([store.households(),
+    store.assignments(), store.myVisits(), outbox.items(), store.refreshedAt()]);
+  const todo = new Map();
+  for (const a of assignments) {
+    for (const h of a.households || []) {
+      if (!h.visited_at || h.revisit_needed) todo.set(h.household?.id, a.round?.name || "排查任务");
+    }
+  }
+  const returned = new Map();
+  const rectifications = new Map();
+  const visitHousehold = new Map(mine.map((v) => [v.id, v.household_id]));
+  for (const r of await store.openRectifications()) {
+    const hid = visitHousehold.get(r.opened_by_visit_id);
+    if (hid) rectifications.set(hid, (rectifications.get(hid) || 0) + 1);
+  }
+  for (const v of mine) if (v.review_state === "returned") returned.set(v.household_id, (returned.get(v.household_id) || 0) + 1);
+  const waiting = new Map();
+  for (const i of queued) waiting.set(i.household_id, (waiting.get(i.household_id) || 0) + 1);
+
+  view(`
+    <h1>我的农户 <span class="muted small">${list.length} 户</span></h1>
+    <label for="search" class="small muted">搜索姓名、身份证号后四位或村名</label>
+    <input id="search" type="search" placeholder="如：王建国 / 123X / 东坪村" value="${esc(ctx.query || "")}">
+    <p class="muted small">资料更新于 ${esc(fmtTime(refreshed) || "—")}
+      <button id="refresh" type="button">刷新</button></p>
+    <div id="groups"></div>`);
+
+  const draw = () => {
+    const q = $("#search").value.trim().toLowerCase();
+    ctx.query = q;
+    const hits = list.filter((h) => !q || h.name.toLowerCase().includes(q) || (h.id_tail || "").toLowerCase().includes(q)
+      || (h.village_name || "").includes(q) || (h.town_name || "").includes(q));
+    const groups = new Map();
+    for (const h of hits) {
+      const key = `${h.town_name || ""} ${h.village_name || h.village_code}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(h);
+    }
+    $("#groups").innerHTML = hits.length ? [...groups].map(([village, hs]) => `
+      <h2 class="group-title">${esc(village)}（${hs.length} 户）</h2>
+      <ul class="list">${hs.map((h) => `
+        <li><a class="hh" href="#/h/${h.id}">
+          <strong>${esc(h.name)}</strong> <span class="muted small">身份证 ${esc(h.id_number)}</span><br>
+          <span class="small">${esc(h.category_label || "")}</span>
+          ${h.current_case ? `<span class="tag ok">${esc(h.current_case.year)} ${esc(h.current_case.method)} · ${esc(h.current_case.status_label)}</span>` : `<span class="tag">无改造项目</span>`}
+          ${todo.has(h.id) ? `<span class="tag warn">待排查：${esc(todo.get(h.id))}</span>` : ""}
+          ${rectifications.has(h.id) ? `<span class="tag warn">整改中 ${rectifications.get(h.id)} 项</span>` : ""}
+          ${returned.has(h.id) ? `<span class="tag bad">被退回 ${returned.get(h.id)} 条</span>` : ""}
+          ${waiting.has(h.id) ? `<span class="tag warn">待上传 ${waiting.get(h.id)}</span>` : ""}
+        </a></li>`).join("")}</ul>`).join("")
+      : `<p class="card muted">${list.length ? "没有符合条件的农户" : "还没有农户资料，请联网后点“刷新”"}</p>`;
+  };
+  $("#search").addEventListener("input", draw);
+  $("#refresh").addEventListener("click", async (ev) => {
+    ev.target.disabled = true;
+    ev.target.textContent = "正在刷新…";
+    try { await store.refresh(); ctx.rerender(); } catch (e) { ctx.toast(e.message); ev.target.disabled = false; ev.target.textContent = "刷新"; }
+  });
+  draw();
+}

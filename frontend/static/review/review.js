@@ -1,0 +1,67 @@
+// Review pages: small enhancements; every page works without this module.
+
+// A return needs a comment, a dismissal a reason: say so before the round trip.
+function requireTextFor(form) {
+  form.addEventListener("submit", (event) => {
+    const button = event.submitter;
+    const needs = button && button.dataset.needs;
+    if (!needs) return;
+    const field = form.querySelector(`[name="${needs}"]`);
+    if (field && !field.value.trim()) {
+      event.preventDefault();
+      field.setCustomValidity(button.dataset.message || "请填写");
+      field.reportValidity();
+      field.addEventListener("input", () => field.setCustomValidity(""), { once: true });
+    }
+  });
+}
+
+// Hovering a point or its legend row lights up both; a point opens its photo.
+function linkPlot(root) {
+  const rows = new Map();
+  root.querySelectorAll("[data-point]").forEach((el) => {
+    const key = el.dataset.point;
+    if (!rows.has(key)) rows.set(key, []);
+    rows.get(key).push(el);
+  });
+  rows.forEach((els) => {
+    const on = () => els.forEach((e) => e.classList.add("hi"));
+    const off = () => els.forEach((e) => e.classList.remove("hi"));
+    els.forEach((el) => {
+      el.addEventListener("mouseenter", on);
+      el.addEventListener("mouseleave", off);
+      el.addEventListener("focus", on);
+      el.addEventListener("blur", off);
+      if (el.dataset.href) {
+        el.addEventListener("click", () => { window.location.href = el.dataset.href; });
+        el.addEventListener("keydown", (event) => {
+          if (event.key === "Enter") window.location.href = el.dataset.href;
+        });
+      }
+    });
+  });
+}
+
+// The viewer: load the original on demand; ← and → page through the case.
+function viewer(root) {
+  const button = root.querySelector("[data-original]");
+  const img = root.querySelector(".stage img");
+  if (button && img) {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      button.textContent = "正在载入原图…";
+      img.addEventListener("load", () => { button.textContent = "已显示原图"; }, { once: true });
+      img.src = button.dataset.original;
+    });
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, textarea, select")) return;
+    const link = root.querySelector(event.key === "ArrowLeft" ? "[rel=prev]"
+      : event.key === "ArrowRight" ? "[rel=next]" : null);
+    if (link) window.location.href = link.href;
+  });
+}
+
+document.querySelectorAll("form[data-require]").forEach(requireTextFor);
+document.querySelectorAll("[data-plot]").forEach(linkPlot);
+document.querySelectorAll("[data-viewer]").forEach(viewer);

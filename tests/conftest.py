@@ -36,7 +36,9 @@ def app(tmp_path_factory):
             with _db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections before the interpreter collects them
 
 
 @pytest.fixture

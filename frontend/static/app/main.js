@@ -9,6 +9,7 @@ import * as householdView from "./views/household.js";
 import * as householdsView from "./views/households.js";
 import * as loginView from "./views/login.js";
 import * as outboxView from "./views/outbox.js";
+import * as roundView from "./views/round.js";
 import * as visitView from "./views/visit.js";
 
 const ctx = {
@@ -32,6 +33,7 @@ async function route() {
   let m;
   if (hash === "/login") return loginView.render(ctx);
   if (hash === "/outbox") return outboxView.render(ctx);
+  if ((m = hash.match(/^\/round\/(\d+)$/))) return roundView.render(ctx, Number(m[1]));
   if ((m = hash.match(/^\/h\/(\d+)\/visit$/))) return visitView.render(ctx, Number(m[1]));
   if ((m = hash.match(/^\/h\/(\d+)$/))) return householdView.render(ctx, Number(m[1]));
   return householdsView.render(ctx);
@@ -41,15 +43,15 @@ async function updateBadge() {
   const s = await outbox.summary();
   const el = document.getElementById("outbox-badge");
   const n = s.photos + s.visits;
-  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项` : n ? `待上传 ${s.photos} 张` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
+  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项` : n ? `待上传 ${[s.photos && `${s.photos} 张`, s.visits && `${s.visits} 条`].filter(Boolean).join(" ")}` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
   el.classList.toggle("has-items", n > 0);
   el.dataset.count = String(n);
   if (location.hash === "#/outbox" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
 }
 
 function drainSoon() {
-  if (!navigator.onLine || ctx.authExpired) return;
-  outbox.drain();
+  if (!navigator.onLine || ctx.authExpired) return Promise.resolve();
+  return outbox.drain();
 }
 
 // Only a 401 for the token in use now means the login expired: an answer to a request sent with
@@ -98,7 +100,12 @@ function start() {
     banner("wechat", "warn", "您正在微信内打开，拍照和离线功能可能无法使用。请点右上角“…”，选择“在浏览器打开”。");
   }
   onlineBanner();
-  addEventListener("online", () => { onlineBanner(); outbox.resetBackoff(); drainSoon(); store.session().then((s) => s && store.refresh().catch(() => {})); });
+  addEventListener("online", () => {
+    onlineBanner();
+    outbox.resetBackoff();
+    // Send first, then refresh: the lists fetched then already count what was just sent.
+    drainSoon().catch(() => {}).finally(() => store.session().then((s) => s && store.refresh()).catch(() => {}));
+  });
   addEventListener("offline", onlineBanner);
   addEventListener("hashchange", route);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drainSoon(); });

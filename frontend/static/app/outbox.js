@@ -5,6 +5,7 @@
 
 import { all, del, get, kvGet, kvSet, put } from "./db.js";
 import { ApiError, request } from "./api.js";
+import { recordSentVisit } from "./store.js";
 
 export const events = new EventTarget();
 let draining = null;
@@ -109,7 +110,9 @@ async function sendPhoto(item) {
 }
 
 async function sendVisit(item) {
-  await request(`/visits/${item.id}`, { method: "PUT", json: item.body });
+  const visit = await request(`/visits/${item.id}`, { method: "PUT", json: item.body });
+  // Confirmed: what the server now holds shows offline too (round progress, review state).
+  await recordSentVisit(visit).catch(() => {});
 }
 
 function scheduleRetry() {

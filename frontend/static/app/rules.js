@@ -42,8 +42,11 @@ export function checkForm(template, draft) {
     const o = template.outcomes.find((x) => x.code === draft.outcome);
     if (!o) problems.outcome = "请选择排查结果";
     else {
-      if (o.requires_danger_points && !(draft.danger_points || []).length) problems.outcome = `${o.label}须至少选择一处危险点`;
-      else if ((draft.photos || []).length < (o.min_photos || 0)) problems.outcome = `${o.label}须至少拍摄 ${o.min_photos} 张房屋照片`;
+      // Every fault at once, as the server (check_outcome) reports them.
+      const found = [];
+      if (o.requires_danger_points && !(draft.danger_points || []).length) found.push(`${o.label}须至少选择一处危险点`);
+      if ((draft.photos || []).length < (o.min_photos || 0)) found.push(`${o.label}须至少拍摄 ${o.min_photos} 张房屋照片`);
+      if (found.length) problems.outcome = found.join("；");
     }
   }
   const appraisal = template.appraisal_after;

@@ -25,18 +25,63 @@ export async function refresh() {
   const [households, assignments, checklists] = await Promise.all([
     pages("/households"), request("/me/assignments").catch(() => []), request("/checklists")]);
   await kvSet("households", households);
-  await kvSet("assignments", assignments);
   await kvSet("checklists", checklists);
   for (const c of checklists) {
     const cached = await kvGet(`template:${c.code}`);
     if (!cached || cached.version !== c.version) await kvSet(`template:${c.code}`, await request(`/checklists/${c.code}`));
   }
+  const mine = await refreshWork();
+  // A visit sent while the assignments were on their way is in my visits: count it already.
+  for (const v of mine) applyToAssignments(assignments, v);
+  await kvSet("assignments", assignments);
+  await kvSet("refreshed_at", new Date().toISOString());
+  return households;
+}
+
+// The parts that change with every visit: my visits (returned ones first), open rectifications.
+export async function refreshWork() {
   const mine = await request("/visits?mine=true").catch(() => ({ items: [] }));
   await kvSet("my_visits", mine.items || []);
   const open = await request("/rectifications?status=open&limit=1000").catch(() => ({ items: [] }));
   await kvSet("open_rectifications", open.items || []);
-  await kvSet("refreshed_at", new Date().toISOString());
-  return households;
+  return mine.items || [];
+}
+
+// A visit the server has just confirmed: keep my visits and my round progress current offline.
+export async function recordSentVisit(visit) {
+  if (!visit?.id) return;
+  const mine = (await myVisits()).filter((v) => v.id !== visit.id);
+  await kvSet("my_visits", [visit, ...mine]);
+  if (visit.round_id == null) return;
+  const list = await assignments();
+  applyToAssignments(list, visit);
+  await kvSet("assignments", list);
+}
+
+function applyToAssignments(list, visit) {
+  if (visit.round_id == null) return;
+  for (const a of list) {
+    if (a.round?.id !== visit.round_id) continue;
+    for (const row of a.households || []) {
+      if (row.household?.id !== visit.household_id) continue;
+      if (row.visited_at && new Date(row.visited_at) >= new Date(visit.ended_at)) continue;
+      Object.assign(row, { visited_at: visit.ended_at, outcome: visit.outcome,
+        outcome_label: visit.outcome_label, revisit_needed: visit.outcome === "nobody_home",
+        visit_id: visit.id });
+    }
+  }
+}
+
+export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey" };
+
+// The open round (if any) that asks me to survey this household, preferring one not yet done.
+export async function roundOf(householdId) {
+  const found = [];
+  for (const a of await assignments()) {
+    const row = (a.households || []).find((r) => r.household?.id === householdId);
+    if (row) found.push({ round: a.round, row, kind: SURVEY_KINDS[a.round?.kind] });
+  }
+  return found.find((f) => !f.row.visited_at || f.row.revisit_needed) || found[0] || null;
 }
 
 export const households = async () => (await kvGet("households")) || [];
@@ -49,7 +94,14 @@ export const refreshedAt = () => kvGet("refreshed_at");
 
 export async function household(id) {
   const list = await households();
-  return list.find((h) => h.id === id) || null;
+  const found = list.find((h) => h.id === id);
+  if (found) return found;
+  // A house added to a round on the spot (以房找人) may reach my assignments before my list.
+  for (const a of await assignments()) {
+    const row = (a.households || []).find((r) => r.household?.id === id);
+    if (row) return row.household;
+  }
+  return null;
 }
 
 export async function saveHousehold(updated) {

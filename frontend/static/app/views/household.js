@@ -10,6 +10,8 @@ export async function render(ctx, id) {
   const h = await store.household(id);
   if (!h) { view(`<p class="card">本机没有该农户的资料。<a href="#/">返回农户列表</a></p>`); return; }
   const queued = (await outbox.items()).filter((i) => i.household_id === id);
+  const sentBack = (await store.myVisits()).filter((v) => v.household_id === id && v.review_state === "returned");
+  const task = await store.roundOf(id);
   const c = h.current_case;
   view(`
     <p><a href="#/" class="btn">‹ 农户列表</a></p>
@@ -25,6 +27,10 @@ export async function render(ctx, id) {
       </dl>
       <p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>
     </div>
+    ${sentBack.length ? `<div class="card returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => `
+      <p><span class="tag bad">已退回</span> ${esc(v.kind_label || "")} · ${esc(fmtTime(v.started_at))}<br>
+      审核意见：${esc(v.review_comment || "（无）")}<br><span class="small muted">请按意见补拍或重新检查后再保存一条记录。</span></p>`).join("")}</div>` : ""}
+    ${task ? `<p class="card small" id="task"><span class="tag warn">排查任务</span>${esc(task.round.name)}：${esc(task.row.visited_at ? `${task.row.revisit_needed ? "需复查" : "已查"}（${task.row.outcome_label || ""}）` : "未查")}</p>` : ""}
     <p><a class="btn primary" href="#/h/${h.id}/visit">＋ 新建检查记录</a></p>
     ${queued.length ? `<p class="card">本户有 <strong>${queued.length}</strong> 项待上传。<a href="#/outbox">查看</a></p>` : ""}
     <h2>照片时间线</h2>
@@ -54,10 +60,10 @@ export async function render(ctx, id) {
     }
   });
 
-  if (c) drawTimeline(c.id);
+  if (c) drawTimeline(c.id, new Set(sentBack.map((v) => v.id)));
 }
 
-async function drawTimeline(caseId) {
+async function drawTimeline(caseId, shownAbove) {
   const box = $("#timeline");
   let data;
   try { data = await store.timeline(caseId); } catch (e) { box.innerHTML = `<p class="error">${esc(e.message)}</p>`; return; }
@@ -65,7 +71,7 @@ async function drawTimeline(caseId) {
   if (!data) { box.innerHTML = `<p class="muted">离线，且本机没有缓存的时间线。</p>`; return; }
   const phases = (data.phases || []).filter((p) => p.nodes.some((n) => n.photos.length));
   const open = (data.rectifications || []).filter((r) => r.status === "open");
-  const returned = (data.visits || []).filter((v) => v.review_state === "returned");
+  const returned = (data.visits || []).filter((v) => v.review_state === "returned" && !shownAbove.has(v.id));
   box.innerHTML = (open.length ? `<div class="card"><h3>整改中（${open.length} 项）</h3>${open.map((r) => `
       <p class="small"><span class="tag ${r.overdue ? "bad" : "warn"}">${r.overdue ? "已超期" : "整改中"}</span>
       ${esc(r.problem)}<br><span class="muted">任务：${esc(r.task)}，时限 ${esc(r.due_on)}</span></p>`).join("")}</div>` : "")

@@ -3,14 +3,16 @@
 import * as outbox from "../outbox.js";
 import * as store from "../store.js";
 import { $, esc, fmtTime, view } from "../ui.js";
+import { roundProgress, rowState } from "./round.js";
 
 export async function render(ctx) {
   const [list, assignments, mine, queued, refreshed] = await Promise.all([store.households(),
     store.assignments(), store.myVisits(), outbox.items(), store.refreshedAt()]);
   const todo = new Map();
   for (const a of assignments) {
-    for (const h of a.households || []) {
-      if (!h.visited_at || h.revisit_needed) todo.set(h.household?.id, a.round?.name || "排查任务");
+    for (const row of a.households || []) {
+      const state = rowState(a.round, row, queued).code;
+      if (state === "todo" || state === "revisit") todo.set(row.household?.id, a.round?.name || "排查任务");
     }
   }
   const returned = new Map();
@@ -24,7 +26,23 @@ export async function render(ctx) {
   const waiting = new Map();
   for (const i of queued) waiting.set(i.household_id, (waiting.get(i.household_id) || 0) + 1);
 
+  const names = new Map(list.map((h) => [h.id, h.name]));
+  const sentBack = mine.filter((v) => v.review_state === "returned");
   view(`
+    ${sentBack.length ? `<section class="card returned" id="returned">
+      <h2>⚠ 被退回的检查记录（${sentBack.length} 条）</h2>
+      <ul class="list">${sentBack.map((v) => `<li><a class="hh" href="#/h/${v.household_id}">
+        <strong>${esc(names.get(v.household_id) || `农户 ${v.household_id}`)}</strong>
+        <span class="tag bad">已退回</span> <span class="small">${esc(v.kind_label || "")} · ${esc(fmtTime(v.started_at))}</span><br>
+        <span class="small">审核意见：${esc(v.review_comment || "（无）")}</span></a></li>`).join("")}</ul>
+    </section>` : ""}
+    ${assignments.map((a) => { const p = roundProgress(a, queued); return `
+      <a class="card task" href="#/round/${a.round.id}" data-round="${a.round.id}">
+        <span class="tag warn">${esc(a.round.kind_label || "排查")}</span> <strong>${esc(a.round.name)}</strong>
+        <span class="small muted">截止 ${esc(a.round.due_on)}</span>
+        <span class="meter" aria-hidden="true"><span style="width:${p.total ? Math.round(100 * p.done / p.total) : 0}%"></span></span>
+        <span class="small">已查 <strong>${p.done}</strong> / ${p.total} 户${p.waiting ? `（其中 ${p.waiting} 户待上传）` : ""}${p.revisit ? `，需复查 ${p.revisit} 户` : ""} ›</span>
+      </a>`; }).join("")}
     <h1>我的农户 <span class="muted small">${list.length} 户</span></h1>
     <label for="search" class="small muted">搜索姓名、身份证号后四位或村名</label>
     <input id="search" type="search" placeholder="如：王建国 / 123X / 东坪村" value="${esc(ctx.query || "")}">

@@ -15,12 +15,16 @@ export async function render(ctx, householdId) {
   if (!h) { view(`<p class="card">本机没有该农户的资料。<a href="#/">返回</a></p>`); return; }
   const lists = await store.checklists();
   let draft = await store.draft(householdId);
+  // An open survey round that lists this household: its survey is what the inspector came for.
+  const task = await store.roundOf(h.id);
+  const taskDue = task && (!task.row.visited_at || task.row.revisit_needed);
   if (!draft) {
-    const kind = h.current_case ? "construction" : "routine_survey";
+    const kind = taskDue ? task.kind : h.current_case ? "construction" : "routine_survey";
     draft = { visit_id: camera.uuid(), household_id: h.id, case_id: h.current_case?.id ?? null, kind,
       phase: DEFAULT_PHASE[kind], template: null, started_at: new Date().toISOString(),
       results: {}, photos: [], note: "", outcome: null, danger_points: [], signoffs: {}, appraisal_after: null };
   }
+  draft.round_id = task && task.kind === draft.kind ? task.round.id : null;
   const choices = (kind) => {
     const fit = lists.filter((c) => (c.kinds || []).includes(kind));
     const method = h.current_case?.method;
@@ -49,6 +53,7 @@ export async function render(ctx, householdId) {
       <select id="phase" ${hasPhotos ? "disabled" : ""}>${Object.entries(PHASES).map(([k, label]) =>
         `<option value="${k}" ${k === draft.phase ? "selected" : ""}>${label}</option>`).join("")}</select>
       ${hasPhotos ? `<p class="muted small">已拍照片，类型与检查表不能再更改。</p>` : ""}
+      ${draft.round_id != null ? `<p id="round-task" class="small"><span class="tag warn">排查任务</span>${esc(task.round.name)}，截止 ${esc(task.round.due_on)}${task.row.visited_at ? `（上次结果：${esc(task.row.outcome_label || "")}，本次为复查）` : ""}</p>` : ""}
     </div>
     <p id="gps" class="gps">正在定位…</p>
     ${template ? renderTemplate(template, draft) : `<p class="card error">本机没有可用的检查表，请联网刷新。</p>`}
@@ -85,7 +90,7 @@ export async function render(ctx, householdId) {
     const t = ev.target;
     const code = t.closest("[data-item]")?.dataset.item;
     if (t.type === "file") { await takePhotos(t, code || null); return; }
-    if (t.name === "outcome") draft.outcome = t.value;
+    if (t.name === "outcome") { draft.outcome = t.value; showOutcomeHint(template, draft.outcome); }
     else if (t.name === "danger") draft.danger_points = $$("input[name=danger]:checked").map((x) => x.value);
     else if (t.name === "appraisal_after") draft.appraisal_after = t.value || null;
     else if (!code) return;
@@ -185,6 +190,7 @@ function buildBody(draft, fix) {
   const body = { household_id: draft.household_id, kind: draft.kind, phase: draft.phase,
     template: draft.template, started_at: draft.started_at, ended_at: new Date().toISOString(), results, photos: loose };
   if (draft.case_id != null) body.case_id = draft.case_id;
+  if (draft.round_id != null) body.round_id = draft.round_id;
   if (fix) body.position = { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m, fix_at: fix.fix_at };
   if (draft.note.trim()) body.note = draft.note.trim();
   if (draft.outcome) { body.outcome = draft.outcome; body.danger_points = draft.danger_points; }
@@ -226,8 +232,20 @@ function photoBox(photos, label) {
   </div>`;
 }
 
+function outcomeHint(t, code) {
+  const o = t.outcomes?.find((x) => x.code === code);
+  if (!o) return "请选择一项结果，再按提示拍照。";
+  const photos = o.min_photos ? `须至少拍 ${o.min_photos} 张` : "建议拍 1 张";
+  return `拍摄要点：${o.photo_hint || "房屋全貌"}（${photos}）${o.needs_revisit ? "；此结果需要复查" : ""}`;
+}
+
+function showOutcomeHint(t, code) {
+  const el = $("#outcome-hint");
+  if (el && t) el.textContent = outcomeHint(t, code);
+}
+
 function renderTemplate(t, draft) {
-  const nodes = t.nodes.map((node) => `
+  const nodes = t.nodes.filter((node) => node.items.length).map((node) => `
     <details class="card node" data-node="${esc(node.code)}" ${node.phase === draft.phase ? "open" : ""}>
       <summary><h2 style="display:inline">${esc(node.name)}</h2> <span class="muted small">${esc(PHASES[node.phase] || "")}</span></summary>
       ${node.items.map((item) => {
@@ -247,14 +265,16 @@ function renderTemplate(t, draft) {
         </div>`;
       }).join("")}
     </details>`).join("");
-  const outcome = t.outcomes?.length ? `<div class="card">
+  const outcome = t.outcomes?.length ? `<div class="card" id="survey">
       <h2>排查结果</h2>
+      <div class="choices outcomes" role="radiogroup" aria-label="排查结果">
+        ${t.outcomes.map((o) => `<input type="radio" id="outcome-${esc(o.code)}" name="outcome" value="${esc(o.code)}" ${draft.outcome === o.code ? "checked" : ""}><label class="outcome-${esc(o.code)}" for="outcome-${esc(o.code)}">${esc(o.label)}</label>`).join("")}
+      </div>
+      <p id="outcome-hint" class="criterion">${esc(outcomeHint(t, draft.outcome))}</p>
       ${photoBox(draft.photos, "房屋")}
-      <label for="outcome">结果</label>
-      <select id="outcome" name="outcome"><option value="">请选择</option>${t.outcomes.map((o) =>
-        `<option value="${esc(o.code)}" ${draft.outcome === o.code ? "selected" : ""}>${esc(o.label)}</option>`).join("")}</select>
-      ${t.danger_points?.length ? `<p><strong>危险点</strong></p>${t.danger_points.map((d) => `<label class="small" style="font-weight:400">
-        <input type="checkbox" name="danger" value="${esc(d.code)}" style="width:auto;min-height:0" ${draft.danger_points.includes(d.code) ? "checked" : ""}> ${esc(d.component)}：${esc(d.label)}</label>`).join("")}` : ""}
+      ${t.danger_points?.length ? `<h3>危险点 <span class="muted small">疑似危房须至少选一处</span></h3>
+        <div class="checks">${t.danger_points.map((d) => `<label>
+        <input type="checkbox" name="danger" value="${esc(d.code)}" ${draft.danger_points.includes(d.code) ? "checked" : ""}><span><strong>${esc(d.component)}</strong>：${esc(d.label)}</span></label>`).join("")}</div>` : ""}
     </div>` : "";
   const appraisal = t.appraisal_after ? `<div class="card"><label for="appraisal_after">${esc(t.appraisal_after.label)}</label>
       <select id="appraisal_after" name="appraisal_after"><option value="">请选择</option>${t.appraisal_after.options.map((o) =>

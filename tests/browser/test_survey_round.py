@@ -1,0 +1,134 @@
+"""A survey round on the phone: outcomes recorded offline, synced, counted; one returned."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.extensions import db
+from backend.models import Photo, RoundHousehold, User, Visit
+from backend.services import rounds, visits
+from backend.services.policy import Actor
+from backend.services.rounds import RoundSpec
+from tests import factories
+from tests.browser.conftest import screenshot
+from tests.browser.test_inspector_app import log_in, photo_files, queued_count, wait_until
+
+pytestmark = pytest.mark.browser
+RETURN_COMMENT = "危险点近景不清楚，请补拍"
+
+
+@pytest.fixture
+def survey_round(live_server):
+    """Two 特困 households of 西坪村 in an open routine round assigned to the inspector."""
+    w = live_server.world
+    with live_server.app.app_context():
+        homes = [factories.household(db.session, w.village_a2, name=name, category="tekun")
+                 for name in ("赵二虎", "钱秀英")]
+        admin = db.session.get(User, w.users["county_admin"].id)
+        rnd = rounds.open_round(db.session, Actor.of(admin), RoundSpec(
+            kind="routine", name="2026年第四季度常规排查", period="2026Q4",
+            starts_on=date.today(), due_on=date.today() + timedelta(days=30),
+            area_codes=[w.village_a2], categories=["tekun"]))
+        found = {"round_id": rnd.id, "households": [h.id for h in homes]}
+        db.session.remove()
+    return found
+
+
+def round_rows(live, round_id: int) -> dict[int, RoundHousehold]:
+    with live.app.app_context():
+        rows = db.session.scalars(select(RoundHousehold)
+                                  .where(RoundHousehold.round_id == round_id)).all()
+        db.session.expunge_all()
+        db.session.remove()
+    return {r.household_id: r for r in rows}
+
+
+def counts(live, household_ids: list[int]) -> tuple[int, int]:
+    with live.app.app_context():
+        photos = db.session.scalar(select(func.count()).select_from(Photo)
+                                   .where(Photo.household_id.in_(household_ids)))
+        visit_count = db.session.scalar(select(func.count()).select_from(Visit)
+                                        .where(Visit.household_id.in_(household_ids)))
+        db.session.remove()
+    return photos, visit_count
+
+
+def test_survey_round_outcomes_recorded_offline_count_in_coverage(
+        live_server, survey_round, launch, tmp_path):
+    round_id = survey_round["round_id"]
+    safe_home, danger_home = survey_round["households"]
+    shot = photo_files(tmp_path, 1)[0]
+    context = launch("surveyor")
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, live_server.url)
+    card = page.locator(f"a.task[data-round='{round_id}']")
+    assert "已查 0 / 2 户" in card.inner_text()
+
+    context.set_offline(True)
+    card.click()
+    page.wait_for_selector(f"#round[data-round='{round_id}']")
+    screenshot(page, "app-10-round")
+
+    # 安全: two taps and save.
+    page.click(f"a[data-household='{safe_home}']")
+    page.wait_for_selector("#visit[data-kind=routine_survey]")
+    assert "2026年第四季度常规排查" in page.inner_text("#round-task")
+    page.click("label[for=outcome-safe]")
+    page.click("#save")
+    page.wait_for_selector(f"a[href='#/h/{safe_home}/visit']")
+
+    # 疑似危房 needs a danger point and a photo before it can be saved.
+    assert page.inner_text("#outbox-badge") == "待上传 1 条"  # a visit, no photo
+    page.goto(f"{live_server.url}/app/#/round/{round_id}")
+    page.click(f"a[data-household='{danger_home}']")
+    page.wait_for_selector("#visit[data-kind=routine_survey]")
+    page.click("label[for=outcome-suspected_danger]")
+    page.evaluate("scrollTo(0, 0)")
+    screenshot(page, "app-11-survey-outcome")
+    page.click("#save")
+    page.wait_for_selector("#problems .error")
+    problems = page.inner_text("#problems")
+    assert "危险点" in problems and "照片" in problems
+    page.check("input[name=danger][value='foundation.settlement']")
+    page.locator("#survey input[data-capture=camera]").set_input_files(str(shot))
+    page.wait_for_selector("#survey img[data-preview]")
+    screenshot(page, "app-11-survey-danger")
+    page.click("#save")
+    page.wait_for_selector(f"a[href='#/h/{danger_home}/visit']")
+
+    page.goto(f"{live_server.url}/app/#/round/{round_id}")
+    page.wait_for_selector("#round-progress")
+    assert "已查 2 / 2 户" in page.inner_text("#round-progress")
+    assert "2 户已记录、待上传" in page.inner_text("#round-progress")
+    assert counts(live_server, survey_round["households"]) == (0, 0)
+
+    context.set_offline(False)
+    wait_until(lambda: queued_count(page) == 0)
+    assert counts(live_server, survey_round["households"]) == (1, 2)
+    rows = round_rows(live_server, round_id)
+    assert rows[safe_home].outcome == "safe" and rows[safe_home].visit_id
+    assert rows[danger_home].outcome == "suspected_danger" and rows[danger_home].visit_id
+
+    # The phone's own copy already counts them as sent, offline too.
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#round-progress")
+    assert "已查 2 / 2 户" in page.inner_text("#round-progress")
+    assert "待上传" not in page.inner_text("#round-progress")
+
+    # The town reviewer returns one; after a refresh the phone shows it first, with the comment.
+    with live_server.app.app_context():
+        reviewer = db.session.get(User, live_server.world.users["town_reviewer"].id)
+        visits.review_visit(db.session, Actor.of(reviewer), rows[danger_home].visit_id, "return",
+                            RETURN_COMMENT, today=date.today())
+        db.session.remove()
+    context.set_offline(False)
+    page.goto(f"{live_server.url}/app/#/")
+    page.click("#refresh")
+    page.wait_for_selector(f"#returned:has-text('{RETURN_COMMENT}')")
+    top = page.locator("#returned").bounding_box()["y"]
+    assert top < page.locator("h1").first.bounding_box()["y"]  # above the list
+    screenshot(page, "app-12-returned")
+    page.click(f"#returned a[href='#/h/{danger_home}']")
+    page.wait_for_selector(f".returned:has-text('{RETURN_COMMENT}')")

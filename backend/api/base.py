@@ -1,19 +1,18 @@
 """What every API module shares: the strict base schema, Chinese field errors, the caller."""
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
 from backend.extensions import db
+from backend.models.base import CHINA_TZ
 from backend.services import accounts, ids, policy
 from backend.services.errors import Unauthenticated
 from backend.services.photo_checks import PhotoRules
 from backend.services.policy import Actor
-
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # marshmallow's messages are English; users read these on a phone, so say them in Chinese.
 fields.Field.default_error_messages.update(

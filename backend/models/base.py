@@ -1,9 +1,12 @@
 """Column types and defaults shared by the models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+# Users' dates and camera clocks are China time; everything is stored in UTC.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def utc_now() -> datetime:

@@ -6,8 +6,9 @@ picture under another household; editing software) it is flagged for a reviewer.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+from backend.models.base import CHINA_TZ
 from backend.services.geo import distance_m
 
 FLAG_LABELS = {
@@ -27,7 +28,6 @@ OWN_CODES = tuple(c for c in FLAG_LABELS if c != "reused_elsewhere")
 EDITORS = ("photoshop", "lightroom", "gimp", "snapseed", "picsart", "meitu", "美图", "醒图",
            "黄油相机", "天天p图", "vsco", "fotor", "pixlr", "canva", "photoscape", "affinity",
            "faceu", "美颜")
-CHINA_TZ = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,19 @@
 """A round's results as an XLSX workbook: 明细 (one row per household) and 汇总 (per village)."""
 
 import io
-from datetime import timedelta, timezone
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
 from backend.models import Household, Region, RoundHousehold, User
+from backend.models.base import CHINA_TZ
 from backend.models.household import CATEGORIES
 from backend.services import ids, policy
 from backend.services.checklist_specs import OUTCOME_LABELS
 from backend.services.policy import Actor
 from backend.services.rounds import get_round, progress
 
-CHINA = timezone(timedelta(hours=8))
 DETAIL_HEADERS = ["乡镇", "村", "村民小组", "户主姓名", "身份证号", "重点对象类别", "检查员",
                   "排查时间", "排查结果", "需复查", "以房找人新发现", "未排查原因"]
 
@@ -41,7 +40,7 @@ def workbook(session, actor: Actor, round_id: int) -> tuple[str, bytes]:
             towns.get(town_code, ""), village_name, household.group_name or "", household.name,
             household.id_number if show_id else ids.mask(household.id_number),
             CATEGORIES[household.category], inspector or "",
-            entry.visited_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+            entry.visited_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
             if entry.visited_at else "",
             OUTCOME_LABELS.get(entry.outcome, "未排查"), "是" if entry.revisit_needed else "",
             "是" if entry.found_in_round else "", entry.skip_reason or ""])

@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     from backend.web import review
+    from backend.web import rounds as round_pages  # noqa: F401  (adds its pages to review.bp)
     app.register_blueprint(review.bp)
     from backend.web import app as app_shell
     app.register_blueprint(app_shell.bp)

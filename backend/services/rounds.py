@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, insert, or_, select
 
-from backend.models import Household, Region, Round, RoundHousehold, User, Visit
+from backend.models import Case, Household, Region, Round, RoundHousehold, User, Visit
 from backend.models.base import utc_now
 from backend.models.household import CATEGORIES
 from backend.models.region import code_range, level_of
@@ -244,7 +244,7 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
     rows = session.execute(select(*columns).where(RoundHousehold.round_id == rnd.id, mine)
                            .group_by(RoundHousehold.village_code)
                            .order_by(RoundHousehold.village_code)).all()
-    names = _names(session, [r.village_code for r in rows])
+    names = region_names(session, [r.village_code for r in rows])
     villages = [{
         "village_code": r.village_code, "village_name": names.get(r.village_code),
         "total": r.total, "visited": int(r.visited or 0),
@@ -252,10 +252,14 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
         "revisit_needed": int(r.revisit or 0), "found": int(r.found or 0),
         "outcomes": {code: int(getattr(r, code) or 0) for code in OUTCOME_LABELS},
     } for r in rows]
+    latest_case = (select(func.max(Case.id)).where(Case.household_id == Household.id)
+                   .correlate(Household).scalar_subquery())
     pending = session.execute(
         select(RoundHousehold.household_id, Household.name, RoundHousehold.village_code,
-               RoundHousehold.inspector_id, RoundHousehold.skip_reason)
+               RoundHousehold.inspector_id, User.name.label("inspector_name"),
+               RoundHousehold.skip_reason, latest_case.label("case_id"))
         .join(Household, Household.id == RoundHousehold.household_id)
+        .outerjoin(User, User.id == RoundHousehold.inspector_id)
         .where(RoundHousehold.round_id == rnd.id, mine, RoundHousehold.visited_at.is_(None))
         .order_by(RoundHousehold.village_code, Household.name).limit(unvisited_limit)).all()
     totals = {key: sum(v[key] for v in villages)
@@ -263,7 +267,62 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
     return {"round": rnd, "totals": totals, "villages": villages,
             "unvisited": [{"household_id": p.household_id, "name": p.name,
                            "village_code": p.village_code, "inspector_id": p.inspector_id,
-                           "skip_reason": p.skip_reason} for p in pending]}
+                           "inspector_name": p.inspector_name, "skip_reason": p.skip_reason,
+                           "case_id": p.case_id} for p in pending]}
+
+
+def totals_by_round(session, actor: Actor, round_ids: list[int]) -> dict[int, dict]:
+    """Households to visit, visited and awaiting a revisit per round, inside my area."""
+    if not round_ids:
+        return {}
+    rows = session.execute(
+        select(RoundHousehold.round_id, func.count().label("total"),
+               func.sum(sql_case((RoundHousehold.visited_at.is_not(None), 1), else_=0)).label(
+                   "visited"),
+               func.sum(sql_case((RoundHousehold.revisit_needed.is_(True), 1), else_=0)).label(
+                   "revisit"))
+        .where(RoundHousehold.round_id.in_(round_ids),
+               policy.in_scope(actor, RoundHousehold.village_code))
+        .group_by(RoundHousehold.round_id)).all()
+    return {r.round_id: {"total": r.total, "visited": int(r.visited or 0),
+                         "revisit_needed": int(r.revisit or 0)} for r in rows}
+
+
+def record_reasons(session, actor: Actor, round_id: int, reasons: dict[int, str]) -> int:
+    """Save why households were not visited, without closing; an empty reason clears one."""
+    actor.require(policy.ROUND_MANAGE)
+    rnd = get_round(session, actor, round_id)
+    if rnd.status != "open":
+        raise Conflict("本轮排查已结束")
+    rows = session.scalars(select(RoundHousehold).where(
+        RoundHousehold.round_id == rnd.id, RoundHousehold.household_id.in_(list(reasons)),
+        RoundHousehold.visited_at.is_(None),
+        policy.in_scope(actor, RoundHousehold.village_code))).all()
+    changed = {}
+    for row in rows:
+        reason = (reasons[row.household_id] or "").strip() or None
+        if reason != row.skip_reason:
+            row.skip_reason = reason
+            changed[row.household_id] = reason
+    if changed:
+        audit.record(session, actor, "skip_reasons", "round", rnd.id,
+                     {"households": sorted(changed)})
+    session.commit()
+    return len(changed)
+
+
+def available_inspectors(session, actor: Actor, rnd: Round) -> list[User]:
+    """Active inspectors working somewhere inside both the round's area and mine."""
+    areas = [code_range(c, level_of(c)) for c in rnd.area_codes]
+    users = session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
+                           .order_by(User.name, User.id)).all()
+
+    def overlaps(user: User) -> bool:
+        return any(low <= a_high and a_low <= high and any(
+            low <= m_high and m_low <= high for m_low, m_high in actor.ranges)
+            for low, high in (r.range for r in user.regions) for a_low, a_high in areas)
+
+    return [u for u in users if overlaps(u)]
 
 
 def assignments(session, actor: Actor) -> list[dict]:
@@ -310,7 +369,7 @@ def _overlaps(actor: Actor, rnd: Round) -> bool:
     return any(a_low <= high and low <= a_high for a_low, a_high in actor.ranges)
 
 
-def _names(session, codes: list[str]) -> dict[str, str]:
+def region_names(session, codes: list[str]) -> dict[str, str]:
     if not codes:
         return {}
     rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))

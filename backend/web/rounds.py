@@ -1,0 +1,214 @@
+"""Survey-round pages under /review: the rounds in my area, opening one, coverage, closing.
+
+The routes join the review blueprint, so they share its cookie login, CSRF check, error
+pages and template context.
+"""
+
+import io
+from datetime import date, timedelta
+
+from flask import redirect, render_template, request, send_file, url_for
+
+from backend.extensions import db
+from backend.models.round import ROUND_KINDS
+from backend.services import policy, regions, review, round_export, rounds
+from backend.services.errors import Conflict, DomainError, InvalidInput
+from backend.services.rounds import RoundNotClosable, RoundSpec
+from backend.web.review import actor, bp, today
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOTICES = {
+    "opened": "已开启本轮排查，农户已分配给检查员",
+    "reasons": "已保存未排查原因",
+    "closed": "本轮排查已结束",
+    "moved": "已改派所选农户",
+}
+
+
+@bp.context_processor
+def round_labels():
+    return {"ROUND_KINDS": ROUND_KINDS}
+
+
+# --- the list and the form to open a round -----------------------------------------------
+@bp.get("/rounds", endpoint="rounds")
+def round_list():
+    return _list_page(form=_default_form(), notice=NOTICES.get(request.args.get("notice")))
+
+
+@bp.post("/rounds", endpoint="open_round")
+def open_round():
+    try:
+        rnd = rounds.open_round(db.session, actor(), _spec_from(request.form))
+    except InvalidInput as error:
+        db.session.rollback()
+        return _list_page(form=_kept_form(request.form), error=describe(error), status=422)
+    return redirect(url_for("review.round", round_id=rnd.id, notice="opened"), 303)
+
+
+def _list_page(*, form: dict, notice: str | None = None, error: str | None = None,
+               status: int = 200):
+    me = actor()
+    found = sorted(rounds.list_rounds(db.session, me), key=lambda r: r.status != "open")
+    totals = rounds.totals_by_round(db.session, me, [r.id for r in found])
+    manage = me.can(policy.ROUND_MANAGE)
+    areas = area_choices(regions.region_tree(db.session, me)) if manage else []
+    return render_template("review/rounds.html", rounds=found, totals=totals, manage=manage,
+                           areas=areas, form=form, today=today(), notice=notice,
+                           error=error), status
+
+
+def _default_form() -> dict:
+    day = today()
+    quarter = (day.month - 1) // 3 + 1
+    next_quarter = date(day.year + quarter // 4, quarter % 4 * 3 + 1, 1)
+    return {"kind": "routine", "name": "", "period": f"{day.year}Q{quarter}", "cause": "",
+            "starts_on": day.isoformat(),
+            "due_on": (next_quarter - timedelta(days=1)).isoformat(),
+            "area": [], "category": []}
+
+
+def _kept_form(form) -> dict:
+    kept = {key: form.get(key, "") for key in ("kind", "name", "period", "cause", "starts_on",
+                                               "due_on")}
+    return {**kept, "area": form.getlist("area"), "category": form.getlist("category")}
+
+
+def _spec_from(form) -> RoundSpec:
+    """Read the open-round form; every field problem is reported at once."""
+    problems = {}
+    kind = form.get("kind")
+    if kind not in ROUND_KINDS:
+        problems["kind"] = "请选择排查类型"
+    name = form.get("name", "").strip()
+    if not name or len(name) > 100:
+        problems["name"] = "请填写轮次名称（不超过 100 字）"
+    period = form.get("period", "").strip() or None
+    cause = form.get("cause", "").strip() or None
+    if kind == "routine" and (not period or len(period) > 20):
+        problems["period"] = "常规排查须填写期次，如 2026Q4"
+    if kind == "emergency" and (not cause or len(cause) > 500):
+        problems["cause"] = "应急排查须填写起因（不超过 500 字），如暴雨、地震"
+    starts_on, due_on = _date(form.get("starts_on")), _date(form.get("due_on"))
+    if starts_on is None:
+        problems["starts_on"] = "请填写开始日期"
+    if due_on is None:
+        problems["due_on"] = "请填写截止日期"
+    if problems:
+        raise InvalidInput(fields=problems)
+    return RoundSpec(kind=kind, name=name, starts_on=starts_on, due_on=due_on,
+                     area_codes=list(dict.fromkeys(form.getlist("area"))),
+                     categories=list(dict.fromkeys(form.getlist("category"))),
+                     period=period if kind == "routine" else None,
+                     cause=cause if kind == "emergency" else None)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def area_choices(tree: list[dict]) -> list[dict]:
+    """Towns with their villages, from the region tree of my area."""
+    towns, loose = [], []
+
+    def walk(nodes):
+        for node in nodes:
+            if node["level"] == "town":
+                towns.append({"code": node["code"], "name": node["name"], "villages": [
+                    c for c in node["children"] if c["level"] == "village"]})
+            elif node["level"] == "village":
+                loose.append(node)
+            else:
+                walk(node["children"])
+
+    walk(tree)
+    if loose:
+        towns.append({"code": None, "name": "村", "villages": loose})
+    return towns
+
+
+def describe(error: DomainError) -> str:
+    """The field messages of a refusal, or its message when it names no field."""
+    if error.fields:
+        return "；".join(str(message) for message in error.fields.values())
+    return error.message
+
+
+# --- one round: coverage, unvisited households, reasons, reassignment, export -----------
+@bp.get("/rounds/<int:round_id>", endpoint="round")
+def round_page(round_id: int):
+    return _round_page(round_id, notice=NOTICES.get(request.args.get("notice")))
+
+
+@bp.post("/rounds/<int:round_id>/reasons", endpoint="round_reasons")
+def round_reasons(round_id: int):
+    """Save the reasons for unvisited households, or save them and close the round."""
+    typed = {int(key[7:]): value for key, value in request.form.items()
+             if key.startswith("reason-") and key[7:].isdigit()}
+    closing = request.form.get("op") == "close"
+    try:
+        if closing:
+            rounds.close_round(db.session, actor(), round_id, typed)
+        else:
+            rounds.record_reasons(db.session, actor(), round_id, typed)
+    except RoundNotClosable as error:
+        return _round_page(round_id, typed=typed, missing=set(error.details["unvisited"]),
+                           error=f"{error.message}：请为标红的农户填写未排查原因后再结束本轮排查。",
+                           status=409)
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        return _round_page(round_id, typed=typed, error=describe(error),
+                           status=409 if isinstance(error, Conflict) else 422)
+    return redirect(url_for("review.round", round_id=round_id,
+                            notice="closed" if closing else "reasons"), 303)
+
+
+@bp.post("/rounds/<int:round_id>/reassign", endpoint="round_reassign")
+def round_reassign(round_id: int):
+    chosen = [int(v) for v in request.form.getlist("household") if v.isdigit()]
+    inspector_id = request.form.get("inspector_id", type=int)
+    try:
+        if not chosen:
+            raise InvalidInput(fields={"household_ids": "请先勾选要改派的农户"})
+        if inspector_id is None:
+            raise InvalidInput(fields={"inspector_id": "请选择检查员"})
+        rounds.reassign(db.session, actor(), round_id, chosen, inspector_id)
+    except InvalidInput as error:
+        db.session.rollback()
+        return _round_page(round_id, chosen=set(chosen), inspector_id=inspector_id,
+                           error=describe(error), status=422)
+    return redirect(url_for("review.round", round_id=round_id, notice="moved"), 303)
+
+
+@bp.get("/rounds/<int:round_id>/export.xlsx", endpoint="round_export")
+def round_export_xlsx(round_id: int):
+    name, data = round_export.workbook(db.session, actor(), round_id)
+    response = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                         mimetype=XLSX)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _round_page(round_id: int, *, typed: dict | None = None, missing: set = frozenset(),
+                chosen: set = frozenset(), inspector_id: int | None = None,
+                notice: str | None = None, error: str | None = None, status: int = 200):
+    me = actor()
+    report = rounds.progress(db.session, me, round_id)
+    rnd = report["round"]
+    manage = me.can(policy.ROUND_MANAGE) and rnd.status == "open"
+    inspectors = rounds.available_inspectors(db.session, me, rnd) if manage else []
+    names = rounds.region_names(db.session, rnd.area_codes)
+    users = review.users_by_id(db.session, {rnd.opened_by, rnd.closed_by})
+    reasons = {u["household_id"]: u["skip_reason"] or "" for u in report["unvisited"]}
+    if typed is not None:
+        reasons.update({hid: text for hid, text in typed.items() if hid in reasons})
+    return render_template(
+        "review/round.html", p=report, r=rnd, manage=manage, inspectors=inspectors,
+        area_names=[names.get(code, code) for code in rnd.area_codes], users=users,
+        village_names={v["village_code"]: v["village_name"] for v in report["villages"]},
+        reasons=reasons, missing=missing, chosen=chosen, inspector_id=inspector_id,
+        overdue=rnd.status == "open" and rnd.due_on < today(), notice=notice,
+        error=error), status

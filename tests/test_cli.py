@@ -45,9 +45,10 @@ def test_import_households_command(app, db, tmp_path):
 
 def test_load_checklists_is_idempotent(app, db):
     runner = app.test_cli_runner()
-    assert "rebuild v1" in runner.invoke(args=["load-checklists"]).output
+    loaded = runner.invoke(args=["load-checklists"]).output
+    assert "rebuild v1" in loaded and "appraisal v1" in loaded
     assert "up to date" in runner.invoke(args=["load-checklists"]).output
-    assert db.session.query(ChecklistTemplate).count() == 4
+    assert db.session.query(ChecklistTemplate).count() == 5
 
 
 def test_storage_check_finds_orphans_and_missing_objects(app, client, db):

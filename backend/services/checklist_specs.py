@@ -161,7 +161,11 @@ class GradeOption:
 
 @dataclass(frozen=True)
 class AppraisalChoiceSpec:
-    """The house's safety grade after the works (改造后住房安全性评定), recorded at acceptance."""
+    """A house safety grade (A–D) chosen on the form, kept in the visit's `appraisal_after`.
+
+    At acceptance it is the grade after the works (改造后住房安全性评定); on an appraisal visit
+    it is the appraisal's own overall grade (综合评定等级).
+    """
 
     label: str
     required: bool
@@ -375,11 +379,11 @@ def check_outcome(
 
 
 def check_appraisal_after(template: TemplateSpec, grade: str | None) -> list[Problem]:
-    """Return what is wrong with the grade recorded after the works (A/B/C/D)."""
+    """Return what is wrong with the safety grade (A/B/C/D) recorded on the form."""
     choice = template.appraisal_after
     if choice is None:
         if grade:
-            return [Problem("appraisal_invalid", "该检查表不记录改造后安全性评定")]
+            return [Problem("appraisal_invalid", "该检查表不记录安全性评定等级")]
         return []
     if not grade:
         if choice.required:
@@ -522,6 +526,11 @@ class _Parser:
             self.fail("danger_points", "only a survey template (with outcomes) lists danger points")
         version = self.integer(data, "version", "", 1)
         appraisal = data.get("appraisal_after")
+        # An appraisal visit exists to grade the house: its form must ask for the grade.
+        kinds = data.get("kind")
+        if (isinstance(kinds, list) and "appraisal" in kinds
+                and not (isinstance(appraisal, dict) and appraisal.get("required") is True)):
+            self.fail("appraisal_after", "an appraisal template must require the grade")
         return TemplateSpec(
             code=self.code(data, "code", ""),
             version=version or 0,

@@ -122,14 +122,26 @@ def set_location(session, actor: Actor, household_id: int, lat: float, lon: floa
 def add_appraisal(session, actor: Actor, household_id: int, values: dict) -> Appraisal:
     actor.require(policy.APPRAISAL_WRITE)
     household = get_household(session, actor, household_id)
+    appraisal = record_appraisal(session, actor, household, values)
+    session.commit()
+    return appraisal
+
+
+def record_appraisal(session, actor: Actor, household: Household, values: dict,
+                     *, visit_id: str | None = None) -> Appraisal:
+    """Add an appraisal (grade, appraised_on, appraiser, notes) inside the caller's transaction.
+
+    Shared by the desk form and the 鉴定 visit; the caller checks the rights and commits.
+    """
     if values["grade"] not in GRADES:
         raise InvalidInput(fields={"grade": "鉴定等级应为 A、B、C 或 D"})
     appraisal = Appraisal(household=household, created_by=actor.user_id, **values)
     session.add(appraisal)
     session.flush()
-    audit.record(session, actor, "create", "appraisal", appraisal.id,
-                 {"household_id": household.id, "grade": values["grade"]})
-    session.commit()
+    changes = {"household_id": household.id, "grade": values["grade"]}
+    if visit_id is not None:
+        changes["visit_id"] = visit_id
+    audit.record(session, actor, "create", "appraisal", appraisal.id, changes)
     return appraisal
 
 

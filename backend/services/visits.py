@@ -2,7 +2,8 @@
 
 A visit's results open rectifications (整改) for failed items and close (销号) earlier ones that
 now pass with a photo; construction and acceptance visits move the case along, dated by the
-visits themselves, so progress is never typed twice.
+visits themselves, so progress is never typed twice; an appraisal (鉴定) visit records the
+household's graded appraisal.
 """
 
 import hashlib
@@ -13,10 +14,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
-from backend.models import Case, Household, Photo, Rectification, Visit, VisitResult
+from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
 from backend.models.base import utc_now
 from backend.models.photo import PHASES
-from backend.services import audit, checklists, policy, rounds
+from backend.services import audit, checklists, households, policy, rounds
 from backend.services.cases import move_status
 from backend.services.checklist_specs import (
     VISIT_KIND_LABELS,
@@ -100,9 +101,15 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     session.flush()
     _link_photos(session, visit, photo_ids, household)
     rounds.record_outcome(session, visit)
-    _open_and_close_rectifications(
-        session, actor, visit, spec, rules,
-        {r["item"]: r["rectification"] for r in body.get("results", []) if r.get("rectification")})
+    if visit.kind == "appraisal":
+        # Its failed items are the house's danger points: they grade the house for
+        # renovation (C/D) instead of opening a builder's 15-day rectifications.
+        _record_appraisal(session, actor, visit, household, spec)
+    else:
+        _open_and_close_rectifications(
+            session, actor, visit, spec, rules,
+            {r["item"]: r["rectification"] for r in body.get("results", [])
+             if r.get("rectification")})
     if case is not None:
         _advance_case(case, visit, actor)
     audit.record(session, actor, "create", "visit", visit.id,
@@ -305,6 +312,23 @@ def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
             measure=given.get("measure") or "返工整改，完成后拍照报检查员复查销号",
             responsible=given.get("responsible") or "施工方",
             due_on=given.get("due_on") or default_due, opened_by_visit_id=visit.id))
+
+
+def _record_appraisal(session, actor: Actor, visit: Visit, household: Household, spec) -> None:
+    """Add the appraisal a 鉴定 visit makes: its grade, its China date, the inspector's name.
+
+    Called only when the visit is new, so a replay of the same visit id adds nothing.
+    """
+    failed = [f"{spec.item(r.item_code).name}：{r.note}" for r in visit.results
+              if r.result == "fail"]
+    notes = [visit.note, "不合格项：" + "；".join(failed) if failed else None,
+             f"检查记录 {visit.id}"]
+    households.record_appraisal(session, actor, household, {
+        "grade": visit.appraisal_after,
+        "appraised_on": _local_date(visit.started_at),
+        "appraiser": session.get(User, actor.user_id).name,
+        "notes": "\n".join(n for n in notes if n),
+    }, visit_id=visit.id)
 
 
 def _advance_case(case: Case, visit: Visit, actor: Actor) -> None:

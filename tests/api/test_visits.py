@@ -223,7 +223,7 @@ def test_routine_survey_outcome_rules(client, db, world):
 def test_checklists_are_listed_with_versions(client, world):
     r = client.get("/api/v1/checklists", headers=world.headers("inspector"))
     codes = {t["code"]: t for t in r.get_json()}
-    assert set(codes) == {"rebuild", "repair", "completion", "routine_survey"}
+    assert set(codes) == {"rebuild", "repair", "completion", "routine_survey", "appraisal"}
     rebuild = client.get("/api/v1/checklists/rebuild", headers=world.headers("inspector"))
     items = [i for n in rebuild.get_json()["nodes"] for i in n["items"]]
     assert len(items) == 27 and rebuild.get_json()["version"] == 1

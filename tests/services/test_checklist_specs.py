@@ -77,7 +77,7 @@ def refused(data) -> str:
 
 # --- shipped templates ---------------------------------------------------------------------
 def test_every_shipped_template_loads_and_validates(templates):
-    assert set(templates) == {"rebuild", "repair", "completion", "routine_survey"}
+    assert set(templates) == {"rebuild", "repair", "completion", "routine_survey", "appraisal"}
     for spec in templates.values():
         assert spec.version >= 1
         assert spec.kinds and set(spec.kinds) <= set(VISIT_KIND_LABELS)
@@ -148,7 +148,8 @@ def test_templates_for_picks_by_kind_and_method(templates):
     assert [t.code for t in templates_for(specs, "construction", "修缮加固")] == ["repair"]
     assert [t.code for t in templates_for(specs, "completion", "修缮加固")] == ["completion"]
     assert [t.code for t in templates_for(specs, "emergency_survey")] == ["routine_survey"]
-    assert templates_for(specs, "appraisal") == []
+    assert [t.code for t in templates_for(specs, "appraisal")] == ["appraisal"]
+    assert [t.code for t in templates_for(specs, "appraisal", "修缮加固")] == ["appraisal"]
 
 
 def test_local_vocabularies_match_the_models():
@@ -167,6 +168,44 @@ def test_labels():
         "spot_check",
     }
     assert OUTCOME_LABELS["suspected_danger"] == "疑似危房"
+
+
+def test_appraisal_follows_the_2019_components_and_asks_for_the_grade(templates):
+    appraisal = templates["appraisal"]
+    assert appraisal.kinds == ("appraisal",) and appraisal.methods == ()
+    assert [n.name for n in appraisal.nodes] == [
+        "场地安全", "地基基础", "承重墙体", "梁、柱", "楼屋盖、屋架", "构造措施（圈梁、构造柱）",
+        "其他"]
+    assert {n.phase for n in appraisal.nodes} == {"before"}
+    assert all(item.measure is None for _, item in appraisal.iter_items())
+    assert [i.code for _, i in appraisal.iter_items() if i.requires_photo] == ["siting.hazard"]
+    grade = appraisal.appraisal_after
+    assert grade.label.startswith("综合评定等级") and "最严重的组成部分" in grade.label
+    assert grade.required and [o.value for o in grade.options] == ["A", "B", "C", "D"]
+    assert grade.passes("B") and not grade.passes("C")
+    assert [p.code for p in check_appraisal_after(appraisal, None)] == ["appraisal_required"]
+    assert check_appraisal_after(appraisal, "D") == []
+    cracks = appraisal.item("bearing_wall.cracks")
+    assert "2 mm" in cracks.criterion
+    assert [p.code for p in check_result(cracks, "fail", None, "东山墙竖向裂缝", 0)] == [
+        "fail_needs_photo"]
+    assert check_result(cracks, "fail", None, "东山墙竖向裂缝", 1) == []
+
+
+@pytest.mark.parametrize("appraisal_after", [
+    None,
+    {"label": "综合评定等级", "required": False, "passing": ["A"],
+     "options": [{"value": "A", "label": "A级"}]},
+])
+def test_an_appraisal_template_must_require_the_grade(appraisal_after):
+    data = make_template(kind=["appraisal"], methods=[])
+    if appraisal_after is not None:
+        data["appraisal_after"] = appraisal_after
+    assert "appraisal_after: an appraisal template must require the grade" in refused(data)
+    data["appraisal_after"] = {**(appraisal_after or {"label": "综合评定等级", "passing": ["A"],
+                                                      "options": [{"value": "A", "label": "A级"}]}),
+                               "required": True}
+    assert TemplateSpec.from_dict(data).appraisal_after.required
 
 
 # --- applies_if ----------------------------------------------------------------------------

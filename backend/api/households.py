@@ -17,6 +17,7 @@ from backend.api.base import (
 from backend.extensions import db
 from backend.models.case import STATUSES
 from backend.models.household import CATEGORIES, GRADES, LOCATION_SOURCES, STRUCTURE_TYPES
+from backend.models.photo import PHASES
 from backend.services import households, imports
 from backend.services.households import HouseholdQuery
 
@@ -30,6 +31,8 @@ class CaseSummarySchema(BaseSchema):
     build_mode = fields.String()
     status = fields.String()
     status_label = fields.Function(lambda c: STATUSES[c.status])
+    phase = fields.String(allow_none=True)
+    phase_label = fields.Function(lambda c: PHASES.get(c.phase))
 
 
 class AppraisalSchema(BaseSchema):

@@ -206,6 +206,8 @@ class ChecklistByCode(MethodView):
 
 class RectificationSchema(BaseSchema):
     id = fields.Integer()
+    household_id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
     node = fields.String(attribute="node_code")
     item = fields.String(attribute="item_code")
     problem = fields.String()

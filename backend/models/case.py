@@ -12,6 +12,11 @@ from backend.models.household import Appraisal, Household
 
 METHODS = ("修缮加固", "拆除重建", "选址新建", "置换", "统建", "租赁/周转房", "抗震改造")
 BUILD_MODES = ("自建", "统建")
+# The works phase (改造前/中/后) a case is in, by status: what an inspector photographs next.
+STATUS_PHASES = {
+    "planned": "before", "agreement_signed": "before", "in_progress": "during",
+    "completed": "after", "accepted": "after", "paid": "after", "cancelled": None,
+}
 # Methods that build a new house use the rebuild checklist; the rest use the repair one.
 REBUILD_METHODS = ("拆除重建", "选址新建", "统建")
 
@@ -74,6 +79,10 @@ class Case(db.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
+
+    @property
+    def phase(self) -> str | None:
+        return STATUS_PHASES[self.status]
 
 
 class CaseStatusChange(db.Model):

@@ -159,3 +159,16 @@ def test_appraisal_is_recorded_by_reviewer(client, db):
     r = client.post(f"/api/v1/households/{h.id}/appraisals", json={**body, "grade": "E"},
                     headers=w.headers("town_reviewer"))
     assert r.status_code == 422
+
+
+def test_list_shows_the_phase_of_each_current_case(client, db):
+    w = factories.world(db.session)
+    homes = {status: factories.household(db.session, w.village_a1, name=f"户{i}")
+             for i, status in enumerate(("planned", "in_progress", "accepted"))}
+    for status, h in homes.items():
+        factories.case(db.session, h, status=status)
+    listed = client.get(f"/api/v1/households?region={w.village_a1}&limit=100",
+                        headers=w.headers("inspector")).get_json()["items"]
+    shown = {h["id"]: h["current_case"] for h in listed if h["current_case"]}
+    assert [(shown[h.id]["phase"], shown[h.id]["phase_label"]) for h in homes.values()] == [
+        ("before", "改造前"), ("during", "改造中"), ("after", "改造后")]

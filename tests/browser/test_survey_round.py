@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.models import Photo, RoundHousehold, User, Visit
+from backend.models import Household, Photo, RoundHousehold, User, Visit
 from backend.services import rounds, visits
 from backend.services.policy import Actor
 from backend.services.rounds import RoundSpec
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import HOUSE, screenshot
 from tests.browser.test_inspector_app import log_in, photo_files, queued_count, wait_until
 
 pytestmark = pytest.mark.browser
@@ -132,3 +132,68 @@ def test_survey_round_outcomes_recorded_offline_count_in_coverage(
     screenshot(page, "app-12-returned")
     page.click(f"#returned a[href='#/h/{danger_home}']")
     page.wait_for_selector(f".returned:has-text('{RETURN_COMMENT}')")
+
+
+def test_house_found_on_the_spot_is_registered_and_surveyed_offline(
+        live_server, survey_round, launch, tmp_path):
+    """以房找人: a house not on the list is registered offline, surveyed, and synced once."""
+    round_id = survey_round["round_id"]
+    good = factories.id_number(seed=777, born="19580101")
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    shot = photo_files(tmp_path, 1)[0]
+    context = launch("finder")
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, live_server.url)
+
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/app/#/round/{round_id}")
+    page.click("#new-house")
+    page.wait_for_selector("#discovery")
+    page.fill("#f-name", "孙有田")
+    page.fill("#f-id", wrong)
+    page.select_option("#f-category", "dibao_edge")
+    page.fill("#f-address", "西坪村三组 12 号")
+    page.wait_for_selector("#gps:has-text('精度')")
+    screenshot(page, "app-13-discovery")
+    page.click("#found button[type=submit]")
+    page.wait_for_selector("#problems:has-text('校验位')")  # checked on the phone, offline
+    assert page.get_attribute("#f-id", "aria-invalid") == "true"
+    page.fill("#f-id", good)
+    page.click("#found button[type=submit]")
+
+    page.wait_for_selector("#visit[data-kind=routine_survey]")
+    assert page.is_checked("#outcome-new_found")
+    page.locator("#survey input[data-capture=camera]").set_input_files(str(shot))
+    page.wait_for_selector("#survey img[data-preview]")
+    page.click("#save")
+    page.wait_for_selector(f"#round[data-round='{round_id}']")
+    found_row = page.locator("a.hh:has-text('孙有田')")
+    assert "已记录，待上传" in found_row.inner_text() and "新发现" in found_row.inner_text()
+    listed = len(round_rows(live_server, round_id))
+    assert f"已查 1 / {listed + 1} 户" in page.inner_text("#round-progress")
+    assert queued_count(page) == 3  # the house, its photo, its survey
+
+    context.set_offline(False)
+    page.click("#outbox-badge")
+    page.click("#drain")
+    wait_until(lambda: queued_count(page) == 0)
+    with live_server.app.app_context():
+        house = db.session.scalar(select(Household).where(Household.id_number == good))
+        assert house is not None and house.village_code == live_server.world.village_a2
+        assert house.category == "dibao_edge" and house.address == "西坪村三组 12 号"
+        assert abs(house.lat - HOUSE["latitude"]) < 1e-6 and house.location_source == "inspector"
+        photos = db.session.scalars(select(Photo).where(Photo.household_id == house.id)).all()
+        assert len(photos) == 1 and photos[0].device_lat is not None
+        visit_rows = db.session.scalars(select(Visit).where(Visit.household_id == house.id)).all()
+        assert [v.outcome for v in visit_rows] == ["new_found"]
+        assert visit_rows[0].round_id == round_id
+        house_id = house.id
+        db.session.remove()
+    row = round_rows(live_server, round_id)[house_id]
+    assert row.found_in_round and row.outcome == "new_found" and row.visit_id
+
+    # The phone now knows the house by its registered id; a second drain sends nothing again.
+    page.goto(f"{live_server.url}/app/#/round/{round_id}")
+    page.wait_for_selector(f"a[data-household='{house_id}']")
+    page.evaluate("window.app.outbox.drain()")
+    assert counts(live_server, [house_id]) == (1, 1)

@@ -5,11 +5,12 @@ import { kvGet } from "./db.js";
 export const BASE = "/api/v1";
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields || {};
+    this.retryAfter = retryAfter;  // seconds the server asked us to wait (429/503), or null
   }
   get offline() { return this.status === 0; }
   get retryable() { return this.status === 0 || this.status === 429 || this.status >= 500; }
@@ -39,11 +40,19 @@ export async function request(path, { method = "GET", json, form, auth = true } 
   if (!res.ok) {
     const err = data?.error || {};
     const e = new ApiError(res.status, err.code || `http_${res.status}`,
-      err.message || `服务器错误（${res.status}）`, err.fields);
+      err.message || `服务器错误（${res.status}）`, err.fields, retryAfterSeconds(res));
     if (res.status === 401 && auth) events.dispatchEvent(new CustomEvent("unauthorized", { detail: { error: e, token } }));
     throw e;
   }
   return data;
+}
+
+// Retry-After as seconds or an HTTP date; null when absent or unreadable.
+function retryAfterSeconds(res) {
+  const raw = res.headers.get("Retry-After");
+  if (!raw) return null;
+  const seconds = /^\d+$/.test(raw.trim()) ? Number(raw) : (Date.parse(raw) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
 }
 
 export async function blob(path) {

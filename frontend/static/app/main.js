@@ -6,6 +6,7 @@ import * as outbox from "./outbox.js";
 import * as store from "./store.js";
 import { banner, esc, toast } from "./ui.js";
 import * as householdView from "./views/household.js";
+import * as discoveryView from "./views/discovery.js";
 import * as householdsView from "./views/households.js";
 import * as loginView from "./views/login.js";
 import * as outboxView from "./views/outbox.js";
@@ -34,9 +35,20 @@ async function route() {
   if (hash === "/login") return loginView.render(ctx);
   if (hash === "/outbox") return outboxView.render(ctx);
   if ((m = hash.match(/^\/round\/(\d+)$/))) return roundView.render(ctx, Number(m[1]));
-  if ((m = hash.match(/^\/h\/(\d+)\/visit$/))) return visitView.render(ctx, Number(m[1]));
-  if ((m = hash.match(/^\/h\/(\d+)$/))) return householdView.render(ctx, Number(m[1]));
+  if ((m = hash.match(/^\/round\/(\d+)\/new$/))) return discoveryView.render(ctx, Number(m[1]));
+  if ((m = hash.match(/^\/h\/([\w-]+)(\/visit)?$/))) {
+    const id = await householdId(m[1]);
+    if (String(id) !== m[1]) { location.replace(`#/h/${id}${m[2] || ""}`); return; }
+    return (m[2] ? visitView : householdView).render(ctx, id);
+  }
   return householdsView.render(ctx);
+}
+
+// A household id, or the local reference of a house found on the spot (new-<uuid>), which
+// becomes the registered household's id once the server has it.
+async function householdId(part) {
+  if (/^\d+$/.test(part)) return Number(part);
+  return (await store.foundAs(part)) ?? part;
 }
 
 async function updateBadge() {

@@ -1,11 +1,13 @@
-// The outbox: photos and visits kept in IndexedDB until the server confirms them.
-// An item is deleted only when the server answers 200/201 (for a photo, with the same SHA-256).
-// A retryable failure (offline, 5xx, 429) keeps it pending; a 4xx that cannot succeed marks it
-// failed with the server's reason and keeps it until the inspector acts. 401 stops the drain.
+// The outbox: houses found on the spot, photos and visits kept in IndexedDB until the server
+// confirms them. An item is deleted only when the server answers 200/201 (for a photo, with the
+// same SHA-256). A retryable failure (offline, 5xx, 429) keeps it pending; a 4xx that cannot
+// succeed marks it failed with the server's reason and keeps it until the inspector acts.
+// 401 stops the drain. Photos and visits of a house found on the spot (以房找人) carry its local
+// reference instead of a household id and wait until the house is registered.
 
 import { all, del, get, kvGet, kvSet, put } from "./db.js";
 import { ApiError, request } from "./api.js";
-import { recordSentVisit } from "./store.js";
+import { confirmFound, recordSentVisit } from "./store.js";
 
 export const events = new EventTarget();
 let draining = null;
@@ -33,11 +35,25 @@ export async function addVisit(id, body) {
   return item;
 }
 
+// 以房找人: the house is registered first, so its photos and visit can name it.
+export async function addDiscovery(ref, roundId, body) {
+  const item = { id: ref, type: "discovery", household_id: ref, round_id: roundId, body,
+    status: "pending", error: null, attempts: 0, created_at: new Date().toISOString() };
+  await put("outbox", item);
+  changed();
+  return item;
+}
+
+// Houses first, then photos, then visits (the server links a visit to photos already there).
+const ORDER = { discovery: 0, photo: 1, visit: 2 };
+
 export async function items() {
   const list = await all("outbox");
-  return list.sort((a, b) => (a.type === b.type ? a.created_at.localeCompare(b.created_at)
-    : a.type === "photo" ? -1 : 1));
+  return list.sort((a, b) => ORDER[a.type] - ORDER[b.type] || a.created_at.localeCompare(b.created_at));
 }
+
+// An item waits for its household to be registered (a house found on the spot, not yet sent).
+export const waitsForHousehold = (item) => item.type !== "discovery" && typeof item.household_id === "string";
 
 export async function summary() {
   const list = await all("outbox");
@@ -56,34 +72,48 @@ export const isDraining = () => draining !== null;
 
 export function drain({ includeFailed = false } = {}) {
   if (!draining) {
-    draining = drainOnce(includeFailed).finally(() => { draining = null; sending = null; changed(); });
+    draining = exclusive(() => drainOnce(includeFailed))
+      .finally(() => { draining = null; sending = null; changed(); });
   }
   return draining;
 }
 
+// The page and the service worker (Background Sync) share one outbox: one of them sends at a time.
+function exclusive(fn) {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : null;
+  return locks?.request ? locks.request("outbox-drain", fn) : fn();
+}
+
 async function drainOnce(includeFailed) {
   clearTimeout(retryTimer);
-  const list = await items();
   let transient = false;
-  for (const item of list) {
-    if (item.status === "failed" && !includeFailed) continue;
+  let askedWait = 0;
+  for (const listed of await items()) {
+    // Read it again: the other sender, or a house just registered, may have changed it.
+    const item = await get("outbox", listed.id);
+    if (!item || (item.status === "failed" && !includeFailed) || waitsForHousehold(item)) continue;
     sending = item.id;
     changed();
     try {
-      if (item.type === "photo") await sendPhoto(item);
-      else await sendVisit(item);
+      await SENDERS[item.type](item);
       await del("outbox", item.id);
       await kvSet("uploaded_count", ((await kvGet("uploaded_count")) || 0) + 1);
       failures = 0;
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       if (e.status === 401) { await note(item, "pending", e); return { stopped: "unauthorized" }; }
-      if (e.retryable) { transient = true; await note(item, "pending", e); if (e.offline) break; continue; }
+      if (e.retryable) {
+        transient = true;
+        await note(item, "pending", e);
+        // Offline, or the server asked us to slow down: stop here rather than try every item.
+        if (e.offline || e.status === 429 || e.status === 503) { askedWait = (e.retryAfter || 0) * 1000; break; }
+        continue;
+      }
       await note(item, "failed", e);
     }
     changed();
   }
-  if (transient) scheduleRetry();
+  if (transient) scheduleRetry(askedWait);
   return { transient };
 }
 
@@ -109,16 +139,36 @@ async function sendPhoto(item) {
   }
 }
 
+async function sendDiscovery(item) {
+  const row = await request(`/rounds/${item.round_id}/discoveries`, { method: "POST", json: item.body });
+  // The server answers the same household for the same ID number, so a replay is harmless.
+  await rehome(item.id, row.household.id);
+  await confirmFound(item.id, row);
+}
+
+// Point every queued item of a house found on the spot at the household the server registered.
+async function rehome(ref, householdId) {
+  for (const item of await all("outbox")) {
+    if (item.household_id !== ref || item.type === "discovery") continue;
+    item.household_id = householdId;
+    if (item.body) item.body = { ...item.body, household_id: householdId };
+    await put("outbox", item);
+  }
+}
+
 async function sendVisit(item) {
   const visit = await request(`/visits/${item.id}`, { method: "PUT", json: item.body });
   // Confirmed: what the server now holds shows offline too (round progress, review state).
   await recordSentVisit(visit).catch(() => {});
 }
 
-function scheduleRetry() {
+const SENDERS = { discovery: sendDiscovery, photo: sendPhoto, visit: sendVisit };
+
+// Exponential backoff from 2 s to 5 min, but never sooner than the server's Retry-After.
+function scheduleRetry(atLeastMs = 0) {
   if (typeof setTimeout !== "function") return;
   failures += 1;
-  const delay = Math.min(2000 * 2 ** (failures - 1), 5 * 60 * 1000);
+  const delay = Math.max(atLeastMs, Math.min(2000 * 2 ** (failures - 1), 5 * 60 * 1000));
   clearTimeout(retryTimer);
   retryTimer = setTimeout(() => drain(), delay);
 }

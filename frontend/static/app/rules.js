@@ -55,3 +55,27 @@ export function checkForm(template, draft) {
   if (missing.length) problems.signoffs = `缺少签字：${missing.map((s) => s.label).join("、")}`;
   return problems;
 }
+
+// Copies of backend.models.household.CATEGORIES and STRUCTURE_TYPES (a test keeps them equal).
+export const CATEGORIES = {
+  lifted_supported: "脱贫享受政策户", lifted_unstable: "脱贫不稳定户", edge_at_risk: "边缘易致贫户",
+  dibao: "低保户", tekun: "分散供养特困人员", severe_hardship: "严重困难家庭",
+  dibao_edge: "低保边缘家庭", other_lifted: "其他脱贫户", ordinary: "一般农户",
+};
+export const STRUCTURE_TYPES = ["砖混", "砖木", "土木", "石木", "窑洞", "木结构", "钢混", "彩钢/简易"];
+
+// 居民身份证号 (GB 11643): why it is wrong, in the server's words (backend/services/ids.py), or null.
+export function idNumberProblem(raw) {
+  const s = String(raw || "").replace(/\s/g, "").toUpperCase();
+  if (s.length !== 18) return `身份证号应为18位，实为${s.length}位`;
+  if (!/^\d{17}[\dX]$/.test(s)) return "身份证号只能由数字和末位X组成";
+  const [y, m, d] = [Number(s.slice(6, 10)), Number(s.slice(10, 12)), Number(s.slice(12, 14))];
+  const born = new Date(y, m - 1, d);
+  if (born.getFullYear() !== y || born.getMonth() !== m - 1 || born.getDate() !== d || y < 1900 || born > new Date()) {
+    return "身份证号中的出生日期无效";
+  }
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = weights.reduce((acc, w, i) => acc + w * Number(s[i]), 0);
+  if ("10X98765432"[sum % 11] !== s[17]) return "身份证号校验位错误，请核对";
+  return null;
+}

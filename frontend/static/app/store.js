@@ -10,7 +10,7 @@ export async function login(username, password) {
   const data = await request("/auth/login", { method: "POST", json: { username, password }, auth: false });
   const previous = await session();
   if (previous && previous.user.id !== data.user.id) {
-    await Promise.all(["households", "assignments", "checklists", "refreshed_at"].map(kvDel));
+    await Promise.all(["households", "assignments", "checklists", "regions", "refreshed_at"].map(kvDel));
   }
   await kvSet("session", { token: data.token, expires_at: data.expires_at, user: data.user });
   await kvSet("auth_expired", false);
@@ -22,10 +22,12 @@ export async function logout() {
 }
 
 export async function refresh() {
-  const [households, assignments, checklists] = await Promise.all([
-    pages("/households"), request("/me/assignments").catch(() => []), request("/checklists")]);
+  const [households, assignments, checklists, regionTree] = await Promise.all([
+    pages("/households"), request("/me/assignments").catch(() => []), request("/checklists"),
+    request("/regions").catch(() => null)]);
   await kvSet("households", households);
   await kvSet("checklists", checklists);
+  if (regionTree) await kvSet("regions", regionTree);
   for (const c of checklists) {
     const cached = await kvGet(`template:${c.code}`);
     if (!cached || cached.version !== c.version) await kvSet(`template:${c.code}`, await request(`/checklists/${c.code}`));
@@ -33,6 +35,12 @@ export async function refresh() {
   const mine = await refreshWork();
   // A visit sent while the assignments were on their way is in my visits: count it already.
   for (const v of mine) applyToAssignments(assignments, v);
+  // Houses found on the spot and not yet registered stay in their round until they are sent.
+  for (const a of await kvGet("assignments") || []) {
+    const local = (a.households || []).filter((r) => r.local);
+    const fresh = assignments.find((x) => x.round?.id === a.round?.id);
+    if (local.length && fresh) fresh.households.push(...local);
+  }
   await kvSet("assignments", assignments);
   await kvSet("refreshed_at", new Date().toISOString());
   return households;
@@ -70,6 +78,58 @@ function applyToAssignments(list, visit) {
         visit_id: visit.id });
     }
   }
+}
+
+// 以房找人: a house found on the spot joins my round at once, under a local reference, so its
+// survey can be recorded offline; confirmFound swaps in the household the server registered.
+export async function addFound(roundId, ref, household) {
+  const list = await assignments();
+  const a = list.find((x) => x.round?.id === roundId);
+  if (!a) throw new Error("本机没有这轮排查任务");
+  a.households.unshift({ household: { ...household, id: ref, current_case: null }, visited_at: null,
+    outcome: null, revisit_needed: false, found_in_round: true, visit_id: null, local: true });
+  await kvSet("assignments", list);
+}
+
+export async function confirmFound(ref, row) {
+  const list = await assignments();
+  for (const a of list) {
+    const i = (a.households || []).findIndex((r) => r.household?.id === ref);
+    if (i >= 0) a.households[i] = { ...row, visited_at: a.households[i].visited_at ?? row.visited_at };
+  }
+  await kvSet("assignments", list);
+  const cached = await households();
+  if (!cached.some((h) => h.id === row.household.id)) await kvSet("households", [...cached, row.household]);
+  const pending = await draft(ref);
+  if (pending) {
+    await saveDraft(row.household.id, { ...pending, household_id: row.household.id });
+    await dropDraft(ref);
+  }
+  await kvSet(`found:${ref}`, row.household.id);
+}
+
+// The household a local reference became, once the server has registered it.
+export const foundAs = (ref) => kvGet(`found:${ref}`);
+
+// Villages of my area inside a round's area (from the cached region tree), for 以房找人.
+export async function villagesOf(round) {
+  const prefixes = (round.area_codes || []).map(areaPrefix);
+  const out = [];
+  const walk = (nodes, town) => {
+    for (const n of nodes || []) {
+      if (n.level === "village" && prefixes.some((p) => n.code.startsWith(p))) out.push({ ...n, town_name: town?.name || "" });
+      walk(n.children, n.level === "town" ? n : town);
+    }
+  };
+  walk(await kvGet("regions"));
+  return out;
+}
+
+// 12-digit region codes: county xxxxxx000000, town xxxxxxxxx000, village: all 12 digits.
+function areaPrefix(code) {
+  if (code.slice(6) === "000000") return code.slice(0, 6);
+  if (code.slice(9) === "000") return code.slice(0, 9);
+  return code;
 }
 
 export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey" };

@@ -17,10 +17,8 @@ export async function render(ctx) {
   }
   const returned = new Map();
   const rectifications = new Map();
-  const visitHousehold = new Map(mine.map((v) => [v.id, v.household_id]));
   for (const r of await store.openRectifications()) {
-    const hid = visitHousehold.get(r.opened_by_visit_id);
-    if (hid) rectifications.set(hid, (rectifications.get(hid) || 0) + 1);
+    rectifications.set(r.household_id, (rectifications.get(r.household_id) || 0) + 1);
   }
   for (const v of mine) if (v.review_state === "returned") returned.set(v.household_id, (returned.get(v.household_id) || 0) + 1);
   const waiting = new Map();
@@ -67,7 +65,7 @@ export async function render(ctx) {
         <li><a class="hh" href="#/h/${h.id}">
           <strong>${esc(h.name)}</strong> <span class="muted small">身份证 ${esc(h.id_number)}</span><br>
           <span class="small">${esc(h.category_label || "")}</span>
-          ${h.current_case ? `<span class="tag ok">${esc(h.current_case.year)} ${esc(h.current_case.method)} · ${esc(h.current_case.status_label)}</span>` : `<span class="tag">无改造项目</span>`}
+          ${h.current_case ? `<span class="tag ok">${esc(h.current_case.year)} ${esc(h.current_case.method)} · ${esc(h.current_case.status_label)}${h.current_case.phase_label ? ` · ${esc(h.current_case.phase_label)}` : ""}</span>` : `<span class="tag">无改造项目</span>`}
           ${todo.has(h.id) ? `<span class="tag warn">待排查：${esc(todo.get(h.id))}</span>` : ""}
           ${rectifications.has(h.id) ? `<span class="tag warn">整改中 ${rectifications.get(h.id)} 项</span>` : ""}
           ${returned.has(h.id) ? `<span class="tag bad">被退回 ${returned.get(h.id)} 条</span>` : ""}

@@ -56,6 +56,7 @@ export async function render(ctx, roundId) {
         ${p.waiting ? `<br><span class="small">其中 ${p.waiting} 户已记录、待上传</span>` : ""}
         ${p.revisit ? `<br><span class="small">需复查 ${p.revisit} 户（无人在家）</span>` : ""}</p>
     </div>
+    <p><a class="btn" id="new-house" href="#/round/${a.round.id}/new">＋ 新发现房屋（以房找人）</a></p>
     ${[...villages].map(([village, rows]) => {
       const done = rows.filter((r) => ["done", "waiting"].includes(rowState(a.round, r, queued).code)).length;
       const sorted = rows.map((r, i) => ({ r, i, s: rowState(a.round, r, queued) }))

@@ -21,8 +21,10 @@ export async function render(ctx, householdId) {
   if (!draft) {
     const kind = taskDue ? task.kind : h.current_case ? "construction" : "routine_survey";
     draft = { visit_id: camera.uuid(), household_id: h.id, case_id: h.current_case?.id ?? null, kind,
-      phase: DEFAULT_PHASE[kind], template: null, started_at: new Date().toISOString(),
-      results: {}, photos: [], note: "", outcome: null, danger_points: [], signoffs: {}, appraisal_after: null };
+      phase: phaseFor(kind, h), template: null, started_at: new Date().toISOString(),
+      results: {}, photos: [], note: "", signoffs: {}, appraisal_after: null, danger_points: [],
+      // A house found on the spot (以房找人) is surveyed as 新发现 unless the inspector says otherwise.
+      outcome: taskDue && task.row.found_in_round && !task.row.visited_at ? "new_found" : null };
   }
   draft.round_id = task && task.kind === draft.kind ? task.round.id : null;
   const choices = (kind) => {
@@ -74,7 +76,7 @@ export async function render(ctx, householdId) {
 
   $("#kind").addEventListener("change", async (ev) => {
     if (ev.target.value === draft.kind) return;
-    draft.kind = ev.target.value; draft.phase = DEFAULT_PHASE[draft.kind]; draft.template = null;
+    draft.kind = ev.target.value; draft.phase = phaseFor(draft.kind, h); draft.template = null;
     draft.results = {}; await save(); ctx.rerender();
   });
   $("#template").addEventListener("change", async (ev) => {
@@ -170,8 +172,14 @@ export async function render(ctx, householdId) {
     await store.dropDraft(householdId);
     ctx.toast("检查记录已保存，等待上传", "ok");
     if (navigator.onLine) outbox.drain();
-    location.hash = `#/h/${h.id}`;
+    // A survey in a round goes back to the round's list: the next house in walking order.
+    location.hash = body.round_id != null ? `#/round/${body.round_id}` : `#/h/${h.id}`;
   });
+}
+
+// A construction visit photographs the phase the case is in; other kinds have a fixed phase.
+function phaseFor(kind, h) {
+  return kind === "construction" && h.current_case?.phase ? h.current_case.phase : DEFAULT_PHASE[kind];
 }
 
 function countPhotos(draft) {

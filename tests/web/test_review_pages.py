@@ -10,6 +10,7 @@ from backend.services import review
 from backend.services.policy import Actor
 from backend.web.review import COOKIE, csrf_for
 from tests import factories
+from tests.api.test_visits import put_visit, visit_body
 from tests.web import review_case, upload
 
 
@@ -328,3 +329,12 @@ def test_photo_bytes_on_s3_redirect_to_a_signed_url_after_the_scope_check(
         assert client.get(f"/review/photos/{pid}/large").status_code == 404
     finally:
         app.extensions["object_store"] = previous
+
+
+def test_case_page_shows_the_grade_of_an_appraisal_visit(client, db, rc):
+    body = visit_body(rc.world, rc.case, kind="appraisal", phase="before", template="appraisal",
+                      appraisal_after="C", results=[{"item": "base.settlement", "result": "pass"}])
+    assert put_visit(client, rc.world, body).status_code == 201
+    login_as(client, db, rc.world.users["town_reviewer"])
+    html = client.get(f"/review/cases/{rc.case.id}").get_data(as_text=True)
+    assert "鉴定等级：</b>C 级" in html and "改造后评定" not in html

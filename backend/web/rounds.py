@@ -210,5 +210,6 @@ def _round_page(round_id: int, *, typed: dict | None = None, missing: set = froz
         area_names=[names.get(code, code) for code in rnd.area_codes], users=users,
         village_names={v["village_code"]: v["village_name"] for v in report["villages"]},
         reasons=reasons, missing=missing, chosen=chosen, inspector_id=inspector_id,
+        can_close=manage and all(me.covers(code) for code in rnd.area_codes),
         overdue=rnd.status == "open" and rnd.due_on < today(), notice=notice,
         error=error), status

@@ -362,3 +362,20 @@ def test_coverage_page_queries_do_not_grow_with_households(client, db, world, co
     with count_queries() as queries:
         assert client.get("/review/rounds").status_code == 200
     assert len(queries) <= 10, len(queries)
+
+
+def test_a_county_round_shows_a_town_reviewer_only_their_town_and_no_close_button(
+        client, db, world):
+    w = world
+    spec = RoundSpec(kind="emergency", name="地震后应急排查", cause="4.5级地震",
+                     starts_on=date(2026, 5, 1), due_on=date(2026, 5, 10),
+                     area_codes=[w.town_a, w.town_b], categories=[])
+    rnd = rounds.open_round(db.session, Actor.of(w.users["county_admin"]), spec)
+    login_as(client, db, w.users["town_reviewer"])
+    text = client.get(f"/review/rounds/{rnd.id}").get_data(as_text=True)
+    assert "未排查农户（6 户）" in text and "玉井村" not in text
+    assert 'name="reason-' in text and 'value="close"' not in text
+    assert "须由覆盖全部范围的管理人员结束本轮排查" in text
+    login_as(client, db, w.users["county_admin"])
+    text = client.get(f"/review/rounds/{rnd.id}").get_data(as_text=True)
+    assert "未排查农户（8 户）" in text and "玉井村" in text and 'value="close"' in text

@@ -1,0 +1,178 @@
+"""The survey-round pages in real headless Chromium, on a desktop and at 360 px.
+
+A town reviewer opens the list of rounds, the coverage page, and tries to close a round with
+an unvisited household that has no reason. Screenshots go to build/screenshots/review-round*.png.
+"""
+
+import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from backend import create_app
+from backend.api.visits import VisitBodySchema
+from backend.extensions import db
+from backend.models import RoundHousehold
+from backend.services import rounds, visits
+from backend.services.checklists import load_templates
+from backend.services.policy import Actor
+from backend.services.rounds import RoundSpec
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-sandbox"]
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+NAMES = ("王建国", "李秀兰", "张卫东", "刘桂花", "陈永福", "杨玉梅", "赵长顺", "黄春燕", "周德明",
+         "吴淑珍", "徐国庆", "孙凤英", "马有才")
+
+
+def survey(session, actor, round_id, household_id, outcome, *, minutes_ago):
+    now = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    raw = {"household_id": household_id, "round_id": round_id, "kind": "routine_survey",
+           "phase": "before", "template": {"code": "routine_survey"}, "outcome": outcome,
+           "started_at": (now - timedelta(minutes=10)).isoformat(), "ended_at": now.isoformat()}
+    visits.record_visit(session, actor, str(uuid.uuid4()), VisitBodySchema().load(raw),
+                        rules=visits.VisitRules(), raw=raw)
+
+
+@pytest.fixture(scope="module")
+def round_site(tmp_path_factory):
+    """A live server with town A in an open routine round half done, and two other rounds."""
+    instance = tmp_path_factory.mktemp("rounds-live")
+    app = create_app({
+        "SECRET_KEY": "browser-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.db'}",
+        "INSTANCE_DIR": str(instance),
+        "STORAGE_BACKEND": "local",
+        "STORAGE_LOCAL_ROOT": str(instance / "photos"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    with app.app_context():
+        upgrade()
+        load_templates(db.session)
+        w = factories.world(db.session)
+        for i, name in enumerate(NAMES):
+            factories.household(db.session, w.village_a1 if i % 3 else w.village_a2, name=name,
+                                category="tekun" if i % 4 == 0 else "dibao")
+        w.users["inspector"].name = "赵检查"
+        w.users["town_reviewer"].name = "钱审核"
+        db.session.commit()
+        reviewer = Actor.of(w.users["town_reviewer"])
+        today = date.today()
+        old = rounds.open_round(db.session, reviewer, RoundSpec(
+            kind="routine", name="2026年第三季度常规排查", period="2026Q3",
+            starts_on=today - timedelta(days=120), due_on=today - timedelta(days=30),
+            area_codes=[w.town_a], categories=[]))
+        rounds.close_round(db.session, reviewer, old.id, {
+            r.household_id: "外出务工，全家不在" for r in
+            db.session.query(RoundHousehold).filter_by(round_id=old.id)})
+        rounds.open_round(db.session, reviewer, RoundSpec(
+            kind="emergency", name="7月暴雨后应急排查", cause="7月暴雨，部分土坯房受损",
+            starts_on=today - timedelta(days=20), due_on=today - timedelta(days=6),
+            area_codes=[w.village_a2], categories=[]))
+        rnd = rounds.open_round(db.session, reviewer, RoundSpec(
+            kind="routine", name="2026年第四季度常规排查", period="2026Q4",
+            starts_on=today - timedelta(days=10), due_on=today + timedelta(days=30),
+            area_codes=[w.town_a], categories=[]))
+        inspector = Actor.of(w.users["inspector"])
+        rows = db.session.query(RoundHousehold).filter_by(round_id=rnd.id) \
+            .order_by(RoundHousehold.id).all()
+        for i, row in enumerate(rows[:9]):
+            survey(db.session, inspector, rnd.id, row.household_id,
+                   "nobody_home" if i % 4 == 1 else "safe", minutes_ago=60 + i)
+        site = {"round_id": rnd.id, "unvisited": len(rows) - 9, "total": len(rows)}
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    site["url"] = f"http://127.0.0.1:{server.server_port}"
+    yield site
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page_for(chromium):
+    contexts = []
+
+    def make(width, height=900):
+        context = chromium.new_context(locale="zh-CN", viewport={"width": width,
+                                                                 "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, site):
+    page.goto(f"{site['url']}/review/login?next=/review/rounds")
+    page.fill("input[name=username]", "town_reviewer")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"review-{name}.png"), full_page=True)
+
+
+def no_sideways_scroll(page):
+    """Only wide tables may scroll sideways inside their own box, never the page."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_rounds_list_and_coverage_page(round_site, page_for, width):
+    site = round_site
+    page = page_for(width)
+    suffix = "" if width > 600 else "-phone"
+    login(page, site)
+    assert page.locator("h1").inner_text() == "排查轮次"
+    items = page.locator(".round-item")
+    assert items.count() == 3
+    assert "已逾期" in items.nth(0).inner_text() or "已逾期" in items.nth(1).inner_text()
+    assert "已结束" in items.nth(2).inner_text()
+    page.click(".open-round summary")
+    assert page.locator("input[name=area]").count() == 3  # town A and its two villages
+    no_sideways_scroll(page)
+    shot(page, f"rounds{suffix}")
+
+    page.click(f"a[href='/review/rounds/{site['round_id']}']")
+    page.wait_for_load_state()
+    assert page.locator(".bar-text").inner_text().startswith(
+        f"已查 9 / {site['total']} 户")
+    assert page.locator("table.unvisited tbody tr").count() == site["unvisited"]
+    no_sideways_scroll(page)
+    shot(page, f"round{suffix}")
+
+    page.click("#close-form button[value=close]")
+    page.wait_for_load_state()
+    assert "未说明原因" in page.locator(".error").inner_text()
+    assert page.locator("tr.missing").count() == site["unvisited"]
+    no_sideways_scroll(page)
+    shot(page, f"round-refused{suffix}")
+    assert page.errors == []

@@ -1,14 +1,14 @@
 """What every API module shares: the strict base schema, Chinese field errors, the caller."""
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
 from backend.extensions import db
-from backend.models.base import CHINA_TZ
+from backend.models.base import china_today
 from backend.services import accounts, ids, policy
 from backend.services.errors import Unauthenticated
 from backend.services.photo_checks import PhotoRules
@@ -90,7 +90,7 @@ def cursor_key() -> bytes:
 
 def today() -> date:
     """Today in China, which is what a date typed by a user means."""
-    return datetime.now(UTC).astimezone(CHINA_TZ).date()
+    return china_today()
 
 
 

@@ -1,6 +1,6 @@
 """Column types and defaults shared by the models."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -11,6 +11,15 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def china_date(moment: datetime) -> date:
+    """The calendar day in China at an aware moment: what deadlines and forms count in."""
+    return moment.astimezone(CHINA_TZ).date()
+
+
+def china_today() -> date:
+    return china_date(utc_now())
 
 
 class UTCDateTime(TypeDecorator):

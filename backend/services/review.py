@@ -23,7 +23,7 @@ from backend.models import (
     User,
     Visit,
 )
-from backend.models.base import utc_now
+from backend.models.base import china_date, utc_now
 from backend.models.region import code_range, level_of
 from backend.services import audit, checklists, policy, timeline
 from backend.services.errors import InvalidInput, NotFound
@@ -31,7 +31,6 @@ from backend.services.geo import distance_m, wgs84_to_gcj02
 from backend.services.photo_checks import FLAG_LABELS, taken_at
 from backend.services.policy import Actor
 
-CHINA_OFFSET = timedelta(hours=8)
 FLAG_STATUS_LABELS = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
 SURVEY_KINDS = ("routine_survey", "emergency_survey")
 OVERDUE_LABELS = {
@@ -41,10 +40,6 @@ OVERDUE_LABELS = {
     "payment": "验收后补助未按时拨付",
     "rectification": "整改超过时限",
 }
-
-
-def local_date(moment: datetime) -> date:
-    return (moment + CHINA_OFFSET).date()
 
 
 @dataclass(frozen=True)
@@ -106,12 +101,12 @@ def _hazard_items(session, actor, rules: Deadlines, today: date) -> list[Overdue
         appraised[hid].append(day)
     items = []
     for visit, household in rows:
-        found_on = local_date(visit.started_at)
+        found_on = china_date(visit.started_at)
         report_due = visit.started_at + timedelta(days=rules.hazard_report)
         if visit.received_at > report_due:
-            reported_on = local_date(visit.received_at)
+            reported_on = china_date(visit.received_at)
             items.append(OverdueItem("hazard_report", household, visit.case_id,
-                                     local_date(report_due), reported_on,
+                                     china_date(report_due), reported_on,
                                      f"{found_on} 排查发现疑似危房，{reported_on} 才上报",
                                      visit.id))
         due = found_on + timedelta(days=rules.hazard_appraise)
@@ -158,7 +153,7 @@ def _rectification_items(session, actor, today: date) -> list[OverdueItem]:
                | (Rectification.status == "closed")), actor, Rectification)).all()
     items = []
     for rect, household in rows:
-        done = local_date(rect.closed_at) if rect.closed_at else None
+        done = china_date(rect.closed_at) if rect.closed_at else None
         if rect.status == "closed" and (done is None or done <= rect.due_on):
             continue
         items.append(OverdueItem("rectification", household, rect.case_id, rect.due_on,
@@ -624,7 +619,7 @@ def position_plot(review: CaseReview, *, tile_url: str | None = None,
     for visit in review.timeline.visits:
         if visit.device_lat is not None and visit.device_lon is not None:
             x, y = to_xy(visit.device_lat, visit.device_lon)
-            label = local_date(visit.started_at).isoformat()
+            label = china_date(visit.started_at).isoformat()
             visits.append(_clip(PlotPoint(0, label, x, y, visit.device_accuracy_m), extent))
     tiles = _tiles(tile_url, cx, cy, scale, extent) if tile_url else []
     return Plot(extent, RINGS_M, points, visits, tiles, "GCJ-02" if gcj else "WGS-84",

@@ -9,13 +9,13 @@ household's graded appraisal.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
 from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
-from backend.models.base import utc_now
+from backend.models.base import china_date, utc_now
 from backend.models.photo import PHASES
 from backend.services import audit, checklists, households, policy, rounds
 from backend.services.cases import move_status
@@ -30,7 +30,6 @@ from backend.services.checklist_specs import (
 from backend.services.errors import Conflict, InvalidInput
 from backend.services.policy import Actor
 
-CHINA_OFFSET = timedelta(hours=8)
 CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
 
 
@@ -135,7 +134,7 @@ def review_visit(session, actor: Actor, visit_id: str, decision: str, comment: s
     if visit.review_state == "approved" and visit.kind == "completion" and visit.case_id:
         case = session.get(Case, visit.case_id)
         if case.status == "completed":
-            move_status(case, "accepted", effective_on=_local_date(visit.ended_at),
+            move_status(case, "accepted", effective_on=china_date(visit.ended_at),
                         by=actor.user_id, note=f"竣工验收通过（检查记录 {visit.id}）")
     audit.record(session, actor, "review", "visit", visit.id,
                  {"review_state": [old, visit.review_state], "comment": comment})
@@ -298,7 +297,7 @@ def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
             audit.record(session, actor, "close", "rectification", rect.id, {"visit": visit.id})
     already_open = set(session.scalars(select(Rectification.item_code).where(
         Rectification.household_id == visit.household_id, Rectification.status == "open")))
-    default_due = _local_date(visit.ended_at) + timedelta(days=rules.rectification_days)
+    default_due = china_date(visit.ended_at) + timedelta(days=rules.rectification_days)
     for result in failing:
         if result.item_code in already_open:
             continue  # still failing: the open one stands, with its original deadline
@@ -325,7 +324,7 @@ def _record_appraisal(session, actor: Actor, visit: Visit, household: Household,
              f"检查记录 {visit.id}"]
     households.record_appraisal(session, actor, household, {
         "grade": visit.appraisal_after,
-        "appraised_on": _local_date(visit.started_at),
+        "appraised_on": china_date(visit.started_at),
         "appraiser": session.get(User, actor.user_id).name,
         "notes": "\n".join(n for n in notes if n),
     }, visit_id=visit.id)
@@ -333,17 +332,13 @@ def _record_appraisal(session, actor: Actor, visit: Visit, household: Household,
 
 def _advance_case(case: Case, visit: Visit, actor: Actor) -> None:
     """The first construction visit marks works started; an acceptance marks them completed."""
-    day = _local_date(visit.started_at)
+    day = china_date(visit.started_at)
     if visit.kind == "construction" and case.status in ("planned", "agreement_signed"):
         move_status(case, "in_progress", effective_on=day, by=actor.user_id,
                     note=f"首次施工巡查（检查记录 {visit.id}）")
     elif visit.kind == "completion" and case.status == "in_progress":
         move_status(case, "completed", effective_on=day, by=actor.user_id,
                     note=f"竣工验收（检查记录 {visit.id}）")
-
-
-def _local_date(moment: datetime) -> date:
-    return (moment + CHINA_OFFSET).date()
 
 
 def _plain(value):

@@ -8,7 +8,7 @@ scope check as the API.
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import (
@@ -24,6 +24,7 @@ from flask import (
 )
 
 from backend.extensions import db, object_store
+from backend.models.base import CHINA_TZ, china_today
 from backend.models.case import METHODS, STATUSES
 from backend.models.household import CATEGORIES, GRADES
 from backend.models.photo import PHASES
@@ -46,7 +47,6 @@ from backend.services.policy import Actor
 bp = Blueprint("review", __name__, url_prefix="/review")
 COOKIE = "review_token"
 LOGIN_COOKIE = "review_login"
-CHINA_OFFSET = timedelta(hours=8)
 NOTICES = {
     "approved": "已通过该检查记录",
     "returned": "已退回该检查记录",
@@ -117,7 +117,7 @@ def safe_next(target: str | None) -> str:
 
 
 def today():
-    return (datetime.now(UTC) + CHINA_OFFSET).date()
+    return china_today()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -252,7 +252,7 @@ def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return "—"
     if isinstance(moment, datetime):
-        return (moment.astimezone(UTC) + CHINA_OFFSET).strftime(fmt)
+        return moment.astimezone(CHINA_TZ).strftime(fmt)
     return moment.isoformat()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from backend.models import Appraisal, AuditEvent, Case, Rectification, Visit
-from backend.models.base import CHINA_TZ
+from backend.models.base import CHINA_TZ, china_date
 from backend.services import review
 from backend.services.policy import Actor
 from tests import factories, images
@@ -189,7 +189,7 @@ def hazard_items(db, w, today):
 def test_appraisal_visit_within_seven_days_closes_the_hazard_clock(client, db, world):
     w = world
     survey = suspected_danger(client, w, w.village_a1, days_ago=3)
-    found_on = review.local_date(datetime.fromisoformat(survey["started_at"]))
+    found_on = china_date(datetime.fromisoformat(survey["started_at"]))
     later = found_on + timedelta(days=10)  # past the 7-day appraisal deadline
     [late] = hazard_items(db, w, later)
     assert late.done_on is None and late.ref == survey["id"]

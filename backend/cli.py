@@ -1,6 +1,7 @@
-"""Flask commands: create-user, import-households, seed-demo, storage-check."""
+"""Flask commands: create-user, import-households, import-outbox, seed-demo, storage-check."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -9,13 +10,15 @@ from sqlalchemy import select
 
 from backend.extensions import db, object_store
 from backend.models import User
+from backend.models.base import utc_now
 from backend.services import accounts, imports
 from backend.services.errors import DomainError
 from backend.services.policy import Actor
 
 
 def register(app) -> None:
-    for command in (create_user, import_households, seed_demo, storage_check, load_checklists):
+    for command in (create_user, import_households, import_outbox, seed_demo, storage_check,
+                    load_checklists):
         app.cli.add_command(command)
 
 
@@ -68,6 +71,38 @@ def import_households(file, username):
                f"{report['rejected']} rejected")
     for problem in report["errors"]:
         click.echo(json.dumps(problem, ensure_ascii=False))
+
+
+@click.command("import-outbox")
+@click.argument("file", type=click.File("rb"))
+@click.option("--as-user", "username", help="记录这些内容的检查员（默认取导出文件中的用户）")
+def import_outbox(file, username):
+    """Upload a phone's exported outbox file (待上传数据) as that inspector; safe to repeat."""
+    from backend.outbox_import import replay
+
+    try:
+        exported = json.load(file)
+        items = exported["items"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.ClickException("不是手机导出的待上传数据文件") from error
+    username = username or (exported.get("user") or {}).get("username")
+    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None or not user.active:
+        raise click.ClickException(f"no such active user: {username}（请用 --as-user 指定）")
+    # A token of a few minutes for this import alone, revoked when it ends.
+    token, row = accounts.issue_token(db.session, user, timedelta(minutes=30))
+    db.session.commit()
+    try:
+        report = replay(current_app.test_client(), token, items)
+    finally:
+        db.session.merge(row).revoked_at = utc_now()
+        db.session.commit()
+    for r in report.results:
+        click.echo(f"{r.status or '—'} {r.kind} {r.id}: {r.message}")
+    click.echo(f"{len(report.results) - len(report.failed)} of {len(report.results)} items "
+               f"stored, {len(report.failed)} refused")
+    if report.failed:
+        raise SystemExit(1)
 
 
 @click.command("seed-demo")

@@ -1,7 +1,17 @@
+import base64
 import hashlib
+import json
 
 from backend.extensions import object_store
-from backend.models import ChecklistTemplate, Household, User
+from backend.models import (
+    ApiToken,
+    ChecklistTemplate,
+    Household,
+    Photo,
+    RoundHousehold,
+    User,
+    Visit,
+)
 from backend.storage.keys import original_key
 from tests import factories, images
 from tests.api.test_photos import put_photo
@@ -67,3 +77,90 @@ def test_storage_check_finds_orphans_and_missing_objects(app, client, db):
     assert f"object without row: {original_key(sha)}" in result.output
     assert "row without object" in result.output and hashlib.sha256(lost).hexdigest() in \
         result.output
+
+
+def exported_outbox(w, round_id: int, *, id_number: str) -> dict:
+    """What the phone's 导出待上传数据 writes: a house found on the spot, its photo, its survey."""
+    ref = "new-5b0c6a0e-1f7e-4f57-9d43-6a1d3c1c2b11"
+    photo = images.make_jpeg(seed=901)
+    visit_id = "0f4b1c7e-8a3d-4e56-b1a2-c3d4e5f60718"
+    photo_id = "7d9e8f10-2b3c-4d5e-8f60-718293a4b5c6"
+    started = "2026-11-20T09:00:00+08:00"
+    return {"exported_at": "2026-11-20T10:00:00Z",
+            "user": {"id": w.users["inspector"].id, "username": "inspector", "name": "测试用户"},
+            "items": [
+                {"id": visit_id, "type": "visit", "household_id": ref, "status": "pending",
+                 "created_at": "2026-11-20T01:20:00Z",
+                 "body": {"household_id": ref, "kind": "routine_survey", "phase": "before",
+                          "template": {"code": "routine_survey", "version": 1},
+                          "round_id": round_id, "outcome": "new_found", "danger_points": [],
+                          "started_at": started, "ended_at": "2026-11-20T09:20:00+08:00",
+                          "results": [], "photos": [photo_id]}},
+                {"id": photo_id, "type": "photo", "household_id": ref, "phase": "before",
+                 "visit_id": visit_id, "captured_at": "2026-11-20T01:10:00Z", "lat": 39.52,
+                 "lon": 112.81, "accuracy_m": 9, "fix_at": "2026-11-20T01:09:58Z",
+                 "sha256": hashlib.sha256(photo).hexdigest(), "size": len(photo),
+                 "bytes": base64.b64encode(photo).decode(), "created_at": "2026-11-20T01:10:00Z"},
+                {"id": ref, "type": "discovery", "household_id": ref, "round_id": round_id,
+                 "created_at": "2026-11-20T01:05:00Z",
+                 "body": {"name": "孙有田", "id_number": id_number, "category": "dibao_edge",
+                          "village_code": w.village_a2, "lat": 39.52, "lon": 112.81}},
+            ]}
+
+
+def test_import_outbox_replays_a_phone_export_once(app, db, templates, tmp_path):
+    w = factories.world(db.session)
+    admin = w.headers("county_admin")
+    client = app.test_client()
+    round_id = client.post("/api/v1/rounds", headers=admin, json={
+        "kind": "routine", "name": "2026年第四季度常规排查", "starts_on": "2026-10-01",
+        "due_on": "2026-12-31", "area_codes": [w.town_a]}).get_json()["id"]
+    number = factories.id_number(seed=812, born="19600101")
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps(exported_outbox(w, round_id, id_number=number)), "utf-8")
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["import-outbox", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "3 of 3 items stored, 0 refused" in first.output
+    house = db.session.query(Household).filter_by(id_number=number).one()
+    visit = db.session.query(Visit).filter_by(household_id=house.id).one()
+    assert visit.outcome == "new_found" and visit.inspector_id == w.users["inspector"].id
+    assert db.session.query(Photo).filter_by(household_id=house.id, visit_id=visit.id).count() == 1
+    row = db.session.query(RoundHousehold).filter_by(round_id=round_id,
+                                                     household_id=house.id).one()
+    assert row.found_in_round and row.outcome == "new_found"
+
+    again = runner.invoke(args=["import-outbox", str(path)])
+    assert again.exit_code == 0 and again.output.count("服务器已有") == 2, again.output
+    assert db.session.query(Photo).filter_by(household_id=house.id).count() == 1
+    assert db.session.query(Visit).filter_by(household_id=house.id).count() == 1
+    # The import's own token does not outlive it.
+    assert db.session.query(ApiToken).filter(ApiToken.revoked_at.is_(None)).count() == len(w.tokens)
+
+
+def test_import_outbox_reports_refused_items_and_keeps_the_rest(app, db, templates, tmp_path):
+    w = factories.world(db.session)
+    client = app.test_client()
+    round_id = client.post("/api/v1/rounds", headers=w.headers("county_admin"), json={
+        "kind": "routine", "name": "应急排查", "starts_on": "2026-10-01", "due_on": "2026-12-31",
+        "area_codes": [w.town_a]}).get_json()["id"]
+    exported = exported_outbox(w, round_id, id_number="110105194912310021")  # bad check digit
+    exported["items"].append({**exported["items"][1], "id": "8e9f0a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b",
+                              "household_id": w.households[w.village_a1].id,
+                              "bytes": base64.b64encode(b"not a photo").decode(),
+                              "sha256": hashlib.sha256(b"not a photo").hexdigest(),
+                              "visit_id": None})
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps(exported), "utf-8")
+    result = app.test_cli_runner().invoke(args=["import-outbox", str(path),
+                                                "--as-user", "inspector"])
+    assert result.exit_code == 1
+    assert "校验位" in result.output and "所属新发现农户未能登记" in result.output
+    assert "0 of 4 items stored, 4 refused" in result.output
+    assert db.session.query(Photo).count() == 0
+
+    bad = tmp_path / "not-an-export.json"
+    bad.write_text("[1, 2]", "utf-8")
+    refused = app.test_cli_runner().invoke(args=["import-outbox", str(bad)])
+    assert refused.exit_code != 0 and "不是手机导出的待上传数据文件" in refused.output

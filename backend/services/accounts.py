@@ -77,12 +77,18 @@ def login(session, username: str, password: str, *, remote_addr: str | None,
         session.commit()
         raise InvalidCredentials()
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
-    token = secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=hash_token(token), created_at=now,
-                   expires_at=now + policy.token_ttl)
-    session.add(row)
+    token, row = issue_token(session, user, policy.token_ttl)
     audit.record(session, Actor.of(user), "login", "user", user.id, {"remote_addr": remote_addr})
     session.commit()
+    return token, row
+
+
+def issue_token(session, user: User, ttl: timedelta) -> tuple[str, ApiToken]:
+    """Add a new bearer token for the user (not committed); only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    row = ApiToken(user=user, token_hash=hash_token(token), created_at=now, expires_at=now + ttl)
+    session.add(row)
     return token, row
 
 

@@ -201,7 +201,10 @@ export async function exportFile() {
     if (i.bytes) copy.bytes = toBase64(i.bytes);
     return copy;
   });
-  return new Blob([JSON.stringify({ exported_at: new Date().toISOString(), items: out })],
+  // Who recorded them: `flask import-outbox` uploads them as that inspector.
+  const user = (await kvGet("session"))?.user;
+  const who = user ? { id: user.id, username: user.username, name: user.name } : null;
+  return new Blob([JSON.stringify({ exported_at: new Date().toISOString(), user: who, items: out })],
     { type: "application/json" });
 }
 

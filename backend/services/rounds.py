@@ -126,6 +126,8 @@ def reassign(session, actor: Actor, round_id: int, household_ids: list[int],
     """Move households of a round to another inspector who covers their villages."""
     actor.require(policy.ROUND_MANAGE)
     rnd = get_round(session, actor, round_id)
+    if rnd.status != "open":
+        raise Conflict("本轮排查已结束，不能再调整分工")
     inspector = session.get(User, inspector_id)
     if inspector is None or inspector.role != "inspector" or not inspector.active:
         raise InvalidInput(fields={"inspector_id": "不是在岗的检查员"})

@@ -156,6 +156,24 @@ def test_reassign_to_an_inspector_covering_the_village(client, db, world):
     assert r.status_code == 422
 
 
+def test_a_closed_round_keeps_its_assignments(client, db, world):
+    w = world
+    rnd = open_round(client, w).get_json()
+    rows = db.session.query(RoundHousehold).filter_by(round_id=rnd["id"]).all()
+    reasons = {str(r.household_id): "外出务工，房屋无人居住" for r in rows}
+    assert client.post(f"/api/v1/rounds/{rnd['id']}/close", json={"reasons": reasons},
+                       headers=w.headers("county_admin")).status_code == 200
+    before = {r.household_id: r.inspector_id for r in rows}
+    r = client.patch(f"/api/v1/rounds/{rnd['id']}/assignments",
+                     json={"household_ids": list(before), "inspector_id": w.users["inspector"].id},
+                     headers=w.headers("county_admin"))
+    assert r.status_code == 409
+    assert r.get_json()["error"]["message"] == "本轮排查已结束，不能再调整分工"
+    db.session.expire_all()
+    assert {r.household_id: r.inspector_id for r in
+            db.session.query(RoundHousehold).filter_by(round_id=rnd["id"])} == before
+
+
 def test_export_has_a_row_per_household_and_a_village_summary(client, db, world):
     w = world
     rnd = open_round(client, w).get_json()

@@ -37,5 +37,10 @@ self.addEventListener("fetch", (event) => {
 });
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === "outbox") event.waitUntil(drain());
+  if (event.tag !== "outbox") return;
+  // Something could not be sent (no network after all, server busy): fail the event, so the
+  // browser fires it again later by itself. The outbox's own retry timer dies with this worker.
+  event.waitUntil(drain().then((result) => {
+    if (result?.transient) throw new Error("outbox: uploads still pending, sync again later");
+  }));
 });

@@ -4,6 +4,8 @@ import * as outbox from "../outbox.js";
 import * as store from "../store.js";
 import { $, $$, esc, fmtBytes, fmtTime, view } from "../ui.js";
 
+const KINDS = { photo: "照片", visit: "检查记录", discovery: "新发现房屋" };
+
 export async function render(ctx) {
   const [list, sum, households] = await Promise.all([outbox.items(), outbox.summary(), store.households()]);
   const names = new Map(households.map((h) => [h.id, h.name]));
@@ -12,6 +14,7 @@ export async function render(ctx) {
   const state = (i) => {
     if (sum.sending === i.id) return `<span class="status sending">上传中…</span>`;
     if (i.status === "failed") return `<span class="status failed">✗ 上传失败：${esc(i.error?.message || "")}</span>`;
+    if (outbox.waitsForHousehold?.(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
     if (i.error) return `<span class="status pending">待上传（上次失败，将自动重试：${esc(i.error.message)}）</span>`;
     return `<span class="status pending">待上传</span>`;
   };
@@ -25,7 +28,7 @@ export async function render(ctx) {
     </div>
     <ul class="list">${list.map((i) => `
       <li class="card" data-id="${esc(i.id)}">
-        <strong>${i.type === "photo" ? "照片" : "检查记录"}</strong> · ${esc(names.get(i.household_id) || `农户 ${i.household_id}`)}
+        <strong>${KINDS[i.type] || esc(i.type)}</strong> · ${esc(names.get(i.household_id) || i.body?.name || `农户 ${i.household_id}`)}
         ${i.type === "photo" ? `<br><span class="small">${esc(i.label || i.node || "")} · ${fmtBytes(i.size)}</span>` : ""}
         <br><span class="small muted">${esc(fmtTime(i.created_at))}</span><br>${state(i)}
         ${i.status === "failed" && i.error?.fields ? `<ul class="small">${Object.entries(i.error.fields).map(([k, v]) => `<li>${esc(k)}：${esc(typeof v === "string" ? v : JSON.stringify(v))}</li>`).join("")}</ul>` : ""}
@@ -51,6 +54,9 @@ export async function render(ctx) {
     a.href = URL.createObjectURL(blob);
     a.download = `待上传-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.json`;
     a.click();
+    // The file holds every photo: free that memory once the download has had time to start.
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    ctx.toast(`已导出 ${list.length} 项：${a.download}`, "ok");
   });
   $("#logout").addEventListener("click", async () => {
     if (list.length && !confirm("还有未上传的内容，退出后需重新登录才能上传。确定退出？")) return;

@@ -1,5 +1,6 @@
 """A live server with its own database for the browser tests, and Chromium launched from Debian."""
 
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,36 @@ def live_server(tmp_path_factory):
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, world)
     server.shutdown()
     thread.join(5)
+
+
+@dataclass
+class ShellServer:
+    url: str
+    app: object
+    static: Path  # the app's own copy of frontend/static: edit it to ship a new shell version
+
+
+@pytest.fixture
+def shell_server(live_server, tmp_path):
+    """A second live server on live_server's database that serves a copy of the static folder.
+
+    It has its own origin, so its service worker and caches are its own; a test changes a file
+    under `static/app/` to make the server offer a new version of the shell.
+    """
+    static = tmp_path / "static"
+    shutil.copytree(live_server.app.static_folder, static)
+    keys = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "INSTANCE_DIR", "STORAGE_BACKEND",
+            "STORAGE_LOCAL_ROOT", "PASSWORD_HASH_METHOD")
+    app = create_app({key: live_server.app.config[key] for key in keys})
+    app.static_folder = str(static)  # Flask's static route and the shell's hash both follow it
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield ShellServer(f"http://127.0.0.1:{server.server_port}", app, static)
+    server.shutdown()
+    thread.join(5)
+    with app.app_context():
+        db.engine.dispose()  # close its pooled connections before the interpreter collects them
 
 
 @pytest.fixture(scope="session")

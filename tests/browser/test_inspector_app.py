@@ -65,7 +65,7 @@ def network_state(page) -> str:
 
 def queued_count(page) -> int:
     summary = outbox_summary(page)
-    return summary["photos"] + summary["visits"]
+    return summary["total"]
 
 
 def wait_until(predicate, timeout: float = 30) -> None:

@@ -172,10 +172,20 @@ def test_house_found_on_the_spot_is_registered_and_surveyed_offline(
     listed = len(round_rows(live_server, round_id))
     assert f"已查 1 / {listed + 1} 户" in page.inner_text("#round-progress")
     assert queued_count(page) == 3  # the house, its photo, its survey
-
-    context.set_offline(False)
+    ref = page.evaluate("window.app.outbox.items().then(l => l.find(i => i.type === 'discovery').id)")
+    page.goto(f"{live_server.url}/app/#/h/{ref}")
+    page.wait_for_selector("text=现场登记的房屋")
+    assert page.locator("#set-location").count() == 0
     page.click("#outbox-badge")
-    page.click("#drain")
+    page.wait_for_selector("#outbox-summary")
+    listed = page.inner_text("#view")
+    assert "新发现房屋 · 孙有田" in listed and "照片 · 孙有田" in listed
+    assert "新发现房屋登记后上传" in listed
+    assert "1 张照片、1 条检查记录、1 户新发现房屋" in listed
+    assert page.inner_text("#outbox-badge") == "待上传 1 张 1 条 1 户"
+    screenshot(page, "app-14-outbox-discovery")
+
+    context.set_offline(False)  # back online: the outbox drains by itself
     wait_until(lambda: queued_count(page) == 0)
     with live_server.app.app_context():
         house = db.session.scalar(select(Household).where(Household.id_number == good))
@@ -193,6 +203,8 @@ def test_house_found_on_the_spot_is_registered_and_surveyed_offline(
     assert row.found_in_round and row.outcome == "new_found" and row.visit_id
 
     # The phone now knows the house by its registered id; a second drain sends nothing again.
+    page.goto(f"{live_server.url}/app/#/h/{ref}")
+    page.wait_for_url(f"**/app/#/h/{house_id}")
     page.goto(f"{live_server.url}/app/#/round/{round_id}")
     page.wait_for_selector(f"a[data-household='{house_id}']")
     page.evaluate("window.app.outbox.drain()")

@@ -54,8 +54,10 @@ async function householdId(part) {
 async function updateBadge() {
   const s = await outbox.summary();
   const el = document.getElementById("outbox-badge");
-  const n = s.photos + s.visits;
-  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项` : n ? `待上传 ${[s.photos && `${s.photos} 张`, s.visits && `${s.visits} 条`].filter(Boolean).join(" ")}` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
+  const n = s.total;
+  const parts = [s.photos && `${s.photos} 张`, s.visits && `${s.visits} 条`, s.houses && `${s.houses} 户`];
+  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项`
+    : n ? `待上传 ${parts.filter(Boolean).join(" ")}` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
   el.classList.toggle("has-items", n > 0);
   el.dataset.count = String(n);
   if (location.hash === "#/outbox" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
@@ -87,13 +89,12 @@ async function registerWorker() {
     const el = banner("update", "warn", `有新版本可用 <button type="button">立即更新</button>`);
     el.querySelector("button").addEventListener("click", () => worker.postMessage("skipWaiting"));
   };
-  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
-  reg.addEventListener("updatefound", () => {
-    const worker = reg.installing;
-    worker?.addEventListener("statechange", () => {
-      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
-    });
+  const watch = (worker) => worker?.addEventListener("statechange", () => {
+    if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
   });
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  watch(reg.installing);  // an update already installing when the page opened
+  reg.addEventListener("updatefound", () => watch(reg.installing));
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (reloading || !window.__updating) return;

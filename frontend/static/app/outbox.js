@@ -58,9 +58,12 @@ export const waitsForHousehold = (item) => item.type !== "discovery" && typeof i
 export async function summary() {
   const list = await all("outbox");
   const photos = list.filter((i) => i.type === "photo");
+  const count = (type) => list.filter((i) => i.type === type).length;
   return {
     photos: photos.length,
-    visits: list.length - photos.length,
+    visits: count("visit"),
+    houses: count("discovery"),
+    total: list.length,
     failed: list.filter((i) => i.status === "failed").length,
     bytes: photos.reduce((s, i) => s + i.size, 0),
     sending: sending,

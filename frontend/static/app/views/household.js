@@ -13,6 +13,7 @@ export async function render(ctx, id) {
   const sentBack = (await store.myVisits()).filter((v) => v.household_id === id && v.review_state === "returned");
   const task = await store.roundOf(id);
   const c = h.current_case;
+  const local = typeof h.id === "string";  // found on the spot (以房找人), not yet registered
   view(`
     <p><a href="#/" class="btn">‹ 农户列表</a></p>
     <h1>${esc(h.name)}</h1>
@@ -21,11 +22,12 @@ export async function render(ctx, id) {
         <dt>身份证号</dt><dd>${esc(h.id_number)}</dd>
         <dt>所在村</dt><dd>${esc(h.town_name || "")} ${esc(h.village_name || "")}</dd>
         <dt>对象类别</dt><dd>${esc(h.category_label || "")}</dd>
-        <dt>改造项目</dt><dd>${c ? `${esc(c.year)} 年 ${esc(c.method)} · ${esc(c.status_label)}` : "无"}</dd>
+        <dt>改造项目</dt><dd>${c ? `${esc(c.year)} 年 ${esc(c.method)} · ${esc(c.status_label)}${c.phase_label ? `（${esc(c.phase_label)}）` : ""}` : "无"}</dd>
         <dt>房屋位置</dt><dd id="loc">${h.location ? `${h.location.lat.toFixed(5)}, ${h.location.lon.toFixed(5)}` : "未设置"}</dd>
         <dt>距离</dt><dd id="distance" class="muted">正在定位…</dd>
       </dl>
-      <p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>
+      ${local ? `<p class="small"><span class="tag warn">新发现</span>现场登记的房屋，联网后上传登记；房屋位置取登记时的定位。</p>`
+        : `<p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>`}
     </div>
     ${sentBack.length ? `<div class="card returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => `
       <p><span class="tag bad">已退回</span> ${esc(v.kind_label || "")} · ${esc(fmtTime(v.started_at))}<br>
@@ -44,7 +46,7 @@ export async function render(ctx, id) {
       : `房屋位置未设置（当前定位精度 ±${Math.round(fix.accuracy_m)} 米）`;
   });
 
-  $("#set-location").addEventListener("click", async (ev) => {
+  $("#set-location")?.addEventListener("click", async (ev) => {
     const fix = await onePosition();
     if (!fix) { ctx.toast("无法获取当前位置"); return; }
     if (fix.accuracy_m > 50 && !confirm(`当前定位精度 ±${Math.round(fix.accuracy_m)} 米，误差较大，仍要设置吗？`)) return;

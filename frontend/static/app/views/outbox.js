@@ -9,29 +9,35 @@ const KINDS = { photo: "照片", visit: "检查记录", discovery: "新发现房
 export async function render(ctx) {
   const [list, sum, households] = await Promise.all([outbox.items(), outbox.summary(), store.households()]);
   const names = new Map(households.map((h) => [h.id, h.name]));
+  // A house found on the spot is named by its own queued registration until it is sent.
+  for (const i of list) if (i.type === "discovery") names.set(i.id, i.body?.name);
+  // Its photos and survey cannot be sent once that registration was deleted here.
+  const orphan = (i) => outbox.waitsForHousehold(i) && !names.has(i.household_id);
   const est = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : false;
   const state = (i) => {
     if (sum.sending === i.id) return `<span class="status sending">上传中…</span>`;
     if (i.status === "failed") return `<span class="status failed">✗ 上传失败：${esc(i.error?.message || "")}</span>`;
-    if (outbox.waitsForHousehold?.(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
+    if (orphan(i)) return `<span class="status failed">✗ 所属新发现房屋的登记已删除，无法上传</span>`;
+    if (outbox.waitsForHousehold(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
     if (i.error) return `<span class="status pending">待上传（上次失败，将自动重试：${esc(i.error.message)}）</span>`;
     return `<span class="status pending">待上传</span>`;
   };
   view(`
     <h1>待上传</h1>
     <div class="card">
-      <p id="outbox-summary"><strong>待上传 ${sum.photos} 张照片、${sum.visits} 条检查记录</strong>（${fmtBytes(sum.bytes)}）
+      <p id="outbox-summary"><strong>待上传 ${sum.photos} 张照片、${sum.visits} 条检查记录${sum.houses ? `、${sum.houses} 户新发现房屋` : ""}</strong>（${fmtBytes(sum.bytes)}）
         ${sum.failed ? `<br><span class="error">${sum.failed} 项上传失败，需要处理</span>` : ""}
         <br><span class="muted small">本机累计已上传 ${sum.uploaded} 项</span></p>
       <button id="drain" class="primary" type="button" ${list.length ? "" : "disabled"}>${outbox.isDraining() ? "上传中…" : "立即上传"}</button>
     </div>
     <ul class="list">${list.map((i) => `
       <li class="card" data-id="${esc(i.id)}">
-        <strong>${KINDS[i.type] || esc(i.type)}</strong> · ${esc(names.get(i.household_id) || i.body?.name || `农户 ${i.household_id}`)}
+        <strong>${KINDS[i.type] || esc(i.type)}</strong> · ${esc(names.get(i.household_id) || `农户 ${i.household_id}`)}
         ${i.type === "photo" ? `<br><span class="small">${esc(i.label || i.node || "")} · ${fmtBytes(i.size)}</span>` : ""}
         <br><span class="small muted">${esc(fmtTime(i.created_at))}</span><br>${state(i)}
         ${i.status === "failed" && i.error?.fields ? `<ul class="small">${Object.entries(i.error.fields).map(([k, v]) => `<li>${esc(k)}：${esc(typeof v === "string" ? v : JSON.stringify(v))}</li>`).join("")}</ul>` : ""}
+        ${orphan(i) ? `<div class="row"><button data-discard="${esc(i.id)}" type="button">删除此项</button></div>` : ""}
         ${i.status === "failed" ? `<div class="row"><button data-retry="${esc(i.id)}" type="button">重试</button><button data-discard="${esc(i.id)}" type="button">删除此项</button></div>` : ""}
       </li>`).join("")}</ul>
     ${list.length ? "" : `<p class="card muted">没有待上传的内容。</p>`}

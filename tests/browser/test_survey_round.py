@@ -172,7 +172,8 @@ def test_house_found_on_the_spot_is_registered_and_surveyed_offline(
     listed = len(round_rows(live_server, round_id))
     assert f"已查 1 / {listed + 1} 户" in page.inner_text("#round-progress")
     assert queued_count(page) == 3  # the house, its photo, its survey
-    ref = page.evaluate("window.app.outbox.items().then(l => l.find(i => i.type === 'discovery').id)")
+    ref = page.evaluate(
+        "window.app.outbox.items().then(l => l.find(i => i.type === 'discovery').id)")
     page.goto(f"{live_server.url}/app/#/h/{ref}")
     page.wait_for_selector("text=现场登记的房屋")
     assert page.locator("#set-location").count() == 0

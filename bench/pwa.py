@@ -4,6 +4,7 @@ Prints the bytes sent per 12 MP photo and the time to compress one with the CPU 
 under 700 KB and under 1.5 s), and the time to drain a 12-photo visit over a 1 Mbit/s link.
 """
 
+import logging
 import statistics
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def main() -> None:
         load_templates(db.session)
         world = factories.world(db.session)
         household_id = world.households[world.village_a1].id
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_port}"

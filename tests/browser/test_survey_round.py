@@ -210,3 +210,43 @@ def test_house_found_on_the_spot_is_registered_and_surveyed_offline(
     page.wait_for_selector(f"a[data-household='{house_id}']")
     page.evaluate("window.app.outbox.drain()")
     assert counts(live_server, [house_id]) == (1, 1)
+
+
+def test_house_registered_online_mid_survey_sends_its_later_photos_and_visit(
+        live_server, survey_round, launch, tmp_path):
+    """The registration is confirmed while its survey page is open: what follows still goes."""
+    round_id = survey_round["round_id"]
+    number = factories.id_number(seed=778, born="19580101")
+    shot = photo_files(tmp_path, 1)[0]
+    context = launch("finder-online")
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/app/#/round/{round_id}/new")
+    page.wait_for_selector("#gps:has-text('精度')")
+    page.fill("#f-name", "周满仓")
+    page.fill("#f-id", number)
+    page.select_option("#f-category", "ordinary")
+    page.click("#found button[type=submit]")
+    page.wait_for_selector("#visit[data-kind=routine_survey]")
+    ref = page.evaluate("location.hash").split("/")[2]
+    assert ref.startswith("new-")
+    house_id = None
+
+    def registered():
+        nonlocal house_id
+        house_id = page.evaluate(f"window.app.store.foundAs('{ref}')")
+        return house_id is not None
+
+    wait_until(registered)  # the house is on the server; this page still names it by ref
+    page.locator("#survey input[data-capture=camera]").set_input_files(str(shot))
+    page.wait_for_selector("#survey img[data-preview]")
+    page.click("#save")
+    page.wait_for_selector(f"#round[data-round='{round_id}']")
+    wait_until(lambda: queued_count(page) == 0)
+    assert counts(live_server, [house_id]) == (1, 1)
+    assert round_rows(live_server, round_id)[house_id].outcome == "new_found"
+    # No draft is left behind to replay the same visit id later.
+    assert page.evaluate(f"window.app.store.draft({house_id})") is None
+    assert page.evaluate(f"window.app.store.draft('{ref}')") is None
+    listed = page.locator(f"a[data-household='{house_id}']")
+    assert listed.count() == 1 and "已查" in listed.inner_text()

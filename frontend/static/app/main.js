@@ -25,7 +25,14 @@ const ctx = {
 };
 window.app = { ctx, outbox, store };
 
-async function route() {
+// One render at a time: a slow view finishing late must not cover the page asked for after it.
+let rendering = Promise.resolve();
+function route() {
+  rendering = rendering.then(render, render);
+  return rendering;
+}
+
+async function render() {
   for (const fn of ctx.leaving.splice(0)) fn();
   const hash = location.hash.replace(/^#/, "") || "/";
   const session = await store.session();
@@ -60,7 +67,9 @@ async function updateBadge() {
     : n ? `待上传 ${parts.filter(Boolean).join(" ")}` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
   el.classList.toggle("has-items", n > 0);
   el.dataset.count = String(n);
-  if (location.hash === "#/outbox" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
+  // Pages that show the outbox's state follow it (not while the inspector is typing).
+  const live = location.hash === "#/outbox" || /^#\/round\/\d+$/.test(location.hash);
+  if (live && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
 }
 
 function drainSoon() {

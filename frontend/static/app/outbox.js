@@ -3,17 +3,19 @@
 // same SHA-256). A retryable failure (offline, 5xx, 429) keeps it pending; a 4xx that cannot
 // succeed marks it failed with the server's reason and keeps it until the inspector acts.
 // 401 stops the drain. Photos and visits of a house found on the spot (以房找人) carry its local
-// reference instead of a household id and wait until the house is registered.
+// reference instead of a household id; each is pointed at the registered household when it is
+// sent, however long after the registration it was taken.
 
 import { all, del, get, kvGet, kvSet, put } from "./db.js";
 import { ApiError, request } from "./api.js";
-import { confirmFound, recordSentVisit } from "./store.js";
+import { confirmFound, recordSentVisit, registeredId } from "./store.js";
 
 export const events = new EventTarget();
 let draining = null;
 let sending = null;
 let retryTimer = null;
 let failures = 0;
+let notBefore = 0;  // the server asked us (Retry-After) not to send before this time (ms)
 
 function changed() { events.dispatchEvent(new Event("change")); }
 
@@ -73,9 +75,12 @@ export async function summary() {
 
 export const isDraining = () => draining !== null;
 
-export function drain({ includeFailed = false } = {}) {
+// Send what is queued. Automatic triggers respect the server's Retry-After; the inspector's own
+// 立即上传 or 重试 (manual) goes now and includes the items that failed before.
+export function drain({ manual = false } = {}) {
+  if (!manual && Date.now() < notBefore) return Promise.resolve({ deferred: true });
   if (!draining) {
-    draining = exclusive(() => drainOnce(includeFailed))
+    draining = exclusive(() => drainOnce(manual))
       .finally(() => { draining = null; sending = null; changed(); });
   }
   return draining;
@@ -93,7 +98,7 @@ async function drainOnce(includeFailed) {
   let askedWait = 0;
   for (const listed of await items()) {
     // Read it again: the other sender, or a house just registered, may have changed it.
-    const item = await get("outbox", listed.id);
+    const item = await resolveHousehold(await get("outbox", listed.id));
     if (!item || (item.status === "failed" && !includeFailed) || waitsForHousehold(item)) continue;
     sending = item.id;
     changed();
@@ -102,6 +107,7 @@ async function drainOnce(includeFailed) {
       await del("outbox", item.id);
       await kvSet("uploaded_count", ((await kvGet("uploaded_count")) || 0) + 1);
       failures = 0;
+      notBefore = 0;
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       if (e.status === 401) { await note(item, "pending", e); return { stopped: "unauthorized" }; }
@@ -152,11 +158,22 @@ async function sendDiscovery(item) {
 // Point every queued item of a house found on the spot at the household the server registered.
 async function rehome(ref, householdId) {
   for (const item of await all("outbox")) {
-    if (item.household_id !== ref || item.type === "discovery") continue;
-    item.household_id = householdId;
-    if (item.body) item.body = { ...item.body, household_id: householdId };
-    await put("outbox", item);
+    if (item.household_id === ref && item.type !== "discovery") await pointAt(item, householdId);
   }
+}
+
+// An item taken after its house was registered (the visit page was still open) finds it here.
+async function resolveHousehold(item) {
+  if (!item || !waitsForHousehold(item)) return item;
+  const householdId = await registeredId(item.household_id);
+  return typeof householdId === "string" ? item : pointAt(item, householdId);
+}
+
+async function pointAt(item, householdId) {
+  item.household_id = householdId;
+  if (item.body) item.body = { ...item.body, household_id: householdId };
+  await put("outbox", item);
+  return item;
 }
 
 async function sendVisit(item) {
@@ -172,14 +189,16 @@ function scheduleRetry(atLeastMs = 0) {
   if (typeof setTimeout !== "function") return;
   failures += 1;
   const delay = Math.max(atLeastMs, Math.min(2000 * 2 ** (failures - 1), 5 * 60 * 1000));
+  notBefore = atLeastMs ? Date.now() + atLeastMs : 0;
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(() => drain(), delay);
+  retryTimer = setTimeout(() => { notBefore = 0; drain(); }, delay);
 }
 
 // The network is back: retry now and start the backoff again from its shortest delay.
+// The server's own Retry-After still stands: its timer is kept.
 export function resetBackoff() {
   failures = 0;
-  clearTimeout(retryTimer);
+  if (Date.now() >= notBefore) clearTimeout(retryTimer);
 }
 
 export async function retry(id) {
@@ -188,7 +207,7 @@ export async function retry(id) {
   item.status = "pending";
   await put("outbox", item);
   changed();
-  return drain();
+  return drain({ manual: true });
 }
 
 export async function discard(id) {

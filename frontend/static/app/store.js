@@ -92,24 +92,33 @@ export async function addFound(roundId, ref, household) {
 }
 
 export async function confirmFound(ref, row) {
+  const id = row.household.id;
+  // First, so that everything saved from now on (an open survey's draft too) uses the id.
+  await kvSet(`found:${ref}`, id);
   const list = await assignments();
   for (const a of list) {
-    const i = (a.households || []).findIndex((r) => r.household?.id === ref);
-    if (i >= 0) a.households[i] = { ...row, visited_at: a.households[i].visited_at ?? row.visited_at };
+    const rows = a.households || [];
+    const i = rows.findIndex((r) => r.household?.id === ref);
+    if (i < 0) continue;
+    // The ID number may name a household already on my list: then it is listed once.
+    if (rows.some((r) => r.household?.id === id)) rows.splice(i, 1);
+    else rows[i] = row;
   }
   await kvSet("assignments", list);
   const cached = await households();
-  if (!cached.some((h) => h.id === row.household.id)) await kvSet("households", [...cached, row.household]);
-  const pending = await draft(ref);
-  if (pending) {
-    await saveDraft(row.household.id, { ...pending, household_id: row.household.id });
-    await dropDraft(ref);
-  }
-  await kvSet(`found:${ref}`, row.household.id);
+  if (!cached.some((h) => h.id === id)) await kvSet("households", [...cached, row.household]);
+  const pending = await kvGet(`draft:${ref}`);
+  if (pending && !(await kvGet(`draft:${id}`))) await kvSet(`draft:${id}`, { ...pending, household_id: id });
+  await kvDel(`draft:${ref}`);
 }
 
 // The household a local reference became, once the server has registered it.
 export const foundAs = (ref) => kvGet(`found:${ref}`);
+
+// A household id as the server knows it, when it does: a found house's reference is replaced.
+export async function registeredId(householdId) {
+  return typeof householdId === "string" ? (await foundAs(householdId)) ?? householdId : householdId;
+}
 
 // Villages of my area inside a round's area (from the cached region tree), for 以房找人.
 export async function villagesOf(round) {
@@ -194,6 +203,10 @@ export async function thumbUrl(photoId) {
   return URL.createObjectURL(new Blob([bytes.data], { type: bytes.type }));
 }
 
-export async function draft(householdId) { return kvGet(`draft:${householdId}`); }
-export async function saveDraft(householdId, value) { return kvSet(`draft:${householdId}`, value); }
-export async function dropDraft(householdId) { return kvDel(`draft:${householdId}`); }
+// A visit draft per household; a found house's reference stands for its registered id once known.
+async function draftKey(householdId) {
+  return `draft:${await registeredId(householdId)}`;
+}
+export async function draft(householdId) { return kvGet(await draftKey(householdId)); }
+export async function saveDraft(householdId, value) { return kvSet(await draftKey(householdId), value); }
+export async function dropDraft(householdId) { return kvDel(await draftKey(householdId)); }

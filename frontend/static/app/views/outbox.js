@@ -9,17 +9,23 @@ const KINDS = { photo: "照片", visit: "检查记录", discovery: "新发现房
 export async function render(ctx) {
   const [list, sum, households] = await Promise.all([outbox.items(), outbox.summary(), store.households()]);
   const names = new Map(households.map((h) => [h.id, h.name]));
-  // A house found on the spot is named by its own queued registration until it is sent.
+  // A house found on the spot is named by its own queued registration until it is sent, and
+  // by the household it became after that.
   for (const i of list) if (i.type === "discovery") names.set(i.id, i.body?.name);
-  // Its photos and survey cannot be sent once that registration was deleted here.
+  for (const ref of new Set(list.filter(outbox.waitsForHousehold).map((i) => i.household_id))) {
+    const id = await store.foundAs(ref);
+    if (id != null) names.set(ref, names.get(id) || `农户 ${id}`);
+  }
+  // Its photos and survey cannot be sent once that registration was deleted here unsent.
   const orphan = (i) => outbox.waitsForHousehold(i) && !names.has(i.household_id);
+  const registering = (i) => list.some((d) => d.type === "discovery" && d.id === i.household_id);
   const est = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : false;
   const state = (i) => {
     if (sum.sending === i.id) return `<span class="status sending">上传中…</span>`;
     if (i.status === "failed") return `<span class="status failed">✗ 上传失败：${esc(i.error?.message || "")}</span>`;
     if (orphan(i)) return `<span class="status failed">✗ 所属新发现房屋的登记已删除，无法上传</span>`;
-    if (outbox.waitsForHousehold(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
+    if (registering(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
     if (i.error) return `<span class="status pending">待上传（上次失败，将自动重试：${esc(i.error.message)}）</span>`;
     return `<span class="status pending">待上传</span>`;
   };
@@ -49,10 +55,13 @@ export async function render(ctx) {
     </div>
     <div class="card small"><p>当前用户：${esc(ctx.user?.name || "")}（${esc(ctx.user?.role_label || "")}）</p>
       <button id="logout" type="button">退出登录</button></div>`);
-  $("#drain")?.addEventListener("click", () => outbox.drain({ includeFailed: true }));
+  $("#drain")?.addEventListener("click", () => outbox.drain({ manual: true }));
   for (const b of $$("[data-retry]")) b.addEventListener("click", () => outbox.retry(b.dataset.retry));
   for (const b of $$("[data-discard]")) b.addEventListener("click", async () => {
-    if (confirm("删除后这项内容将无法上传，确定删除？")) await outbox.discard(b.dataset.discard);
+    const id = b.dataset.discard;
+    const waiting = list.filter((i) => i.household_id === id && i.id !== id).length;
+    const also = waiting ? `该房屋的 ${waiting} 项照片和检查记录也将无法上传。` : "";
+    if (confirm(`删除后这项内容将无法上传。${also}确定删除？`)) await outbox.discard(id);
   });
   $("#export").addEventListener("click", async () => {
     const blob = await outbox.exportFile();

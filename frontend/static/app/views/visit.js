@@ -130,7 +130,7 @@ export async function render(ctx, householdId) {
         const { bytes } = await camera.compress(file);
         const sha = await camera.sha256Hex(bytes);
         const id = camera.uuid();
-        await outbox.addPhoto({ id, household_id: h.id, case_id: draft.case_id, visit_id: draft.visit_id,
+        await outbox.addPhoto({ id, household_id: await store.registeredId(h.id), case_id: draft.case_id, visit_id: draft.visit_id,
           phase: draft.phase, node, item: itemCode, captured_at: new Date().toISOString(),
           lat: fix?.lat ?? null, lon: fix?.lon ?? null, accuracy_m: fix?.accuracy_m ?? null, fix_at: fix?.fix_at ?? null, label }, bytes, sha);
         if (itemCode) (draft.results[itemCode] ||= { result: null, value: "", note: "", photos: [] }).photos.push(id);
@@ -167,6 +167,7 @@ export async function render(ctx, householdId) {
     if (!answered && !template.outcomes?.length) problems.push("请至少填写一项检查结果");
     $("#problems").innerHTML = problems.length ? `<div class="card">${problems.map((p) => `<p class="error">${esc(p)}</p>`).join("")}</div>` : "";
     if (problems.length) { $("#problems").scrollIntoView({ block: "center" }); return; }
+    draft.household_id = await store.registeredId(draft.household_id);
     const body = buildBody(draft, camera.currentFix());
     await outbox.addVisit(draft.visit_id, body);
     await store.dropDraft(householdId);

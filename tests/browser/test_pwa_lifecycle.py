@@ -197,6 +197,35 @@ def test_retry_after_is_honoured(live_server, launch):
     assert all(g >= 3.9 for g in gaps), f"attempts {gaps} s apart, Retry-After: 4"
 
 
+def test_a_long_retry_after_holds_automatic_drains_but_not_the_button(live_server, launch):
+    household_id = new_household(live_server, "冯长庚")
+    context, page = phone(launch, "retry-after-long")
+    log_in(page, live_server.url)
+    attempts: list[float] = []
+
+    def busy_once(route):
+        attempts.append(time.monotonic())
+        if len(attempts) > 1:
+            return route.continue_()
+        return route.fulfill(status=503, headers={"Retry-After": "600"},
+                             content_type="application/json",
+                             body=json.dumps({"error": {"code": "busy", "message": "服务器繁忙"}}))
+
+    context.route(VISIT_PUTS, busy_once)
+    record_safe_survey(page, household_id)
+    wait_until(lambda: len(attempts) == 1)
+    # What the app does by itself (timer, coming back to the app, the minute tick) waits.
+    assert page.evaluate("window.app.outbox.drain()") == {"deferred": True}
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    time.sleep(0.5)
+    assert len(attempts) == 1 and queued_count(page) == 1
+    # The inspector's own 立即上传 goes now.
+    open_outbox(page)
+    page.click("#drain")
+    wait_until(lambda: queued_count(page) == 0)
+    assert len(attempts) == 2 and visit_count(live_server, household_id) == 1
+
+
 # 3. Background Sync -------------------------------------------------------------------------
 
 # The outbox's size, read from IndexedDB by any page of the site (db.js opens the same database).

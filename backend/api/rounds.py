@@ -52,6 +52,8 @@ class ReassignSchema(BaseSchema):
 
 class CloseSchema(BaseSchema):
     reasons = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    default_reason = fields.String(load_default=None, validate=validate.Length(max=500),
+                                   metadata={"description": "给其余未说明原因的未排查农户"})
 
 
 class DiscoverySchema(HouseholdFieldsSchema):
@@ -130,11 +132,10 @@ class RoundClose(MethodView):
     @blp.response(200, RoundSchema)
     def post(self, body, round_id):
         """Close the round; refused while a household is unvisited without a reason."""
-        reasons = {}
-        for key, reason in body["reasons"].items():
-            if key.isdigit():
-                reasons[int(key)] = reason
-        return rounds.close_round(db.session, current_actor(), round_id, reasons)
+        reasons = {int(key): reason for key, reason in body["reasons"].items()
+                   if key.isascii() and key.isdigit()}
+        return rounds.close_round(db.session, current_actor(), round_id, reasons,
+                                  default_reason=body["default_reason"])
 
 
 @blp.route("/rounds/<int:round_id>/export.xlsx")

@@ -18,7 +18,7 @@ from backend.models.region import code_range, level_of
 from backend.models.round import ROUND_KINDS
 from backend.services import audit, policy
 from backend.services.checklist_specs import OUTCOME_LABELS
-from backend.services.errors import Conflict, InvalidInput, OutsideScope
+from backend.services.errors import Conflict, Forbidden, InvalidInput, OutsideScope
 from backend.services.policy import Actor
 
 SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey"}
@@ -203,16 +203,27 @@ def add_discovery(session, actor: Actor, round_id: int, values: dict) -> RoundHo
     return row
 
 
-def close_round(session, actor: Actor, round_id: int, reasons: dict[int, str]) -> Round:
-    """Close a round; every unvisited household needs a recorded reason."""
+def covers_round(actor: Actor, rnd: Round) -> bool:
+    """Whether the actor's area holds the whole round (only such a user may close it)."""
+    return all(actor.covers(code) for code in rnd.area_codes)
+
+
+def close_round(session, actor: Actor, round_id: int, reasons: dict[int, str], *,
+                default_reason: str | None = None) -> Round:
+    """Close a round; every unvisited household needs a recorded reason.
+
+    `default_reason` is given to each unvisited household that has none of its own.
+    """
     actor.require(policy.ROUND_MANAGE)
     rnd = get_round(session, actor, round_id)
     if rnd.status == "closed":
         raise Conflict("本轮排查已结束")
+    if not covers_round(actor, rnd):
+        raise Forbidden("本轮范围超出您的辖区，须由覆盖全部范围的管理人员结束本轮排查")
     unvisited = session.scalars(select(RoundHousehold).where(
         RoundHousehold.round_id == rnd.id, RoundHousehold.visited_at.is_(None))).all()
     for row in unvisited:
-        reason = (reasons.get(row.household_id) or row.skip_reason or "").strip()
+        reason = (reasons.get(row.household_id) or row.skip_reason or default_reason or "").strip()
         row.skip_reason = reason or None
     missing = [r.household_id for r in unvisited if not r.skip_reason]
     if missing:

@@ -9,10 +9,11 @@ from datetime import date, timedelta
 
 from flask import redirect, render_template, request, send_file, url_for
 
+from backend.api.errors import status_of
 from backend.extensions import db
 from backend.models.round import ROUND_KINDS
 from backend.services import policy, regions, review, round_export, rounds
-from backend.services.errors import Conflict, DomainError, InvalidInput
+from backend.services.errors import Conflict, DomainError, Forbidden, InvalidInput
 from backend.services.rounds import RoundNotClosable, RoundSpec
 from backend.web.review import actor, bp, today
 
@@ -130,6 +131,10 @@ def area_choices(tree: list[dict]) -> list[dict]:
     return towns
 
 
+def is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # isdigit() alone passes "²", which int() refuses
+
+
 def describe(error: DomainError) -> str:
     """The field messages of a refusal, or its message when it names no field."""
     if error.fields:
@@ -147,28 +152,29 @@ def round_page(round_id: int):
 def round_reasons(round_id: int):
     """Save the reasons for unvisited households, or save them and close the round."""
     typed = {int(key[7:]): value for key, value in request.form.items()
-             if key.startswith("reason-") and key[7:].isdigit()}
+             if key.startswith("reason-") and is_id(key[7:])}
     closing = request.form.get("op") == "close"
     try:
         if closing:
-            rounds.close_round(db.session, actor(), round_id, typed)
+            rounds.close_round(db.session, actor(), round_id, typed,
+                               default_reason=request.form.get("reason_all", "").strip() or None)
         else:
             rounds.record_reasons(db.session, actor(), round_id, typed)
     except RoundNotClosable as error:
         return _round_page(round_id, typed=typed, missing=set(error.details["unvisited"]),
                            error=f"{error.message}：请为标红的农户填写未排查原因后再结束本轮排查。",
                            status=409)
-    except (InvalidInput, Conflict) as error:
+    except (InvalidInput, Conflict, Forbidden) as error:
         db.session.rollback()
         return _round_page(round_id, typed=typed, error=describe(error),
-                           status=409 if isinstance(error, Conflict) else 422)
+                           status=status_of(error))
     return redirect(url_for("review.round", round_id=round_id,
                             notice="closed" if closing else "reasons"), 303)
 
 
 @bp.post("/rounds/<int:round_id>/reassign", endpoint="round_reassign")
 def round_reassign(round_id: int):
-    chosen = [int(v) for v in request.form.getlist("household") if v.isdigit()]
+    chosen = [int(v) for v in request.form.getlist("household") if is_id(v)]
     inspector_id = request.form.get("inspector_id", type=int)
     try:
         if not chosen:
@@ -176,10 +182,10 @@ def round_reassign(round_id: int):
         if inspector_id is None:
             raise InvalidInput(fields={"inspector_id": "请选择检查员"})
         rounds.reassign(db.session, actor(), round_id, chosen, inspector_id)
-    except InvalidInput as error:
+    except (InvalidInput, Conflict) as error:  # Conflict: the round was closed meanwhile
         db.session.rollback()
         return _round_page(round_id, chosen=set(chosen), inspector_id=inspector_id,
-                           error=describe(error), status=422)
+                           error=describe(error), status=status_of(error))
     return redirect(url_for("review.round", round_id=round_id, notice="moved"), 303)
 
 
@@ -210,6 +216,6 @@ def _round_page(round_id: int, *, typed: dict | None = None, missing: set = froz
         area_names=[names.get(code, code) for code in rnd.area_codes], users=users,
         village_names={v["village_code"]: v["village_name"] for v in report["villages"]},
         reasons=reasons, missing=missing, chosen=chosen, inspector_id=inspector_id,
-        can_close=manage and all(me.covers(code) for code in rnd.area_codes),
+        can_close=manage and rounds.covers_round(me, rnd),
         overdue=rnd.status == "open" and rnd.due_on < today(), notice=notice,
         error=error), status

@@ -197,3 +197,20 @@ def test_rounds_are_invisible_outside_their_area(client, db, world):
     headers = {"Authorization": f"Bearer {factories.token_for(db.session, outsider)}"}
     assert client.get(f"/api/v1/rounds/{rnd['id']}/progress", headers=headers).status_code == 404
     assert client.get("/api/v1/rounds", headers=headers).get_json() == []
+
+
+def test_only_a_user_covering_the_whole_round_closes_it(client, db, world):
+    w = world
+    rnd = open_round(client, w, role="county_admin", area_codes=[w.town_a, w.town_b]).get_json()
+    body = {"default_reason": "地震后道路中断"}
+    r = client.post(f"/api/v1/rounds/{rnd['id']}/close", json=body,
+                    headers=w.headers("town_reviewer"))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+    assert all(row.skip_reason is None for row in
+               db.session.query(RoundHousehold).filter_by(round_id=rnd["id"]))
+    r = client.post(f"/api/v1/rounds/{rnd['id']}/close", json=body,
+                    headers=w.headers("county_admin"))
+    assert r.status_code == 200 and r.get_json()["status"] == "closed"
+    db.session.expire_all()
+    assert {row.skip_reason for row in
+            db.session.query(RoundHousehold).filter_by(round_id=rnd["id"])} == {"地震后道路中断"}

@@ -380,3 +380,57 @@ def test_a_county_round_shows_a_town_reviewer_only_their_town_and_no_close_butto
     login_as(client, db, w.users["county_admin"])
     text = client.get(f"/review/rounds/{rnd.id}").get_data(as_text=True)
     assert "未排查农户（8 户）" in text and "玉井村" in text and 'value="close"' in text
+
+
+def test_a_town_reviewer_cannot_close_a_county_round_by_posting(client, db, world):
+    w = world
+    spec = RoundSpec(kind="emergency", name="地震后应急排查", cause="4.5级地震",
+                     starts_on=date(2026, 5, 1), due_on=date(2026, 5, 10),
+                     area_codes=[w.town_a, w.town_b], categories=[])
+    rnd = rounds.open_round(db.session, Actor.of(w.users["county_admin"]), spec)
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    r = client.post(f"/review/rounds/{rnd.id}/reasons",
+                    data={"csrf": csrf, "op": "close", "reason_all": "道路中断"})
+    assert r.status_code == 403 and "须由覆盖全部范围的管理人员" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Round, rnd.id).status == "open"
+    assert all(row.skip_reason is None for row in db.session.query(RoundHousehold))
+
+
+def test_one_reason_for_every_remaining_household_closes_a_big_round(client, db, world):
+    w = world
+    rnd = open_round(db, w)
+    left = record_three_outcomes(client, db, w, rnd)["unvisited"]
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    r = client.post(f"/review/rounds/{rnd.id}/reasons",
+                    data={"csrf": csrf, "op": "close", f"reason-{left[0]}": "户主住院",
+                          "reason_all": "灾后道路中断，无法到达"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    reasons = {row.household_id: row.skip_reason for row in
+               db.session.query(RoundHousehold).filter(RoundHousehold.visited_at.is_(None))}
+    assert reasons == {left[0]: "户主住院", **{h: "灾后道路中断，无法到达" for h in left[1:]}}
+
+
+def test_odd_digits_in_form_field_names_are_ignored_not_a_500(client, db, world):
+    w = world
+    rnd = open_round(db, w)
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    r = client.post(f"/review/rounds/{rnd.id}/reasons",
+                    data={"csrf": csrf, "op": "save", "reason-²": "x"})
+    assert r.status_code == 303
+    r = client.post(f"/review/rounds/{rnd.id}/reassign",
+                    data={"csrf": csrf, "household": "²", "inspector_id": "1"})
+    assert r.status_code == 422 and "请先勾选要改派的农户" in r.get_data(as_text=True)
+
+
+def test_reassigning_in_a_round_closed_meanwhile_says_so_on_the_page(client, db, world):
+    w = world
+    rnd = open_round(db, w)
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    rounds.close_round(db.session, Actor.of(w.users["town_reviewer"]), rnd.id, {},
+                       default_reason="外出")
+    r = client.post(f"/review/rounds/{rnd.id}/reassign",
+                    data={"csrf": csrf, "household": str(household_ids(db, rnd)[0]),
+                          "inspector_id": str(w.users["inspector"].id)})
+    assert r.status_code == 409 and "本轮排查已结束" in r.get_data(as_text=True)

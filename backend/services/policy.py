@@ -24,7 +24,8 @@ ROUND_MANAGE = "round.manage"
 USER_MANAGE = "user.manage"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "inspector": frozenset({READ, HOUSEHOLD_LOCATE, VISIT_RECORD}),
+    # Inspectors include the technicians who appraise houses on site (鉴定); village cadres not.
+    "inspector": frozenset({READ, HOUSEHOLD_LOCATE, APPRAISAL_WRITE, VISIT_RECORD}),
     "village_cadre": frozenset({READ, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, VISIT_RECORD}),
     "town_reviewer": frozenset(
         {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, CASE_WRITE, APPRAISAL_WRITE,

@@ -67,6 +67,9 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
         if existing.body_sha256 != digest:
             raise VisitConflict()
         return existing, False
+    if body["kind"] == "appraisal":
+        # An appraisal grades the house, and C/D makes it eligible for renovation money.
+        actor.require(policy.APPRAISAL_WRITE)
 
     household = policy.get_in_scope(session, Household, body["household_id"], actor)
     case = _case_of(session, household, body.get("case_id"))

@@ -160,12 +160,20 @@ def test_appraisal_visit_on_a_household_with_a_case(client, db, world):
     assert r.status_code == 422 and "case_id" in r.get_json()["error"]["fields"]
 
 
-def test_auditor_cannot_record_an_appraisal_visit(client, db, world):
+@pytest.mark.parametrize("role", ["auditor", "village_cadre"])
+def test_only_roles_with_the_appraisal_right_record_an_appraisal_visit(client, db, world, role):
     w = world
     body = appraisal_body(w.households[w.village_a1], results=[
         {"item": "base.footing", "result": "pass"}])
-    assert put_visit(client, w, body, role="auditor").status_code == 403
-    assert db.session.query(Appraisal).count() == 0
+    r = put_visit(client, w, body, role=role)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+    assert db.session.query(Appraisal).count() == 0 and db.session.query(Visit).count() == 0
+    # The same village cadre still records the visits that are theirs to record.
+    if role == "village_cadre":
+        survey = {**body, "kind": "routine_survey", "template": {"code": "routine_survey"},
+                  "outcome": "safe", "results": []}
+        survey.pop("appraisal_after")
+        assert put_visit(client, w, survey, role=role).status_code == 201
 
 
 def suspected_danger(client, w, village, *, days_ago):

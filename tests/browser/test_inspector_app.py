@@ -343,3 +343,15 @@ def test_wechat_browser_is_told_to_open_the_system_browser(live_server, launch):
     page = context.pages[0] if context.pages else context.new_page()
     page.goto(f"{live_server.url}/app/")
     page.wait_for_selector("#wechat:has-text('在浏览器打开')")
+
+
+@pytest.mark.parametrize(("username", "offered"), [("inspector", True), ("village_cadre", False)])
+def test_appraisal_is_offered_only_to_who_may_appraise(live_server, launch, username, offered):
+    context = launch(f"kinds-{username}")
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, live_server.url, username)
+    household = live_server.world.households[live_server.world.village_a1]
+    page.goto(f"{live_server.url}/app/#/h/{household.id}/visit")
+    page.wait_for_selector("#kind")
+    kinds = page.eval_on_selector_all("#kind option", "os => os.map(o => o.value)")
+    assert "construction" in kinds and ("appraisal" in kinds) == offered

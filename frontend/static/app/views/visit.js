@@ -46,7 +46,7 @@ export async function render(ctx, householdId) {
     <h1 id="visit" data-kind="${esc(draft.kind)}" data-template="${esc(draft.template?.code || "")}">新建检查记录</h1>
     <div class="card">
       <label for="kind">检查类型</label>
-      <select id="kind" ${hasPhotos ? "disabled" : ""}>${Object.entries(KINDS).filter(([k]) => choices(k).length)
+      <select id="kind" ${hasPhotos ? "disabled" : ""}>${Object.entries(KINDS).filter(([k]) => choices(k).length && mayRecord(ctx.user, k))
         .map(([k, label]) => `<option value="${k}" ${k === draft.kind ? "selected" : ""}>${esc(label)}</option>`).join("")}</select>
       <label for="template">检查表</label>
       <select id="template" ${hasPhotos ? "disabled" : ""}>${choices(draft.kind).map((c) =>
@@ -176,6 +176,11 @@ export async function render(ctx, householdId) {
     // A survey in a round goes back to the round's list: the next house in walking order.
     location.hash = body.round_id != null ? `#/round/${body.round_id}` : `#/h/${h.id}`;
   });
+}
+
+// An appraisal (鉴定) grades the house: only users with that right are offered it.
+function mayRecord(user, kind) {
+  return kind !== "appraisal" || (user?.permissions || []).includes("appraisal.write");
 }
 
 // A construction visit photographs the phase the case is in; other kinds have a fixed phase.

@@ -78,14 +78,13 @@ def import_households(file, username):
 @click.option("--as-user", "username", help="记录这些内容的检查员（默认取导出文件中的用户）")
 def import_outbox(file, username):
     """Upload a phone's exported outbox file (待上传数据) as that inspector; safe to repeat."""
-    from backend.outbox_import import replay
+    from backend.outbox_import import read_export, replay
 
     try:
-        exported = json.load(file)
-        items = exported["items"]
-    except (ValueError, KeyError, TypeError) as error:
+        items, exported_by = read_export(json.load(file))
+    except ValueError as error:  # bad JSON, or NotAnExport
         raise click.ClickException("不是手机导出的待上传数据文件") from error
-    username = username or (exported.get("user") or {}).get("username")
+    username = username or exported_by
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None or not user.active:
         raise click.ClickException(f"no such active user: {username}（请用 --as-user 指定）")

@@ -39,6 +39,20 @@ class ReplayReport:
         return [r for r in self.results if not r.stored]
 
 
+class NotAnExport(ValueError):
+    """The file is not what the phone's 导出待上传数据 writes."""
+
+
+def read_export(data) -> tuple[list[dict], str | None]:
+    """Check the exported file's shape; return its items and the username it names."""
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("body", {}), dict) for i in items):
+        raise NotAnExport("不是手机导出的待上传数据文件")
+    user = data.get("user")
+    return items, user.get("username") if isinstance(user, dict) else None
+
+
 def replay(client, token: str, items: list[dict]) -> ReplayReport:
     """Send every item in the phone's order: houses found on the spot, photos, visits."""
     headers = {"Authorization": f"Bearer {token}"}

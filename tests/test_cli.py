@@ -160,7 +160,9 @@ def test_import_outbox_reports_refused_items_and_keeps_the_rest(app, db, templat
     assert "0 of 4 items stored, 4 refused" in result.output
     assert db.session.query(Photo).count() == 0
 
-    bad = tmp_path / "not-an-export.json"
-    bad.write_text("[1, 2]", "utf-8")
-    refused = app.test_cli_runner().invoke(args=["import-outbox", str(bad)])
-    assert refused.exit_code != 0 and "不是手机导出的待上传数据文件" in refused.output
+    for text in ("[1, 2]", '{"items": [1]}', '{"items": [{"type": "visit", "body": null}]}',
+                 "not json"):
+        bad = tmp_path / "not-an-export.json"
+        bad.write_text(text, "utf-8")
+        refused = app.test_cli_runner().invoke(args=["import-outbox", str(bad)])
+        assert refused.exit_code == 1 and "不是手机导出的待上传数据文件" in refused.output, text

@@ -8,7 +8,7 @@ picture under another household; editing software) it is flagged for a reviewer.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from backend.models.base import CHINA_TZ
+from backend.models.base import CHINA_TZ, china_date
 from backend.services.geo import distance_m
 
 FLAG_LABELS = {
@@ -83,7 +83,7 @@ def own_flags(photo, house: tuple[float, float] | None, rules: PhotoRules, *,
         if when and later_before_photo and when < later_before_photo:
             flags["phase_order"] = {"taken_at": when.isoformat(),
                                     "before_photo_taken_at": later_before_photo.isoformat()}
-        elif when and works_started_on and when.astimezone(CHINA_TZ).date() < works_started_on:
+        elif when and works_started_on and china_date(when) < works_started_on:
             flags["phase_order"] = {"taken_at": when.isoformat(),
                                     "works_started_on": works_started_on.isoformat()}
     return flags

@@ -244,16 +244,10 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
     """Coverage per village: to visit, visited, outcomes, revisits, and who is still unvisited."""
     rnd = get_round(session, actor, round_id)
     mine = policy.in_scope(actor, RoundHousehold.village_code)
-    visited = RoundHousehold.visited_at.is_not(None)
     columns = [
-        RoundHousehold.village_code,
-        func.count().label("total"),
-        func.sum(sql_case((visited, 1), else_=0)).label("visited"),
-        func.sum(sql_case((RoundHousehold.revisit_needed.is_(True), 1), else_=0)).label(
-            "revisit"),
-        func.sum(sql_case((RoundHousehold.found_in_round.is_(True), 1), else_=0)).label("found"),
-    ] + [func.sum(sql_case((RoundHousehold.outcome == code, 1), else_=0)).label(code)
-         for code in OUTCOME_LABELS]
+        RoundHousehold.village_code, func.count().label("total"), *_counts(),
+        _count(RoundHousehold.found_in_round.is_(True), "found"),
+    ] + [_count(RoundHousehold.outcome == code, code) for code in OUTCOME_LABELS]
     rows = session.execute(select(*columns).where(RoundHousehold.round_id == rnd.id, mine)
                            .group_by(RoundHousehold.village_code)
                            .order_by(RoundHousehold.village_code)).all()
@@ -289,16 +283,23 @@ def totals_by_round(session, actor: Actor, round_ids: list[int]) -> dict[int, di
     if not round_ids:
         return {}
     rows = session.execute(
-        select(RoundHousehold.round_id, func.count().label("total"),
-               func.sum(sql_case((RoundHousehold.visited_at.is_not(None), 1), else_=0)).label(
-                   "visited"),
-               func.sum(sql_case((RoundHousehold.revisit_needed.is_(True), 1), else_=0)).label(
-                   "revisit"))
+        select(RoundHousehold.round_id, func.count().label("total"), *_counts())
         .where(RoundHousehold.round_id.in_(round_ids),
                policy.in_scope(actor, RoundHousehold.village_code))
         .group_by(RoundHousehold.round_id)).all()
     return {r.round_id: {"total": r.total, "visited": int(r.visited or 0),
                          "revisit_needed": int(r.revisit or 0)} for r in rows}
+
+
+def _count(condition, label: str):
+    """How many rows of the group meet the condition."""
+    return func.sum(sql_case((condition, 1), else_=0)).label(label)
+
+
+def _counts():
+    """The two counts every coverage figure starts from: visited, and awaiting a revisit."""
+    return (_count(RoundHousehold.visited_at.is_not(None), "visited"),
+            _count(RoundHousehold.revisit_needed.is_(True), "revisit"))
 
 
 def record_reasons(session, actor: Actor, round_id: int, reasons: dict[int, str]) -> int:

@@ -1,7 +1,8 @@
-"""A live server with its own database for the browser tests, and Chromium launched from Debian."""
+"""Live servers with their own databases for the browser tests, and Chromium from Debian."""
 
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +29,8 @@ class LiveServer:
     world: factories.World
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("live")
+def browser_app(instance: Path, **config):
+    """An app on its own SQLite file and photo folder in `instance`, its tables migrated."""
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "browser-test-secret",
@@ -39,21 +39,41 @@ def live_server(tmp_path_factory):
         "STORAGE_BACKEND": "local",
         "STORAGE_LOCAL_ROOT": str(instance / "photos"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **config,
     })
     with app.app_context():
         upgrade()
         load_templates(db.session)
+    return app
+
+
+@contextmanager
+def serving(app):
+    """Serve the app from a thread on a free loopback port; yield its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()  # close its pooled connections before the interpreter does
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    app = browser_app(tmp_path_factory.mktemp("live"))
+    with app.app_context():
         world = factories.world(db.session)
         factories.case(db.session, world.households[world.village_a1], status="in_progress")
         for obj in [*world.households.values(), *world.users.values()]:
             db.session.refresh(obj)  # loaded now, so the tests can read them detached
         db.session.expunge_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, world)
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield LiveServer(url, app, world)
 
 
 @dataclass
@@ -76,14 +96,8 @@ def shell_server(live_server, tmp_path):
             "STORAGE_LOCAL_ROOT", "PASSWORD_HASH_METHOD")
     app = create_app({key: live_server.app.config[key] for key in keys})
     app.static_folder = str(static)  # Flask's static route and the shell's hash both follow it
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield ShellServer(f"http://127.0.0.1:{server.server_port}", app, static)
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()  # close its pooled connections before the interpreter collects them
+    with serving(app) as url:
+        yield ShellServer(url, app, static)
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +133,33 @@ def launch(playwright_instance, tmp_path):
             pass
 
 
-def screenshot(page, name: str) -> None:
+@pytest.fixture(scope="module")
+def chromium(playwright_instance):
+    """A plain (not persistent) Chromium, for the desk pages."""
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page_for(chromium):
+    """A new page in its own context at the given size; page.errors collects script errors."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 900):
+        context = chromium.new_context(locale="zh-CN", viewport={"width": width,
+                                                                 "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

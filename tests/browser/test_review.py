@@ -5,24 +5,14 @@ the position plot, opens a photo, returns a visit with a comment and dismisses a
 reviewer of another town gets 404. Screenshots go to build/screenshots/review-*.png.
 """
 
-import threading
-from pathlib import Path
-
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from backend import create_app
 from backend.extensions import db
 from tests import factories
+from tests.browser.conftest import browser_app, screenshot, serving
 from tests.web import review_case
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-sandbox"]
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -32,58 +22,14 @@ def review_site(tmp_path_factory):
     Not the shared `live_server`: this case needs its own county (factories.world) and a
     2026 case on household A1, which would collide with the other browser tests' data.
     """
-    instance = tmp_path_factory.mktemp("review-live")
-    app = create_app({
-        "SECRET_KEY": "browser-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.db'}",
-        "INSTANCE_DIR": str(instance),
-        "STORAGE_BACKEND": "local",
-        "STORAGE_LOCAL_ROOT": str(instance / "photos"),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = browser_app(tmp_path_factory.mktemp("review-live"))
     with app.app_context():
-        upgrade()
         rc = review_case(db.session, extra_photos=6)
         site = {"case_id": rc.case.id, "household": rc.case.household.name,
                 "far_photo": rc.photo_ids["depth_far"], "during_visit": rc.visit_ids["during"]}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site["url"] = f"http://127.0.0.1:{server.server_port}"
-    site["app"] = app
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright_instance):
-    """A plain (non-persistent) Chromium from the session's Playwright (tests/browser/conftest)."""
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def page_for(chromium):
-    contexts = []
-
-    def make(viewport=(1280, 900)):
-        context = chromium.new_context(locale="zh-CN", viewport={"width": viewport[0],
-                                                                 "height": viewport[1]})
-        contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with serving(app) as url:
+        yield {**site, "url": url, "app": app}
 
 
 def login(page, site, username):
@@ -96,14 +42,13 @@ def login(page, site, username):
 
 def shot(page, name):
     """Scroll through so lazy thumbnails load, then save a full-page screenshot."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     height = page.evaluate("document.body.scrollHeight")
     for y in range(0, height + 800, 600):
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(30)
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_function("[...document.images].every(i => i.complete)")
-    page.screenshot(path=str(SHOTS / f"review-{name}.png"), full_page=True)
+    screenshot(page, f"review-{name}", full_page=True)
 
 
 def test_reviewer_judges_a_case(review_site, page_for):
@@ -181,7 +126,7 @@ def test_reviewer_judges_a_case(review_site, page_for):
 
 
 def test_case_on_a_phone(review_site, page_for):
-    page = page_for(viewport=(360, 800))
+    page = page_for(360, 800)
     login(page, review_site, "town_reviewer")
     page.goto(f"{review_site['url']}/review/cases/{review_site['case_id']}")
     width = page.evaluate("document.documentElement.scrollWidth")

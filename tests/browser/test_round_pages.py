@@ -4,31 +4,21 @@ A town reviewer opens the list of rounds, the coverage page, and tries to close 
 an unvisited household that has no reason. Screenshots go to build/screenshots/review-round*.png.
 """
 
-import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from backend import create_app
 from backend.api.visits import VisitBodySchema
 from backend.extensions import db
 from backend.models import RoundHousehold
 from backend.services import rounds, visits
-from backend.services.checklists import load_templates
 from backend.services.policy import Actor
 from backend.services.rounds import RoundSpec
 from tests import factories
+from tests.browser.conftest import browser_app, screenshot, serving
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-sandbox"]
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 NAMES = ("王建国", "李秀兰", "张卫东", "刘桂花", "陈永福", "杨玉梅", "赵长顺", "黄春燕", "周德明",
          "吴淑珍", "徐国庆", "孙凤英", "马有才")
 
@@ -45,18 +35,8 @@ def survey(session, actor, round_id, household_id, outcome, *, minutes_ago):
 @pytest.fixture(scope="module")
 def round_site(tmp_path_factory):
     """A live server with town A in an open routine round half done, and two other rounds."""
-    instance = tmp_path_factory.mktemp("rounds-live")
-    app = create_app({
-        "SECRET_KEY": "browser-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.db'}",
-        "INSTANCE_DIR": str(instance),
-        "STORAGE_BACKEND": "local",
-        "STORAGE_LOCAL_ROOT": str(instance / "photos"),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = browser_app(tmp_path_factory.mktemp("rounds-live"))
     with app.app_context():
-        upgrade()
-        load_templates(db.session)
         w = factories.world(db.session)
         for i, name in enumerate(NAMES):
             factories.household(db.session, w.village_a1 if i % 3 else w.village_a2, name=name,
@@ -89,41 +69,8 @@ def round_site(tmp_path_factory):
                    "nobody_home" if i % 4 == 1 else "safe", minutes_ago=60 + i)
         site = {"round_id": rnd.id, "unvisited": len(rows) - 9, "total": len(rows)}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    site["url"] = f"http://127.0.0.1:{server.server_port}"
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright_instance):
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def page_for(chromium):
-    contexts = []
-
-    def make(width, height=900):
-        context = chromium.new_context(locale="zh-CN", viewport={"width": width,
-                                                                 "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with serving(app) as url:
+        yield {**site, "url": url}
 
 
 def login(page, site):
@@ -135,8 +82,7 @@ def login(page, site):
 
 
 def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"review-{name}.png"), full_page=True)
+    screenshot(page, f"review-{name}", full_page=True)
 
 
 def no_sideways_scroll(page):

@@ -111,3 +111,12 @@ def world(session) -> World:
         w.households[code] = household(session, code, name=rng.choice("王李张刘") + "建国",
                                        phone="13912345678", lat=39.52, lon=112.81)
     return w
+
+
+def round_world(session) -> World:
+    """The world with more to survey: 东坪村 4 households (3 特困), 西坪村 2 (1 一般农户)."""
+    w = world(session)
+    for i in range(3):
+        household(session, w.village_a1, name=f"孙{i}", category="tekun")
+    household(session, w.village_a2, name="一般户", category="ordinary")
+    return w

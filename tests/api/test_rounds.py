@@ -14,11 +14,7 @@ from tests.api.test_photos import put_photo
 
 @pytest.fixture
 def world(db, templates):
-    w = factories.world(db.session)
-    for i in range(3):
-        factories.household(db.session, w.village_a1, name=f"孙{i}", category="tekun")
-    factories.household(db.session, w.village_a2, name="一般户", category="ordinary")
-    return w
+    return factories.round_world(db.session)
 
 
 def open_round(client, w, role="town_reviewer", **over):

@@ -20,10 +20,7 @@ from tests.api.test_rounds import survey
 @pytest.fixture
 def world(db, templates):
     """Town A: 东坪村 with 4 households (3 特困), 西坪村 with 2; town B: one in each village."""
-    w = factories.world(db.session)
-    for i in range(3):
-        factories.household(db.session, w.village_a1, name=f"孙{i}", category="tekun")
-    factories.household(db.session, w.village_a2, name="一般户", category="ordinary")
+    w = factories.round_world(db.session)
     w.users["inspector"].name = "赵检查"
     db.session.commit()
     return w

@@ -170,21 +170,24 @@ def test_backoff_timer_uploads_once_the_network_works(live_server, launch):
     page.wait_for_selector("text=没有待上传的内容")
 
 
+def busy_server(attempts: list[float], *, times: int, retry_after: int):
+    """A route handler: answer 503 with Retry-After `times` times, then let requests through."""
+    def handle(route):
+        attempts.append(time.monotonic())
+        if len(attempts) > times:
+            return route.continue_()
+        return route.fulfill(status=503, headers={"Retry-After": str(retry_after)},
+                             content_type="application/json",
+                             body=json.dumps({"error": {"code": "busy", "message": "服务器繁忙"}}))
+    return handle
+
+
 def test_retry_after_is_honoured(live_server, launch):
     household_id = new_household(live_server, "吴来福")
     context, page = phone(launch, "retry-after")
     log_in(page, live_server.url)
     attempts: list[float] = []
-
-    def busy(route):
-        attempts.append(time.monotonic())
-        if len(attempts) > 2:
-            return route.continue_()
-        return route.fulfill(status=503, headers={"Retry-After": "4"},
-                             content_type="application/json",
-                             body=json.dumps({"error": {"code": "busy", "message": "服务器繁忙"}}))
-
-    context.route(VISIT_PUTS, busy)
+    context.route(VISIT_PUTS, busy_server(attempts, times=2, retry_after=4))
     record_safe_survey(page, household_id)
     open_outbox(page)
     page.wait_for_selector(".status.pending:has-text('服务器繁忙')")
@@ -202,16 +205,7 @@ def test_a_long_retry_after_holds_automatic_drains_but_not_the_button(live_serve
     context, page = phone(launch, "retry-after-long")
     log_in(page, live_server.url)
     attempts: list[float] = []
-
-    def busy_once(route):
-        attempts.append(time.monotonic())
-        if len(attempts) > 1:
-            return route.continue_()
-        return route.fulfill(status=503, headers={"Retry-After": "600"},
-                             content_type="application/json",
-                             body=json.dumps({"error": {"code": "busy", "message": "服务器繁忙"}}))
-
-    context.route(VISIT_PUTS, busy_once)
+    context.route(VISIT_PUTS, busy_server(attempts, times=1, retry_after=600))
     record_safe_survey(page, household_id)
     wait_until(lambda: len(attempts) == 1)
     # What the app does by itself (timer, coming back to the app, the minute tick) waits.

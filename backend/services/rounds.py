@@ -7,6 +7,7 @@ recorded reason why not (不漏一户).
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, insert, or_, select
@@ -153,10 +154,16 @@ def record_outcome(session, visit: Visit) -> None:
     if visit.round_id is None:
         return
     rnd = session.get(Round, visit.round_id)
-    if rnd is None or rnd.status != "open":
-        raise InvalidInput(fields={"round_id": "该轮排查不存在或已结束"})
+    if rnd is None:
+        raise InvalidInput(fields={"round_id": "该轮排查不存在"})
     if visit.kind != SURVEY_KINDS[rnd.kind]:
         raise InvalidInput(fields={"kind": f"{ROUND_KINDS[rnd.kind]}应使用排查记录表"})
+    if rnd.status != "open":
+        if visit.ended_at > rnd.closed_at:
+            raise InvalidInput(fields={"round_id": "该轮排查已结束"})
+        # Recorded while the round was open, synced after it closed: the visit is kept as
+        # evidence, and the closed round's record stays as it was closed.
+        return
     row = session.scalar(select(RoundHousehold).where(
         RoundHousehold.round_id == rnd.id, RoundHousehold.household_id == visit.household_id))
     if row is None:
@@ -169,14 +176,17 @@ def record_outcome(session, visit: Visit) -> None:
     row.revisit_needed = visit.outcome == "nobody_home"
 
 
-def add_discovery(session, actor: Actor, round_id: int, values: dict) -> RoundHousehold:
-    """以房找人: a house found on the spot that is not on the list joins the round."""
+def add_discovery(session, actor: Actor, round_id: int, values: dict):
+    """以房找人: a house found on the spot that is not on the list joins the round.
+
+    Return its round household. A phone may sync after the round was closed: the house is
+    registered all the same, so its photos and survey can land, but the closed round keeps
+    its households; the answer then stands for a row that was not added.
+    """
     from backend.services.households import validate_fields  # avoids a cycle at import
 
     actor.require(policy.VISIT_RECORD)
     rnd = get_round(session, actor, round_id)
-    if rnd.status != "open":
-        raise InvalidInput(fields={"round_id": "该轮排查已结束"})
     values = validate_fields(session, actor, dict(values))
     existing = session.scalar(select(Household).where(
         Household.id_number == values["id_number"]))
@@ -194,6 +204,10 @@ def add_discovery(session, actor: Actor, round_id: int, values: dict) -> RoundHo
                      {"round_id": rnd.id, "found_in_round": True})
     row = session.scalar(select(RoundHousehold).where(
         RoundHousehold.round_id == rnd.id, RoundHousehold.household_id == household.id))
+    if row is None and rnd.status != "open":
+        session.commit()
+        return SimpleNamespace(household=household, visited_at=None, outcome=None,
+                               revisit_needed=False, found_in_round=False, visit_id=None)
     if row is None:
         row = RoundHousehold(round_id=rnd.id, household_id=household.id,
                              village_code=household.village_code, inspector_id=actor.user_id,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from backend.models import Household, Round, RoundHousehold
+from backend.models import Household, Round, RoundHousehold, Visit
 from tests import factories, images
 from tests.api.test_photos import put_photo
 
@@ -111,8 +111,9 @@ def test_round_cannot_close_with_unvisited_households_without_reasons(client, db
     r = client.post(f"/api/v1/rounds/{rnd['id']}/close", json={"reasons": reasons},
                     headers=w.headers("town_reviewer"))
     assert r.status_code == 200 and r.get_json()["status"] == "closed"
-    late = survey(client, w, rnd["id"], ids[5], "safe")
+    late = survey(client, w, rnd["id"], ids[5], "safe", minutes_ago=0)  # recorded after closing
     assert late.status_code == 422
+    assert "已结束" in late.get_json()["error"]["fields"]["round_id"]
 
 
 def test_discovery_adds_a_house_to_the_round(client, db, world):
@@ -132,6 +133,33 @@ def test_discovery_adds_a_house_to_the_round(client, db, world):
     progress = client.get(f"/api/v1/rounds/{rnd['id']}/progress",
                           headers=w.headers("town_reviewer")).get_json()
     assert progress["totals"]["found"] == 1 and progress["totals"]["total"] == 7
+
+
+def test_a_phone_syncing_after_the_round_closed_keeps_its_evidence(client, db, world):
+    """Recorded while the round was open, synced after: kept, and the closed round unchanged."""
+    w = world
+    rnd = open_round(client, w).get_json()
+    listed = db.session.query(RoundHousehold).filter_by(round_id=rnd["id"]).all()
+    r = client.post(f"/api/v1/rounds/{rnd['id']}/close", json={"default_reason": "外出"},
+                    headers=w.headers("town_reviewer"))
+    assert r.status_code == 200
+    body = {"village_code": w.village_a2, "name": "迟到户", "id_number": factories.id_number(),
+            "category": "ordinary", "lat": 39.53, "lon": 112.82}
+    r = client.post(f"/api/v1/rounds/{rnd['id']}/discoveries", json=body,
+                    headers=w.headers("inspector"))
+    assert r.status_code == 201, r.get_json()
+    house = r.get_json()["household"]["id"]
+    assert r.get_json()["found_in_round"] is False  # registered, not added to the closed round
+    for household_id in (house, listed[0].household_id):
+        photo = put_photo(client, w, images.make_jpeg(seed=93 + household_id),
+                          household_id=household_id).get_json()["id"]
+        r = survey(client, w, rnd["id"], household_id, "new_found", photos=[photo])
+        assert r.status_code == 201, r.get_json()
+    db.session.expire_all()
+    rows = db.session.query(RoundHousehold).filter_by(round_id=rnd["id"]).all()
+    assert len(rows) == len(listed) and all(r.visited_at is None for r in rows)
+    assert {r.skip_reason for r in rows} == {"外出"}
+    assert db.session.query(Visit).filter_by(round_id=rnd["id"]).count() == 2
 
 
 def test_reassign_to_an_inspector_covering_the_village(client, db, world):

@@ -11,9 +11,11 @@ from werkzeug.security import generate_password_hash
 
 from backend.models import Appraisal, Case, CaseStatusChange, Household, Region, User
 from backend.models.case import STATUSES
-from backend.models.household import STRUCTURE_TYPES
+from backend.models.household import STRUCTURE_TYPES, TARGET_CATEGORIES
 from backend.services.cases import STATUS_DATES
 from backend.services.ids import check_char
+from backend.services.policy import Actor
+from backend.services.rounds import RoundSpec, open_round
 
 COUNTY = ("140621000000", "山阴县")
 TOWNS = {
@@ -71,12 +73,13 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
     session.flush()
 
     logins = []
+    users = {}
     for role, username, name, region in USERS:
         password = secrets.token_urlsafe(9)
-        user = User(username=username, name=name, role=role,
-                    password_hash=generate_password_hash(password, method=hash_method),
-                    regions=[session.get(Region, region)])
-        session.add(user)
+        users[role] = User(username=username, name=name, role=role,
+                           password_hash=generate_password_hash(password, method=hash_method),
+                           regions=[session.get(Region, region)])
+        session.add(users[role])
         logins.append((role, username, password))
 
     categories = list(CATEGORY_WEIGHTS)
@@ -134,4 +137,18 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
             setattr(case, STATUS_DATES[step], day)
             case.history.append(CaseStatusChange(status=step, effective_on=day))
     session.commit()
+    _open_quarter_round(session, users["town_reviewer"])
     return logins
+
+
+def _open_quarter_round(session, reviewer: User) -> None:
+    """This quarter's routine survey (常规排查) of the reviewer's town, every target household."""
+    today = date.today()
+    quarter = (today.month - 1) // 3 + 1
+    starts = date(today.year, 3 * quarter - 2, 1)
+    ends = date(today.year + quarter // 4, 3 * quarter % 12 + 1, 1) - timedelta(days=1)
+    open_round(session, Actor.of(reviewer), RoundSpec(
+        kind="routine", name=f"{today.year}年第{'一二三四'[quarter - 1]}季度常规排查",
+        period=f"{today.year}Q{quarter}", starts_on=starts, due_on=ends,
+        area_codes=[region.code for region in reviewer.regions],
+        categories=list(TARGET_CATEGORIES)))

@@ -8,6 +8,7 @@ from backend.models import (
     ChecklistTemplate,
     Household,
     Photo,
+    Round,
     RoundHousehold,
     User,
     Visit,
@@ -25,6 +26,12 @@ def test_seed_demo_builds_a_county_once(app, db):
     assert db.session.query(Household).count() == 300
     assert {u.role for u in db.session.query(User)} == {
         "inspector", "village_cadre", "town_reviewer", "county_admin", "auditor"}
+    # This quarter's routine survey of 岱岳镇 is open, its target households assigned.
+    rnd = db.session.query(Round).one()
+    assert rnd.status == "open" and rnd.kind == "routine" and "季度常规排查" in rnd.name
+    rows = db.session.query(RoundHousehold).filter_by(round_id=rnd.id).all()
+    inspector = db.session.query(User).filter_by(role="inspector").one()
+    assert rows and {r.inspector_id for r in rows} == {inspector.id}
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not seeded" in again.output
     assert db.session.query(Household).count() == 300

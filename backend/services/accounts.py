@@ -109,3 +109,9 @@ def logout(session, token: str) -> None:
         audit.record(session, Actor.of(row.user), "logout", "user", row.user_id)
         session.commit()
 
+
+def users_by_id(session, ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}

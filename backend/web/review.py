@@ -30,7 +30,7 @@ from backend.models.household import CATEGORIES, GRADES
 from backend.models.photo import PHASES
 from backend.models.user import ROLE_LABELS
 from backend.models.visit import REVIEW_STATES
-from backend.services import accounts, ids, photos, policy, review, visits
+from backend.services import accounts, case_reviews, ids, photos, plots, policy, review, visits
 from backend.services.checklist_specs import OUTCOME_LABELS, RESULT_LABELS, VISIT_KIND_LABELS
 from backend.services.errors import (
     Conflict,
@@ -41,6 +41,7 @@ from backend.services.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from backend.services.overdue import Deadlines, overdue_items
 from backend.services.photo_checks import FLAG_LABELS
 from backend.services.policy import Actor
 
@@ -263,8 +264,8 @@ def metres(value: float | None) -> str:
 
 
 # --- pages -------------------------------------------------------------------------------
-def deadlines() -> review.Deadlines:
-    return review.Deadlines.from_config(current_app.config)
+def deadlines() -> Deadlines:
+    return Deadlines.from_config(current_app.config)
 
 
 @bp.get("/")
@@ -290,8 +291,8 @@ def _code(value: str | None) -> str | None:
 
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int):
-    data = review.case_review(db.session, actor(), case_id)
-    plot = review.position_plot(data, **tile_settings())
+    data = case_reviews.case_review(db.session, actor(), case_id)
+    plot = plots.position_plot(data, **tile_settings())
     return render_template("review/case.html", r=data, plot=plot,
                            notice=NOTICES.get(request.args.get("notice")),
                            error=ERRORS.get(request.args.get("error")))
@@ -299,9 +300,9 @@ def case(case_id: int):
 
 @bp.get("/cases/<int:case_id>/plot")
 def case_plot(case_id: int):
-    data = review.case_review(db.session, actor(), case_id)
+    data = case_reviews.case_review(db.session, actor(), case_id)
     extent = request.args.get("r", type=int)
-    plot = review.position_plot(data, extent=extent, **tile_settings())
+    plot = plots.position_plot(data, extent=extent, **tile_settings())
     return render_template("review/plot.html", r=data, plot=plot, zoom=extent)
 
 
@@ -312,7 +313,7 @@ def tile_settings() -> dict:
 
 @bp.get("/photos/<photo_id>")
 def photo(photo_id: str):
-    data = review.photo_detail(db.session, actor(), photo_id)
+    data = case_reviews.photo_detail(db.session, actor(), photo_id)
     return render_template("review/photo.html", d=data, p=data["view"].photo,
                            notice=NOTICES.get(request.args.get("notice")),
                            error=ERRORS.get(request.args.get("error")))
@@ -339,7 +340,7 @@ def flags():
     status = status if status in (*review.FLAG_STATUS_LABELS, "all") else "open"
     rows = review.flagged_photos(db.session, actor(), code=code, status=status,
                                  village=_code(request.args.get("village")))
-    users = review.users_by_id(db.session, {r.flag.reviewed_by for r in rows})
+    users = accounts.users_by_id(db.session, {r.flag.reviewed_by for r in rows})
     return render_template("review/flags.html", rows=rows, code=code, status=status,
                            users=users, notice=NOTICES.get(request.args.get("notice")),
                            error=ERRORS.get(request.args.get("error")))
@@ -357,8 +358,7 @@ def reused():
 @bp.get("/overdue")
 def overdue():
     open_only = request.args.get("all") != "1"
-    items = review.overdue_items(db.session, actor(), deadlines(), today(),
-                                 open_only=open_only)
+    items = overdue_items(db.session, actor(), deadlines(), today(), open_only=open_only)
     return render_template("review/overdue.html", items=items, open_only=open_only,
                            today=today(), rules=deadlines())
 

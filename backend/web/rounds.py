@@ -12,7 +12,7 @@ from flask import redirect, render_template, request, send_file, url_for
 from backend.api.errors import status_of
 from backend.extensions import db
 from backend.models.round import ROUND_KINDS
-from backend.services import policy, regions, review, round_export, rounds
+from backend.services import accounts, policy, regions, round_export, rounds
 from backend.services.errors import Conflict, DomainError, Forbidden, InvalidInput
 from backend.services.rounds import RoundNotClosable, RoundSpec
 from backend.web.review import actor, bp, today
@@ -207,7 +207,7 @@ def _round_page(round_id: int, *, typed: dict | None = None, missing: set = froz
     manage = me.can(policy.ROUND_MANAGE) and rnd.status == "open"
     inspectors = rounds.available_inspectors(db.session, me, rnd) if manage else []
     names = rounds.region_names(db.session, rnd.area_codes)
-    users = review.users_by_id(db.session, {rnd.opened_by, rnd.closed_by})
+    users = accounts.users_by_id(db.session, {rnd.opened_by, rnd.closed_by})
     reasons = {u["household_id"]: u["skip_reason"] or "" for u in report["unvisited"]}
     if typed is not None:
         reasons.update({hid: text for hid, text in typed.items() if hid in reasons})

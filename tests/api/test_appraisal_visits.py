@@ -7,7 +7,7 @@ import pytest
 
 from backend.models import Appraisal, AuditEvent, Case, Rectification, Visit
 from backend.models.base import CHINA_TZ, china_date
-from backend.services import review
+from backend.services import overdue
 from backend.services.policy import Actor
 from tests import factories, images
 from tests.api.test_photos import put_photo
@@ -189,8 +189,8 @@ def suspected_danger(client, w, village, *, days_ago):
 
 
 def hazard_items(db, w, today):
-    items = review.overdue_items(db.session, Actor.of(w.users["town_reviewer"]),
-                                 review.Deadlines(), today)
+    items = overdue.overdue_items(db.session, Actor.of(w.users["town_reviewer"]),
+                                  overdue.Deadlines(), today)
     return [i for i in items if i.kind == "hazard_appraise"]
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from backend.models import AuditEvent, Case, Photo, PhotoFlag, Rectification, Visit
-from backend.services import review
+from backend.services import case_reviews, overdue, plots, review
 from backend.services.policy import Actor
 from backend.web.review import COOKIE, csrf_for
 from tests import factories
@@ -211,7 +211,7 @@ def test_overview_filters_and_counts(client, db, rc):
     text = client.get("/review/").get_data(as_text=True)
     assert "岱岳镇" in text and "玉井镇" in text
     data = review.overview(db.session, Actor.of(rc.world.users["county_admin"]),
-                           review.OverviewFilters(), review.Deadlines(), date.today())
+                           review.OverviewFilters(), overdue.Deadlines(), date.today())
     assert data.total == 2 and [t.cases for t in data.towns] == [1, 1]
     assert data.towns[0].flagged == 1 and data.towns[1].flagged == 0
     flagged = client.get("/review/?flag=far_from_house").get_data(as_text=True)
@@ -238,7 +238,7 @@ def test_overdue_work_per_the_seeds_deadlines(db, rc):
     hazard.started_at = datetime(2026, 11, 1, 2, tzinfo=UTC)
     hazard.received_at = datetime(2026, 11, 9, 2, tzinfo=UTC)  # reported after 8 days
     db.session.commit()
-    items = review.overdue_items(db.session, admin, review.Deadlines(), today)
+    items = overdue.overdue_items(db.session, admin, overdue.Deadlines(), today)
     kinds = {i.kind for i in items}
     assert kinds == {"works_start", "payment", "rectification", "hazard_report",
                      "hazard_appraise"}, kinds
@@ -248,15 +248,15 @@ def test_overdue_work_per_the_seeds_deadlines(db, rc):
     assert late["works_start"].days_over(today) == 15
     assert late["rectification"].days_over(today) == 3
     reviewer_b = Actor.of(rc.reviewer_b)
-    assert review.overdue_items(db.session, reviewer_b, review.Deadlines(), today) == []
+    assert overdue.overdue_items(db.session, reviewer_b, overdue.Deadlines(), today) == []
     # an appraisal within 7 days clears the appraisal deadline
     from backend.models import Appraisal
     db.session.add(Appraisal(household_id=case.household_id, grade="D", appraiser="鉴定站",
                              appraised_on=date(2026, 11, 5)))
     case.started_on = today - timedelta(days=20)
     db.session.commit()
-    kinds = {i.kind for i in review.overdue_items(db.session, admin, review.Deadlines(), today,
-                                                  open_only=True)}
+    kinds = {i.kind for i in overdue.overdue_items(db.session, admin, overdue.Deadlines(), today,
+                                                   open_only=True)}
     assert kinds == {"payment", "rectification"}
 
 
@@ -286,16 +286,17 @@ def test_flag_review_api(client, db, rc):
 
 
 def test_plot_is_to_scale_and_tiles_follow_the_map_system(client, db, rc, app, monkeypatch):
-    data = review.case_review(db.session, Actor.of(rc.world.users["town_reviewer"]), rc.case.id)
-    plot = review.position_plot(data)
+    data = case_reviews.case_review(db.session, Actor.of(rc.world.users["town_reviewer"]),
+                                    rc.case.id)
+    plot = plots.position_plot(data)
     far = next(p for p in plot.points if p.photo_id == rc.photo_ids["depth_far"])
     assert abs(far.x) < 1 and -360 < far.y < -340  # 350 m north: up the page
     assert plot.rings == (50, 100, 200) and plot.tiles == []
-    near = review.position_plot(data, extent=100)
+    near = plots.position_plot(data, extent=100)
     assert next(p for p in near.points if p.photo_id == far.photo_id).clipped
     template = "https://t0.tianditu.gov.cn/img_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
-    wgs = review.position_plot(data, tile_url=template)
-    gcj = review.position_plot(data, tile_url=template, tile_crs="GCJ-02")
+    wgs = plots.position_plot(data, tile_url=template)
+    gcj = plots.position_plot(data, tile_url=template, tile_crs="GCJ-02")
     assert wgs.tiles and all("{" not in t["url"] for t in wgs.tiles)
     covered = [t for t in wgs.tiles if t["x"] <= 0 <= t["x"] + t["size"]
                and t["y"] <= 0 <= t["y"] + t["size"]]

@@ -1,0 +1,145 @@
+"""Work past the seeds' deadlines: hazards reported or appraised late, works started late,
+subsidies paid late, rectifications not closed in time.
+
+Every function takes the session and the caller (`Actor`) and reads only inside the caller's
+area; each costs a constant number of queries however many cases there are.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from backend.models import Appraisal, Case, Household, Rectification, Visit
+from backend.models.base import china_date
+from backend.services import policy
+from backend.services.policy import Actor
+
+SURVEY_KINDS = ("routine_survey", "emergency_survey")
+OVERDUE_LABELS = {
+    "hazard_report": "发现隐患未按时上报",
+    "hazard_appraise": "隐患未按时鉴定",
+    "works_start": "签订协议后未按时开工",
+    "payment": "验收后补助未按时拨付",
+    "rectification": "整改超过时限",
+}
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The seeds' deadlines in days, from settings."""
+
+    hazard_report: int = 5
+    hazard_appraise: int = 7
+    works_start: int = 30
+    payment: int = 30
+
+    @classmethod
+    def from_config(cls, config) -> "Deadlines":
+        return cls(config["HAZARD_REPORT_DAYS"], config["HAZARD_APPRAISE_DAYS"],
+                   config["WORKS_START_DAYS"], config["PAYMENT_DAYS"])
+
+
+@dataclass
+class OverdueItem:
+    kind: str
+    household: Household
+    case_id: int | None
+    due_on: date
+    done_on: date | None  # None: still not done
+    detail: str
+    ref: str | None = None  # visit id or rectification id
+
+    @property
+    def label(self) -> str:
+        return OVERDUE_LABELS[self.kind]
+
+    def days_over(self, today: date) -> int:
+        return ((self.done_on or today) - self.due_on).days
+
+
+def overdue_items(session, actor: Actor, rules: Deadlines, today: date, *,
+                  open_only: bool = False) -> list[OverdueItem]:
+    """Work past the seeds' deadlines in the actor's area, most overdue first."""
+    items = _hazard_items(session, actor, rules, today)
+    items += _case_items(session, actor, rules, today)
+    items += _rectification_items(session, actor, today)
+    if open_only:
+        items = [i for i in items if i.done_on is None]
+    items.sort(key=lambda i: (i.done_on is not None, -i.days_over(today)))
+    return items
+
+
+def _hazard_items(session, actor, rules: Deadlines, today: date) -> list[OverdueItem]:
+    rows = session.execute(policy.scoped(
+        select(Visit, Household).join(Household, Household.id == Visit.household_id)
+        .where(Visit.kind.in_(SURVEY_KINDS), Visit.outcome == "suspected_danger"), actor, Visit)
+        .order_by(Visit.started_at)).all()
+    if not rows:
+        return []
+    appraised: dict[int, list[date]] = defaultdict(list)
+    for hid, day in session.execute(select(Appraisal.household_id, Appraisal.appraised_on)
+                                    .where(Appraisal.household_id.in_({h.id for _, h in rows}))):
+        appraised[hid].append(day)
+    items = []
+    for visit, household in rows:
+        found_on = china_date(visit.started_at)
+        report_due = visit.started_at + timedelta(days=rules.hazard_report)
+        if visit.received_at > report_due:
+            reported_on = china_date(visit.received_at)
+            items.append(OverdueItem("hazard_report", household, visit.case_id,
+                                     china_date(report_due), reported_on,
+                                     f"{found_on} 排查发现疑似危房，{reported_on} 才上报",
+                                     visit.id))
+        due = found_on + timedelta(days=rules.hazard_appraise)
+        days = sorted(d for d in appraised[household.id] if d >= found_on)
+        if days and days[0] <= due:
+            continue
+        if days or today > due:
+            items.append(OverdueItem("hazard_appraise", household, visit.case_id, due,
+                                     days[0] if days else None,
+                                     f"{found_on} 排查发现疑似危房，应于 {due} 前完成鉴定",
+                                     visit.id))
+    return items
+
+
+def _case_items(session, actor, rules: Deadlines, today: date) -> list[OverdueItem]:
+    rows = session.execute(policy.scoped(
+        select(Case, Household).join(Household, Household.id == Case.household_id)
+        .where(Case.status != "cancelled")
+        .where((Case.agreement_signed_on.is_not(None)) | (Case.accepted_on.is_not(None))),
+        actor, Case)).all()
+    items = []
+    for case, household in rows:
+        if case.agreement_signed_on:
+            due = case.agreement_signed_on + timedelta(days=rules.works_start)
+            started = case.started_on
+            if (started is None and today > due) or (started and started > due):
+                items.append(OverdueItem("works_start", household, case.id, due, started,
+                                         f"{case.agreement_signed_on} 签订协议，应于 {due} "
+                                         "前开工"))
+        if case.accepted_on:
+            due = case.accepted_on + timedelta(days=rules.payment)
+            paid = case.paid_on
+            if (paid is None and today > due) or (paid and paid > due):
+                items.append(OverdueItem("payment", household, case.id, due, paid,
+                                         f"{case.accepted_on} 验收，应于 {due} 前拨付补助"))
+    return items
+
+
+def _rectification_items(session, actor, today: date) -> list[OverdueItem]:
+    rows = session.execute(policy.scoped(
+        select(Rectification, Household).join(Household,
+                                              Household.id == Rectification.household_id)
+        .where(((Rectification.status == "open") & (Rectification.due_on < today))
+               | (Rectification.status == "closed")), actor, Rectification)).all()
+    items = []
+    for rect, household in rows:
+        done = china_date(rect.closed_at) if rect.closed_at else None
+        if rect.status == "closed" and (done is None or done <= rect.due_on):
+            continue
+        items.append(OverdueItem("rectification", household, rect.case_id, rect.due_on,
+                                 done if rect.status == "closed" else None,
+                                 f"{rect.task}（问题：{rect.problem or '—'}）", str(rect.id)))
+    return items

@@ -19,14 +19,14 @@ from backend.models.base import china_date, utc_now
 from backend.models.photo import PHASES
 from backend.services import audit, checklists, households, policy, rounds
 from backend.services.cases import move_status
-from backend.services.checklist_specs import (
-    VISIT_KIND_LABELS,
+from backend.services.checklist_rules import (
     check_appraisal_after,
     check_outcome,
     check_result,
     missing_required_photos,
     missing_signoffs,
 )
+from backend.services.checklist_specs import VISIT_KIND_LABELS
 from backend.services.errors import Conflict, InvalidInput
 from backend.services.policy import Actor
 

@@ -3,6 +3,15 @@ import json
 
 import pytest
 
+from backend.services.checklist_rules import (
+    RecordedItem,
+    check_appraisal_after,
+    check_outcome,
+    check_result,
+    missing_required_photos,
+    missing_results,
+    missing_signoffs,
+)
 from backend.services.checklist_specs import (
     DEFAULT_DIRECTORY,
     METHODS,
@@ -12,17 +21,10 @@ from backend.services.checklist_specs import (
     STRUCTURE_TYPES,
     VISIT_KIND_LABELS,
     Condition,
-    RecordedItem,
     TemplateError,
     TemplateSpec,
-    check_appraisal_after,
-    check_outcome,
-    check_result,
     load_all,
     load_template_file,
-    missing_required_photos,
-    missing_results,
-    missing_signoffs,
     templates_for,
 )
 

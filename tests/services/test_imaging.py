@@ -17,6 +17,7 @@ from backend.services.errors import (
     ImageTooManyPixels,
     UnsupportedImageType,
 )
+from backend.services.exif import EXIF_BUDGET, ExifFacts, _exif_cost, read_exif
 from tests import images
 
 TAKEN = datetime(2025, 3, 1, 9, 30, 5)
@@ -33,8 +34,8 @@ def open_variant(data: bytes) -> Image.Image:
     return img
 
 
-def facts_of(**exif_args) -> imaging.ExifFacts:
-    facts, error = imaging.read_exif(images.make_exif(**exif_args).tobytes())
+def facts_of(**exif_args) -> ExifFacts:
+    facts, error = read_exif(images.make_exif(**exif_args).tobytes())
     assert error is None
     return facts
 
@@ -173,7 +174,7 @@ def test_text_fields_are_cleaned_and_capped():
 def test_impossible_dates_are_dropped(value):
     exif = images.make_exif(make="X")
     exif.get_ifd(images.EXIF_IFD)[0x9003] = value
-    facts, error = imaging.read_exif(exif.tobytes())
+    facts, error = read_exif(exif.tobytes())
     assert facts.taken_at is None and error is None
 
 
@@ -189,7 +190,7 @@ def test_orientation_outside_1_to_8_is_dropped(orientation):
 
 def test_no_exif_is_not_an_error():
     facts = imaging.inspect_image(images.make_jpeg())
-    assert facts.exif == imaging.ExifFacts() and facts.exif_error is None
+    assert facts.exif == ExifFacts() and facts.exif_error is None
 
 
 @pytest.mark.parametrize("kind", ["garbage", "bad_offset", "bad_entries"])
@@ -197,7 +198,7 @@ def test_corrupt_exif_is_flagged_but_the_photo_accepted(kind):
     data = images.corrupt_exif_jpeg(kind, width=400, height=300)
     facts, variants = imaging.process_image(data)
     assert facts.exif_error
-    assert facts.exif == imaging.ExifFacts()
+    assert facts.exif == ExifFacts()
     assert (facts.width, facts.height) == (400, 300)
     assert set(variants) == {"thumb", "large"}
 
@@ -216,7 +217,7 @@ def test_crafted_exif_cannot_stall_the_parser():
 
 def test_real_exif_is_far_under_the_budget():
     tiff = images.make_exif(**FULL_EXIF, orientation=6).tobytes()[6:]
-    assert imaging._exif_cost(tiff, imaging.EXIF_BUDGET) < 200
+    assert _exif_cost(tiff, EXIF_BUDGET) < 200
 
 
 # --- orientation and variants --------------------------------------------------------------

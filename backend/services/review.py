@@ -17,7 +17,6 @@ from backend.models.region import code_range, level_of
 from backend.services import audit, policy
 from backend.services.errors import InvalidInput, NotFound
 from backend.services.overdue import Deadlines, overdue_items
-from backend.services.photo_checks import FLAG_LABELS
 from backend.services.policy import Actor
 
 FLAG_STATUS_LABELS = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
@@ -219,7 +218,3 @@ def reused_pairs(session, actor: Actor, *, include_reviewed: bool = False,
             pairs.append(ReusedPair(photo, household, other, other_household,
                                     match.get("distance", 0)))
     return pairs[:limit]
-
-
-def flag_label(code: str) -> str:
-    return FLAG_LABELS.get(code, code)

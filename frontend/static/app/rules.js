@@ -1,4 +1,4 @@
-// The visit rules of the server (backend/services/checklist_specs.py), checked on the phone first.
+// The visit rules of the server (backend/services/checklist_rules.py), checked on the phone first.
 
 export const KINDS = {
   construction: "施工巡查/节点检查", completion: "竣工验收", appraisal: "鉴定",

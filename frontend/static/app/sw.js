@@ -41,6 +41,7 @@ self.addEventListener("sync", (event) => {
   // Something could not be sent (no network after all, server busy): fail the event, so the
   // browser fires it again later by itself. The outbox's own retry timer dies with this worker.
   event.waitUntil(drain().then((result) => {
-    if (result?.transient) throw new Error("outbox: uploads still pending, sync again later");
+    // `deferred`: the server's Retry-After has not passed yet.
+    if (result?.transient || result?.deferred) throw new Error("outbox: uploads still pending, sync again later");
   }));
 });

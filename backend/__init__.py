@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
 
     from backend import models  # noqa: F401  (every table known to Alembic)
     from backend.extensions import api, db, migrate
+    from backend.rules import Rules
     from backend.storage import make_store
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -66,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     api.init_app(app)
     app.extensions["object_store"] = make_store(app.config)
+    app.extensions["rules"] = Rules.from_config(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from backend.db_sqlite import configure_sqlite
 
@@ -82,10 +84,10 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
-    from backend.web import review
-    from backend.web import rounds as round_pages  # noqa: F401  (adds its pages to review.bp)
-    app.register_blueprint(review.bp)
     from backend.web import app as app_shell
+    from backend.web import desk
+
+    app.register_blueprint(desk.blueprint())
     app.register_blueprint(app_shell.bp)
 
 

@@ -25,7 +25,7 @@ def register(app) -> None:
 @click.command("load-checklists")
 def load_checklists():
     """Store each checklist template file whose version is not in the database yet."""
-    from backend.services.checklists import TemplateVersionChanged, load_templates
+    from backend.services.checklists.templates import TemplateVersionChanged, load_templates
 
     try:
         added = load_templates(db.session)
@@ -127,7 +127,7 @@ def seed_demo(if_empty, households):
 @click.command("storage-check")
 def storage_check():
     """List stored objects that no row refers to, and rows whose object is missing."""
-    from backend.services.storage_check import check_storage
+    from backend.services.photos.storage_check import check_storage
 
     report = check_storage(db.session, object_store())
     for key in report.orphan_objects:

@@ -10,12 +10,11 @@ from datetime import date, timedelta
 from werkzeug.security import generate_password_hash
 
 from backend.models import Appraisal, Case, CaseStatusChange, Household, Region, User
-from backend.models.case import STATUSES
-from backend.models.household import STRUCTURE_TYPES, TARGET_CATEGORIES
-from backend.services.cases import STATUS_DATES
+from backend.services.cases.records import STATUS_DATES
 from backend.services.ids import check_char
 from backend.services.policy import Actor
-from backend.services.rounds import RoundSpec, open_round
+from backend.services.rounds.lifecycle import RoundSpec, open_round
+from backend.vocabulary import STATUSES, STRUCTURE_TYPES, TARGET_CATEGORIES
 
 COUNTY = ("140621000000", "山阴县")
 TOWNS = {

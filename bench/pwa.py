@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from werkzeug.serving import make_server  # noqa: E402
 
 from backend.extensions import db  # noqa: E402
-from backend.services.checklists import load_templates  # noqa: E402
+from backend.services.checklists.templates import load_templates  # noqa: E402
 from bench.common import bench_app  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.images import make_jpeg  # noqa: E402

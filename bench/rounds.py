@@ -97,8 +97,8 @@ def main() -> None:
     print(f"  progress per village, p50:                {p50:8.1f} ms")
     print(f"  progress per village, p95:                {p95:8.1f} ms   "
           f"aim < 100 ms   {'OK' if p95 < 100 else 'MISSED'}")
-    print(f"  villages {len(report['villages'])}, visited {report['totals']['visited']:,}, "
-          f"unvisited listed {len(report['unvisited'])}")
+    print(f"  villages {len(report.villages)}, visited {report.totals.visited:,}, "
+          f"unvisited listed {len(report.unvisited)}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from backend.extensions import db
-from backend.services.checklists import load_templates
+from backend.services.checklists.templates import load_templates
 from tests import factories, images
 
 ITEMS = [("foundation", "foundation.depth", 620), ("foundation", "foundation.type", None),

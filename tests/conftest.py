@@ -94,6 +94,6 @@ def count_queries(db):
 @pytest.fixture
 def templates(db):
     """The repo's checklist templates, loaded as the CLI loads them."""
-    from backend.services.checklists import load_templates
+    from backend.services.checklists.templates import load_templates
 
     load_templates(db.session)

@@ -1,16 +1,15 @@
 """Log in, log out, and who am I."""
 
-from datetime import timedelta
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from marshmallow import fields
 
 from backend.api.base import BaseSchema, api_blueprint, bearer_token, current_user
 from backend.extensions import db
-from backend.models.region import LEVEL_LABELS
-from backend.models.user import ROLE_LABELS
+from backend.rules import current_rules
 from backend.services import accounts, policy
+from backend.vocabulary import LEVEL_LABELS, ROLE_LABELS
 
 blp = api_blueprint("auth", __name__, public=("Login",))
 
@@ -44,15 +43,6 @@ class TokenSchema(BaseSchema):
     user = fields.Nested(UserSchema)
 
 
-def login_policy() -> accounts.LoginPolicy:
-    config = current_app.config
-    return accounts.LoginPolicy(
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
-        token_ttl=timedelta(days=config["TOKEN_TTL_DAYS"]),
-    )
-
-
 @blp.route("/auth/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
@@ -60,7 +50,7 @@ class Login(MethodView):
     def post(self, body):
         """Log in with a username and password; returns a bearer token."""
         token, row = accounts.login(db.session, body["username"], body["password"],
-                                    remote_addr=request.remote_addr, policy=login_policy())
+                                    remote_addr=request.remote_addr, policy=current_rules().login)
         return {"token": token, "expires_at": row.expires_at, "user": row.user}
 
 

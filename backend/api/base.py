@@ -7,11 +7,11 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
+from backend import display
 from backend.extensions import db
 from backend.models.base import china_today
-from backend.services import accounts, ids, policy
+from backend.services import accounts
 from backend.services.errors import Unauthenticated
-from backend.services.photo_checks import PhotoRules
 from backend.services.policy import Actor
 
 # marshmallow's messages are English; users read these on a phone, so say them in Chinese.
@@ -98,24 +98,16 @@ class IdNumberField(fields.String):
     """An ID number, shown in full only to callers with the PII right."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None or g.actor.can(policy.PII):
-            return value
-        return ids.mask(value)
+        return display.id_number(value, g.actor)
 
 
 class PhoneField(fields.String):
     """A phone number, its middle four digits hidden from callers without the PII right."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if not value or g.actor.can(policy.PII) or len(value) < 11:
-            return value
-        return value[:3] + "****" + value[7:]
+        return display.phone(value, g.actor)
 
 
 class PageArgsSchema(BaseSchema):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
-
-
-def photo_rules() -> PhotoRules:
-    return PhotoRules.from_config(current_app.config)

@@ -13,10 +13,9 @@ from backend.api.base import (
 )
 from backend.api.households import AppraisalSchema
 from backend.extensions import db
-from backend.models.case import BUILD_MODES, METHODS, STATUSES
-from backend.models.household import CATEGORIES
 from backend.services import cases, households
-from backend.services.cases import CaseQuery
+from backend.services.cases.records import CaseQuery
+from backend.vocabulary import BUILD_MODES, CATEGORIES, METHODS, STATUSES
 
 blp = api_blueprint("cases", __name__)
 

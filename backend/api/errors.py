@@ -1,4 +1,4 @@
-"""One JSON error shape for the whole API, and the table from domain errors to HTTP statuses.
+"""One JSON error shape for the whole API; statuses come from the catalogue's table.
 
 Every error leaves as `{"error": {"code", "message", "fields"}}`; extra numbers behind a
 refusal go in `error.details`.
@@ -10,26 +10,9 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from backend.services import errors as e
+from backend.services.errors import status_of
 
 log = logging.getLogger(__name__)
-
-STATUS = {
-    e.InvalidInput: 422,
-    e.NotFound: 404,
-    e.Forbidden: 403,
-    e.Conflict: 409,
-    e.InvalidCredentials: 401,
-    e.Unauthenticated: 401,
-    e.TooManyAttempts: 429,
-    e.PhotoTooLarge: 413,
-    e.UnsupportedImageType: 415,
-    e.ImageTooManyPixels: 422,
-    e.CorruptImage: 422,
-    e.ChecksumMismatch: 422,
-    e.NotEligible: 422,
-    e.InvalidTransition: 409,
-    e.StorageUnavailable: 503,
-}
 
 # Werkzeug's own errors (routing, size limit, bad JSON) in the same shape and in Chinese.
 HTTP_CODES = {
@@ -44,13 +27,6 @@ HTTP_CODES = {
     422: ("invalid_input", "提交的内容有误"),
     429: ("too_many_requests", "请求过于频繁，请稍后再试"),
 }
-
-
-def status_of(error: e.DomainError) -> int:
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
 
 
 def error_response(status: int, code: str, message: str, fields=None, details=None,

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 from backend.api.base import BaseSchema, api_blueprint, current_actor
 from backend.api.photos import PhotoSchema
 from backend.extensions import db
-from backend.services import review
+from backend.services.photos import flags
 
 blp = api_blueprint("flags", __name__)
 
@@ -23,5 +23,5 @@ class FlagReview(MethodView):
     @blp.response(200, PhotoSchema)
     def post(self, body, photo_id, code):
         """Confirm or dismiss a photo's flag; dismissing needs a reason."""
-        return review.review_flag(db.session, current_actor(), str(photo_id), code,
+        return flags.decide_flag(db.session, current_actor(), str(photo_id), code,
                                   body["decision"], body["reason"])

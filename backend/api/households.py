@@ -12,14 +12,19 @@ from backend.api.base import (
     api_blueprint,
     current_actor,
     cursor_key,
-    photo_rules,
 )
 from backend.extensions import db
-from backend.models.case import STATUSES
-from backend.models.household import CATEGORIES, GRADES, LOCATION_SOURCES, STRUCTURE_TYPES
-from backend.models.photo import PHASES
+from backend.rules import current_rules
 from backend.services import households, imports
 from backend.services.households import HouseholdQuery
+from backend.vocabulary import (
+    CATEGORIES,
+    GRADES,
+    LOCATION_SOURCES,
+    PHASES,
+    STATUSES,
+    STRUCTURE_TYPES,
+)
 
 blp = api_blueprint("households", __name__)
 
@@ -155,7 +160,7 @@ class HouseholdLocation(MethodView):
     def put(self, body, household_id):
         """Set the house location (WGS-84), e.g. from the inspector's phone at the door."""
         return households.set_location(db.session, current_actor(), household_id,
-                                       body["lat"], body["lon"], rules=photo_rules())
+                                       body["lat"], body["lon"], rules=current_rules().photos)
 
 
 @blp.route("/households/<int:household_id>/appraisals")

@@ -2,17 +2,19 @@
 
 from datetime import UTC
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from backend.api.base import BaseSchema, api_blueprint, current_actor, photo_rules
+from backend import responses
+from backend.api.base import BaseSchema, api_blueprint, current_actor
 from backend.extensions import db, object_store
-from backend.models.photo import PHASES
+from backend.rules import current_rules
 from backend.services import photos
 from backend.services.errors import PhotoTooLarge
-from backend.services.photo_checks import FLAG_LABELS, exif_time
-from backend.services.photos import VARIANTS, PhotoMeta
+from backend.services.photos.checks import exif_time
+from backend.services.photos.ingest import PhotoMeta
+from backend.vocabulary import FLAG_LABELS, PHASES, VARIANTS
 
 blp = api_blueprint("photos", __name__)
 MULTIPART_SLACK = 64 * 1024  # room for the metadata fields beside the file
@@ -106,7 +108,7 @@ class PhotoById(MethodView):
                             if form.get("visit_id") else None})
         result = photos.ingest_photo(
             db.session, object_store(), current_actor(), str(photo_id), files["file"].read(),
-            meta, rules=photo_rules(), max_bytes=config["PHOTO_MAX_BYTES"],
+            meta, rules=current_rules().photos, max_bytes=config["PHOTO_MAX_BYTES"],
             max_pixels=config["PHOTO_MAX_PIXELS"])
         return result.photo, 201 if result.created else 200
 
@@ -122,13 +124,4 @@ class PhotoContent(MethodView):
     @blp.response(200, description="the image, or a redirect to a short-lived signed URL")
     def get(self, args, photo_id):
         """Serve a photo's bytes: thumb, large or the original as uploaded."""
-        store = object_store()
-        key, mime, url = photos.content_location(
-            db.session, store, current_actor(), str(photo_id), args["variant"],
-            expires_in=current_app.config["S3_PRESIGN_EXPIRES"])
-        if url:
-            return current_app.redirect(url, 302)
-        response = send_file(store.local_path(key) or store.open(key), mimetype=mime,
-                             conditional=True, etag=key.rsplit("/", 1)[-1], max_age=86400)
-        response.headers["Cache-Control"] = "private, max-age=86400, immutable"
-        return response
+        return responses.photo_content(current_actor(), str(photo_id), args["variant"])

@@ -1,19 +1,17 @@
 """Survey rounds: open, list, progress per village, reassign, discoveries, close, export."""
 
-import io
 
-from flask import send_file
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from backend import responses
 from backend.api.base import BaseSchema, api_blueprint, current_actor
 from backend.api.households import HouseholdFieldsSchema, HouseholdSchema
 from backend.extensions import db
-from backend.models.household import CATEGORIES
-from backend.models.round import ROUND_KINDS
-from backend.services import round_export, rounds
-from backend.services.checklist_specs import OUTCOME_LABELS
-from backend.services.rounds import RoundSpec
+from backend.services import rounds
+from backend.services.rounds import export as round_export
+from backend.services.rounds.lifecycle import RoundSpec
+from backend.vocabulary import CATEGORIES, OUTCOME_LABELS, ROUND_KINDS
 
 blp = api_blueprint("rounds", __name__)
 
@@ -37,11 +35,35 @@ class RoundSchema(BaseSchema):
     closed_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
+class CoverageSchema(BaseSchema):
+    total = fields.Integer()
+    visited = fields.Integer()
+    unvisited = fields.Integer()
+    revisit_needed = fields.Integer()
+    found = fields.Integer()
+
+
+class VillageCoverageSchema(CoverageSchema):
+    village_code = fields.String()
+    village_name = fields.String(allow_none=True)
+    outcomes = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class UnvisitedSchema(BaseSchema):
+    household_id = fields.Integer()
+    name = fields.String()
+    village_code = fields.String()
+    inspector_id = fields.Integer(allow_none=True)
+    inspector_name = fields.String(allow_none=True)
+    skip_reason = fields.String(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
+
+
 class ProgressSchema(BaseSchema):
     round = fields.Nested(RoundSchema)
-    totals = fields.Dict()
-    villages = fields.List(fields.Dict())
-    unvisited = fields.List(fields.Dict())
+    totals = fields.Nested(CoverageSchema)
+    villages = fields.List(fields.Nested(VillageCoverageSchema))
+    unvisited = fields.List(fields.Nested(UnvisitedSchema))
     outcome_labels = fields.Function(lambda _: OUTCOME_LABELS)
 
 
@@ -144,9 +166,7 @@ class RoundExport(MethodView):
     def get(self, round_id):
         """Download the round's results as an Excel workbook."""
         name, data = round_export.workbook(db.session, current_actor(), round_id)
-        return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
-                         mimetype="application/vnd.openxmlformats-officedocument."
-                                  "spreadsheetml.sheet")
+        return responses.download(data, name, responses.XLSX)
 
 
 @blp.route("/me/assignments")

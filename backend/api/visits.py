@@ -2,7 +2,7 @@
 
 from datetime import UTC
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -11,11 +11,16 @@ from backend.api.cases import CaseSchema
 from backend.api.households import HouseholdSchema
 from backend.api.photos import PhotoSchema
 from backend.extensions import db
-from backend.models.photo import PHASES
-from backend.models.visit import REVIEW_STATES
-from backend.services import checklists, timeline, visits
-from backend.services.checklist_specs import OUTCOME_LABELS, RESULT_LABELS, VISIT_KIND_LABELS
-from backend.services.visits import VisitRules
+from backend.rules import current_rules
+from backend.services import checklists, visits
+from backend.services.cases import timeline
+from backend.vocabulary import (
+    OUTCOME_LABELS,
+    PHASES,
+    RESULT_LABELS,
+    REVIEW_STATES,
+    VISIT_KIND_LABELS,
+)
 
 blp = api_blueprint("visits", __name__)
 
@@ -85,6 +90,15 @@ class ResultOutSchema(BaseSchema):
     photos = fields.List(fields.String(), attribute="photo_ids")
 
 
+class MissingPhotoSchema(BaseSchema):
+    node = fields.String()
+    item = fields.String()
+
+
+class MissingPhotoOfVisitSchema(MissingPhotoSchema):
+    visit_id = fields.String()
+
+
 class VisitSchema(BaseSchema):
     id = fields.String()
     household_id = fields.Integer()
@@ -115,7 +129,7 @@ class VisitSchema(BaseSchema):
     review_comment = fields.String(allow_none=True)
     reviewed_by = fields.Integer(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
-    missing_photos = fields.List(fields.Dict())
+    missing_photos = fields.List(fields.Nested(MissingPhotoSchema))
 
 
 class ReviewSchema(BaseSchema):
@@ -135,10 +149,6 @@ class VisitListSchema(BaseSchema):
     items = fields.List(fields.Nested(VisitSchema))
 
 
-def visit_rules() -> VisitRules:
-    return VisitRules(rectification_days=current_app.config["RECTIFICATION_DAYS"])
-
-
 @blp.route("/visits/<uuid:visit_id>")
 class VisitById(MethodView):
     @blp.arguments(VisitBodySchema)
@@ -147,14 +157,14 @@ class VisitById(MethodView):
     def put(self, body, visit_id):
         """Record a visit under the phone's UUID: 201 new, 200 identical replay, 409 other body."""
         visit, created = visits.record_visit(db.session, current_actor(), str(visit_id), body,
-                                             rules=visit_rules(), raw=request.get_json())
-        return timeline.with_missing_photos(db.session, visit), 201 if created else 200
+                                             rules=current_rules().visits, raw=request.get_json())
+        return visits.with_gaps(db.session, [visit])[0], 201 if created else 200
 
     @blp.response(200, VisitSchema)
     def get(self, visit_id):
         """Read a visit with its results and review."""
         visit = visits.get_visit(db.session, current_actor(), str(visit_id))
-        return timeline.with_missing_photos(db.session, visit)
+        return visits.with_gaps(db.session, [visit])[0]
 
 
 @blp.route("/visits/<uuid:visit_id>/review")
@@ -165,7 +175,7 @@ class VisitReview(MethodView):
         """Approve a visit, or return it to the inspector with a comment."""
         visit = visits.review_visit(db.session, current_actor(), str(visit_id), body["decision"],
                                     body.get("comment"), today=today())
-        return timeline.with_missing_photos(db.session, visit)
+        return visits.with_gaps(db.session, [visit])[0]
 
 
 @blp.route("/visits")
@@ -175,7 +185,7 @@ class Visits(MethodView):
     def get(self, args):
         """List visits in my area; `mine=true` for my own, returned ones first."""
         rows = visits.list_visits(db.session, current_actor(), **args)
-        return {"items": timeline.with_missing_photos_all(db.session, rows)}
+        return {"items": visits.with_gaps(db.session, rows)}
 
 
 class TemplateSummarySchema(BaseSchema):
@@ -267,7 +277,7 @@ class TimelineSchema(BaseSchema):
     visits = fields.List(fields.Nested(VisitSchema))
     phases = fields.List(fields.Nested(PhaseGroupSchema))
     rectifications = fields.List(fields.Nested(RectificationSchema))
-    missing_photos = fields.List(fields.Dict())
+    missing_photos = fields.List(fields.Nested(MissingPhotoOfVisitSchema))
     flag_counts = fields.Dict()
 
 

@@ -9,26 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 from backend.models.household import Appraisal, Household
+from backend.vocabulary import STATUS_PHASES
 
-METHODS = ("修缮加固", "拆除重建", "选址新建", "置换", "统建", "租赁/周转房", "抗震改造")
-BUILD_MODES = ("自建", "统建")
-# The works phase (改造前/中/后) a case is in, by status: what an inspector photographs next.
-STATUS_PHASES = {
-    "planned": "before", "agreement_signed": "before", "in_progress": "during",
-    "completed": "after", "accepted": "after", "paid": "after", "cancelled": None,
-}
-# Methods that build a new house use the rebuild checklist; the rest use the repair one.
-REBUILD_METHODS = ("拆除重建", "选址新建", "统建")
-
-STATUSES = {
-    "planned": "已列入计划",
-    "agreement_signed": "已签订协议",
-    "in_progress": "施工中",
-    "completed": "已竣工待验收",
-    "accepted": "已验收",
-    "paid": "补助已拨付",
-    "cancelled": "已取消",
-}
 # Which status may follow which; derived steps (works started, accepted) come from visits later.
 TRANSITIONS = {
     "planned": {"agreement_signed", "in_progress", "cancelled"},

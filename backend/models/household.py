@@ -9,24 +9,6 @@ from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 from backend.models.region import Region
 
-# 重点对象类别 in the seeds' priority order: a household in several counts once, under the first.
-CATEGORIES = {
-    "lifted_supported": "脱贫享受政策户",
-    "lifted_unstable": "脱贫不稳定户",
-    "edge_at_risk": "边缘易致贫户",
-    "dibao": "低保户",
-    "tekun": "分散供养特困人员",
-    "severe_hardship": "严重困难家庭",
-    "dibao_edge": "低保边缘家庭",
-    "other_lifted": "其他脱贫户",
-    "ordinary": "一般农户",
-}
-TARGET_CATEGORIES = tuple(code for code in CATEGORIES if code != "ordinary")
-
-STRUCTURE_TYPES = ("砖混", "砖木", "土木", "石木", "窑洞", "木结构", "钢混", "彩钢/简易")
-
-LOCATION_SOURCES = {"inspector": "检查员现场定位", "photo": "首张可信照片", "import": "导入"}
-
 
 class Household(db.Model):
     __tablename__ = "households"
@@ -75,10 +57,6 @@ class Household(db.Model):
     @property
     def current_case(self):
         return self.cases[-1] if self.cases else None
-
-
-GRADES = {"A": "A级（安全）", "B": "B级（基本安全）",
-          "C": "C级（局部危险）", "D": "D级（整体危险）"}
 
 
 class Appraisal(db.Model):

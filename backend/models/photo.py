@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 
-PHASES = {"before": "改造前", "during": "改造中", "after": "改造后"}
-
 
 class Photo(db.Model):
     __tablename__ = "photos"

@@ -5,9 +5,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
 
-LEVELS = ("province", "prefecture", "county", "town", "village")
-LEVEL_LABELS = {"province": "省", "prefecture": "市", "county": "县", "town": "乡镇",
-                "village": "村"}
 # How many leading digits of the 12-digit code identify a region at each level.
 PREFIX_DIGITS = {"province": 2, "prefecture": 4, "county": 6, "town": 9, "village": 12}
 

@@ -9,8 +9,6 @@ from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 from backend.models.household import Household
 
-ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查"}
-
 
 class Round(db.Model):
     __tablename__ = "rounds"

@@ -9,15 +9,6 @@ from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 from backend.models.region import Region
 
-ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
-ROLE_LABELS = {
-    "inspector": "检查员",
-    "village_cadre": "村干部",
-    "town_reviewer": "乡镇审核员",
-    "county_admin": "县级管理员",
-    "auditor": "核查员（只读）",
-}
-
 
 class User(db.Model):
     __tablename__ = "users"
@@ -71,4 +62,4 @@ class LoginAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
-__all__ = ["User", "UserRegion", "ApiToken", "LoginAttempt", "ROLES", "ROLE_LABELS"]
+__all__ = ["User", "UserRegion", "ApiToken", "LoginAttempt"]

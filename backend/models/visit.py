@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 
-REVIEW_STATES = {"submitted": "待审核", "approved": "已通过", "returned": "已退回"}
-
 
 class ChecklistTemplate(db.Model):
     """One version of a template, frozen: visits point at the version they were filled on."""

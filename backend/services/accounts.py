@@ -10,7 +10,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from backend.models import ApiToken, LoginAttempt, Region, User
 from backend.models.base import utc_now
-from backend.models.user import ROLES
 from backend.services import audit
 from backend.services.errors import (
     Conflict,
@@ -21,6 +20,7 @@ from backend.services.errors import (
     Unauthenticated,
 )
 from backend.services.policy import Actor
+from backend.vocabulary import ROLES
 
 # Checked against when the username is unknown, so both paths cost one hash.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")

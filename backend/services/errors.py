@@ -1,7 +1,9 @@
-"""Domain errors raised by services; `backend/api/errors.py` maps each to an HTTP status.
+"""Every domain error raised by services, and the one table from each to its HTTP status.
 
 Each error has a stable machine `code` and a default message in Chinese for the user.
 `fields` names the input fields at fault; `details` carries the numbers behind the refusal.
+The API (`backend/api/errors.py`) and the desk pages (`backend/web/desk`) both answer with
+`status_of(error)`, so a refusal has the same status wherever it is met.
 """
 
 
@@ -42,6 +44,16 @@ class Conflict(DomainError):
     message = "与已保存的记录冲突"
 
 
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    message = "分页参数无效，请从第一页重新加载"
+
+
+class InvalidImportFile(InvalidInput):
+    code = "invalid_import_file"
+    message = "导入文件无法读取，请上传 CSV 或 XLSX 文件"
+
+
 class DuplicateHousehold(Conflict):
     code = "duplicate_household"
     message = "该身份证号的农户已登记"
@@ -55,6 +67,22 @@ class NotEligible(DomainError):
 class InvalidTransition(DomainError):
     code = "invalid_status_transition"
     message = "项目状态不能这样变更"
+
+
+# --- visits and rounds ---------------------------------------------------------------
+class VisitConflict(Conflict):
+    code = "visit_conflict"
+    message = "该检查记录编号已用于内容不同的另一条记录"
+
+
+class VisitRejected(InvalidInput):
+    code = "visit_invalid"
+    message = "检查记录未通过校验"
+
+
+class RoundNotClosable(Conflict):
+    code = "round_has_unvisited"
+    message = "仍有农户未排查且未说明原因，不能结束本轮排查"
 
 
 # --- accounts ------------------------------------------------------------------------
@@ -79,6 +107,11 @@ class TooManyAttempts(DomainError):
 
 
 # --- photos --------------------------------------------------------------------------
+class PhotoConflict(Conflict):
+    code = "photo_conflict"
+    message = "该照片编号已用于另一张照片"
+
+
 class PhotoTooLarge(DomainError):
     code = "photo_too_large"
     message = "照片文件过大"
@@ -109,3 +142,30 @@ class StorageUnavailable(DomainError):
     code = "storage_unavailable"
     message = "照片存储暂时不可用，请稍后重试"
     retry_after = 30
+
+
+# --- HTTP status of each error (the most specific class listed wins) ---------------------
+STATUS = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    InvalidCredentials: 401,
+    Unauthenticated: 401,
+    TooManyAttempts: 429,
+    PhotoTooLarge: 413,
+    UnsupportedImageType: 415,
+    ImageTooManyPixels: 422,
+    CorruptImage: 422,
+    ChecksumMismatch: 422,
+    NotEligible: 422,
+    InvalidTransition: 409,
+    StorageUnavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400

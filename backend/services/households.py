@@ -4,15 +4,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from backend import display
 from backend.models import Appraisal, Case, Household, Region
 from backend.models.base import utc_now
-from backend.models.household import CATEGORIES, GRADES, STRUCTURE_TYPES
 from backend.models.region import code_range
 from backend.services import audit, ids, photos, policy
 from backend.services.errors import DuplicateHousehold, InvalidInput
 from backend.services.pagination import page
-from backend.services.photo_checks import PhotoRules
+from backend.services.photos.checks import PhotoRules
 from backend.services.policy import Actor
+from backend.vocabulary import CATEGORIES, GRADES, STRUCTURE_TYPES
 
 SORT = [Household.village_code, Household.name, Household.id]
 
@@ -168,7 +169,8 @@ def _loggable(values: dict) -> dict:
     out = {}
     for key, value in values.items():
         if key == "id_number":
-            value = [ids.mask(v) for v in value] if isinstance(value, list) else ids.mask(value)
+            value = [display.masked_id_number(v) for v in value] if isinstance(value, list) \
+                else display.masked_id_number(value)
         elif hasattr(value, "isoformat"):
             value = value.isoformat()
         out[key] = value

@@ -1,4 +1,4 @@
-"""Resident ID numbers (居民身份证号码, GB 11643-1999): validation, normalisation, masking."""
+"""Resident ID numbers (居民身份证号码, GB 11643-1999): validation and normalisation."""
 
 from datetime import date
 
@@ -31,8 +31,3 @@ def id_number_problem(raw: str, *, today: date | None = None) -> str | None:
     if check_char(s[:17]) != s[17]:
         return "身份证号校验位错误，请核对"
     return None
-
-
-def mask(id_number: str) -> str:
-    """Show the address code and the last four characters only: 1404**********123X."""
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]

@@ -11,11 +11,12 @@ import zipfile
 
 from sqlalchemy import select
 
+from backend import display
 from backend.models import Household, Region
-from backend.models.household import CATEGORIES, STRUCTURE_TYPES
 from backend.services import audit, ids, policy
-from backend.services.errors import InvalidInput
+from backend.services.errors import InvalidImportFile
 from backend.services.policy import Actor, in_scope
+from backend.vocabulary import CATEGORIES, STRUCTURE_TYPES
 
 HEADERS = {
     "户主姓名": "name", "姓名": "name", "name": "name",
@@ -37,11 +38,6 @@ REQUIRED = ("name", "id_number", "village")
 CATEGORY_BY_LABEL = {label: code for code, label in CATEGORIES.items()}
 NUMBERS = {"family_size": int, "year_built": int, "rooms": int, "storeys": int,
            "floor_area_m2": float}
-
-
-class InvalidImportFile(InvalidInput):
-    code = "invalid_import_file"
-    message = "导入文件无法读取，请上传 CSV 或 XLSX 文件"
 
 
 def read_rows(filename: str, stream) -> list[list[str]]:
@@ -120,7 +116,7 @@ def import_households(session, actor: Actor, filename: str, stream, *, max_rows:
             problems["id_number"] = "该身份证号的农户已登记或在文件中重复"
         if problems:
             errors.append({"row": number, "name": record.get("name", ""),
-                           "id_number": ids.mask(record["id_number"])
+                           "id_number": display.masked_id_number(record["id_number"])
                            if len(record.get("id_number", "")) == 18 else record.get("id_number"),
                            "fields": problems})
             continue

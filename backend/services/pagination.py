@@ -7,12 +7,7 @@ import json
 
 from sqlalchemy import Select, tuple_
 
-from backend.services.errors import InvalidInput
-
-
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    message = "分页参数无效，请从第一页重新加载"
+from backend.services.errors import InvalidCursor
 
 
 def encode_cursor(values: list, key: bytes) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from backend.models import Appraisal, AuditEvent, Case, Rectification, Visit
 from backend.models.base import CHINA_TZ, china_date
-from backend.services import overdue
+from backend.services.cases import overdue
 from backend.services.policy import Actor
 from tests import factories, images
 from tests.api.test_photos import put_photo

@@ -159,7 +159,7 @@ def photo_of(db, w, household) -> str:
     """Store one photo of a household directly through the service."""
     from backend.extensions import object_store
     from backend.services import photos
-    from backend.services.photo_checks import PhotoRules
+    from backend.services.photos.checks import PhotoRules
 
     photo_id = str(uuid.uuid4())
     photos.ingest_photo(db.session, object_store(), uploader(w), photo_id,

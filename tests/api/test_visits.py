@@ -254,8 +254,8 @@ def test_failed_item_rectification_details_and_overdue_list(client, db, world):
 
 
 def test_old_visits_keep_their_template_version(client, db, world):
-    from backend.services.checklist_specs import TemplateSpec, load_template_file
-    from backend.services.checklists import load_templates
+    from backend.services.checklists.parser import load_template_file, parse_template
+    from backend.services.checklists.templates import load_templates
 
     w, case = world, world.case
     visit_id = str(uuid.uuid4())
@@ -265,7 +265,7 @@ def test_old_visits_keep_their_template_version(client, db, world):
     data["version"] = 2
     data["name"] = "农村危房改造施工节点检查（2027版）"
     data["nodes"] = [n for n in data["nodes"] if n["code"] != "foundation"]
-    load_templates(db.session, [TemplateSpec.from_dict(data)])
+    load_templates(db.session, [parse_template(data)])
     latest = client.get("/api/v1/checklists/rebuild", headers=w.headers("inspector")).get_json()
     assert latest["version"] == 2
     old = client.get(f"/api/v1/visits/{visit_id}", headers=w.headers("inspector")).get_json()

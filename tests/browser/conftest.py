@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from backend import create_app
 from backend.extensions import db
-from backend.services.checklists import load_templates
+from backend.services.checklists.templates import load_templates
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"

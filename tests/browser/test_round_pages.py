@@ -14,7 +14,7 @@ from backend.extensions import db
 from backend.models import RoundHousehold
 from backend.services import rounds, visits
 from backend.services.policy import Actor
-from backend.services.rounds import RoundSpec
+from backend.services.rounds.lifecycle import RoundSpec
 from tests import factories
 from tests.browser.conftest import browser_app, screenshot, serving
 

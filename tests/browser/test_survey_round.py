@@ -9,7 +9,7 @@ from backend.extensions import db
 from backend.models import Household, Photo, RoundHousehold, User, Visit
 from backend.services import rounds, visits
 from backend.services.policy import Actor
-from backend.services.rounds import RoundSpec
+from backend.services.rounds.lifecycle import RoundSpec
 from tests import factories
 from tests.browser.conftest import HOUSE, screenshot
 from tests.browser.test_inspector_app import log_in, photo_files, queued_count, wait_until

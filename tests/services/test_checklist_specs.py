@@ -3,7 +3,13 @@ import json
 
 import pytest
 
-from backend.services.checklist_rules import (
+from backend.services.checklists.parser import (
+    DEFAULT_DIRECTORY,
+    load_all,
+    load_template_file,
+    parse_template,
+)
+from backend.services.checklists.rules import (
     RecordedItem,
     check_appraisal_after,
     check_outcome,
@@ -12,20 +18,13 @@ from backend.services.checklist_rules import (
     missing_results,
     missing_signoffs,
 )
-from backend.services.checklist_specs import (
-    DEFAULT_DIRECTORY,
+from backend.services.checklists.specs import Condition, TemplateError, templates_for
+from backend.vocabulary import (
     METHODS,
     OUTCOME_LABELS,
-    PHASE_LABELS,
+    PHASES,
     RESULT_LABELS,
-    STRUCTURE_TYPES,
     VISIT_KIND_LABELS,
-    Condition,
-    TemplateError,
-    TemplateSpec,
-    load_all,
-    load_template_file,
-    templates_for,
 )
 
 
@@ -73,7 +72,7 @@ def make_template(**overrides):
 
 def refused(data) -> str:
     with pytest.raises(TemplateError) as excinfo:
-        TemplateSpec.from_dict(data, origin="mini.json")
+        parse_template(data, origin="mini.json")
     return str(excinfo.value)
 
 
@@ -154,17 +153,9 @@ def test_templates_for_picks_by_kind_and_method(templates):
     assert [t.code for t in templates_for(specs, "appraisal", "修缮加固")] == ["appraisal"]
 
 
-def test_local_vocabularies_match_the_models():
-    from backend.models.case import METHODS as model_methods
-    from backend.models.household import STRUCTURE_TYPES as model_structures
-
-    assert METHODS == model_methods
-    assert STRUCTURE_TYPES == model_structures
-
-
 def test_labels():
     assert RESULT_LABELS == {"pass": "合格", "fail": "不合格", "na": "不适用"}
-    assert PHASE_LABELS == {"before": "改造前", "during": "改造中", "after": "改造后"}
+    assert PHASES == {"before": "改造前", "during": "改造中", "after": "改造后"}
     assert set(VISIT_KIND_LABELS) == {
         "construction", "completion", "appraisal", "routine_survey", "emergency_survey",
         "spot_check",
@@ -207,7 +198,7 @@ def test_an_appraisal_template_must_require_the_grade(appraisal_after):
     data["appraisal_after"] = {**(appraisal_after or {"label": "综合评定等级", "passing": ["A"],
                                                       "options": [{"value": "A", "label": "A级"}]}),
                                "required": True}
-    assert TemplateSpec.from_dict(data).appraisal_after.required
+    assert parse_template(data).appraisal_after.required
 
 
 # --- applies_if ----------------------------------------------------------------------------
@@ -333,7 +324,7 @@ def test_appraisal_after_and_signoffs(templates):
 def test_to_dict_from_dict_round_trip(templates):
     for spec in templates.values():
         stored = json.loads(json.dumps(spec.to_dict(), ensure_ascii=False))
-        again = TemplateSpec.from_dict(stored)
+        again = parse_template(stored)
         assert again == spec
         assert again.to_dict() == spec.to_dict()
 
@@ -343,8 +334,8 @@ def test_a_frozen_copy_survives_a_change_to_the_file(rebuild):
     newer = copy.deepcopy(stored)
     newer["version"] = 2
     newer["nodes"][2]["items"][0]["measure"]["min"] = 600
-    assert TemplateSpec.from_dict(stored).item("foundation.depth").measure.min == 500
-    assert TemplateSpec.from_dict(newer).item("foundation.depth").measure.min == 600
+    assert parse_template(stored).item("foundation.depth").measure.min == 500
+    assert parse_template(newer).item("foundation.depth").measure.min == 600
 
 
 # --- broken templates ----------------------------------------------------------------------
@@ -390,7 +381,7 @@ def test_broken_templates_are_refused_with_the_place_named(change, expected):
 def test_every_fault_is_reported_at_once():
     data = make_template(version="one")
     data["nodes"][0]["phase"] = "later"
-    error = pytest.raises(TemplateError, TemplateSpec.from_dict, data).value
+    error = pytest.raises(TemplateError, parse_template, data).value
     assert len(error.errors) == 2
 
 

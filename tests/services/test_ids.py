@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from backend.services.ids import check_char, id_number_problem, mask
+from backend.display import masked_id_number as mask
+from backend.services.ids import check_char, id_number_problem
 
 
 def test_known_number_with_x_check_digit_is_valid():

@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile, features
 
-from backend.services import imaging
 from backend.services.errors import (
     CorruptImage,
     DomainError,
     ImageTooManyPixels,
     UnsupportedImageType,
 )
-from backend.services.exif import EXIF_BUDGET, ExifFacts, _exif_cost, read_exif
+from backend.services.photos import imaging
+from backend.services.photos.exif import EXIF_BUDGET, ExifFacts, _exif_cost, read_exif
 from tests import images
 
 TAKEN = datetime(2025, 3, 1, 9, 30, 5)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from backend.api.visits import VisitBodySchema
 from backend.extensions import object_store
 from backend.services import checklists, photos, visits
-from backend.services.photo_checks import PhotoRules
+from backend.services.photos.checks import PhotoRules
 from backend.services.policy import Actor
 from tests import factories, images
 

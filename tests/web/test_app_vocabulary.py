@@ -4,9 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from backend.models.case import STATUS_PHASES, STATUSES
-from backend.models.household import CATEGORIES, STRUCTURE_TYPES
 from backend.services import ids
+from backend.vocabulary import CATEGORIES, STATUS_PHASES, STATUSES, STRUCTURE_TYPES
 
 RULES = (Path(__file__).resolve().parents[2] / "frontend/static/app/rules.js").read_text("utf-8")
 

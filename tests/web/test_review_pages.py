@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from backend.models import AuditEvent, Case, Photo, PhotoFlag, Rectification, Visit
-from backend.services import case_reviews, overdue, plots, review
+from backend.services.cases import dossier, overdue, overview
+from backend.services.photos import flags
 from backend.services.policy import Actor
-from backend.web.review import COOKIE, csrf_for
+from backend.web.desk import plots
+from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories
 from tests.api.test_visits import put_visit, visit_body
 from tests.web import review_case, upload
@@ -210,8 +212,8 @@ def test_overview_filters_and_counts(client, db, rc):
     other = factories.case(db.session, rc.world.households[rc.world.village_b1])
     text = client.get("/review/").get_data(as_text=True)
     assert "岱岳镇" in text and "玉井镇" in text
-    data = review.overview(db.session, Actor.of(rc.world.users["county_admin"]),
-                           review.OverviewFilters(), overdue.Deadlines(), date.today())
+    data = overview.overview(db.session, Actor.of(rc.world.users["county_admin"]),
+                           overview.OverviewFilters(), overdue.Deadlines(), date.today())
     assert data.total == 2 and [t.cases for t in data.towns] == [1, 1]
     assert data.towns[0].flagged == 1 and data.towns[1].flagged == 0
     flagged = client.get("/review/?flag=far_from_house").get_data(as_text=True)
@@ -261,7 +263,7 @@ def test_overdue_work_per_the_seeds_deadlines(db, rc):
 
 
 def test_reused_pairs_show_both_sides_once(db, rc):
-    pairs = review.reused_pairs(db.session, Actor.of(rc.world.users["town_reviewer"]))
+    pairs = flags.reused_pairs(db.session, Actor.of(rc.world.users["town_reviewer"]))
     assert len(pairs) == 1
     ids = {pairs[0].photo.id, pairs[0].other.id}
     assert ids == {rc.photo_ids["area_before"], rc.photo_ids["reused_other"]}
@@ -286,7 +288,7 @@ def test_flag_review_api(client, db, rc):
 
 
 def test_plot_is_to_scale_and_tiles_follow_the_map_system(client, db, rc, app, monkeypatch):
-    data = case_reviews.case_review(db.session, Actor.of(rc.world.users["town_reviewer"]),
+    data = dossier.case_dossier(db.session, Actor.of(rc.world.users["town_reviewer"]),
                                     rc.case.id)
     plot = plots.position_plot(data)
     far = next(p for p in plot.points if p.photo_id == rc.photo_ids["depth_far"])

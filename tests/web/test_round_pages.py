@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from backend.models import AuditEvent, Household, Round, RoundHousehold
 from backend.services import rounds
 from backend.services.policy import Actor
-from backend.services.rounds import RoundSpec
-from backend.web.review import COOKIE, csrf_for
+from backend.services.rounds.lifecycle import RoundSpec
+from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories, images
 from tests.api.test_photos import put_photo
 from tests.api.test_rounds import survey

@@ -4,40 +4,15 @@ in the JSON form a visit stores.
 The templates are JSON files in `backend/checklists/{code}.json`, edited by hand. A visit keeps
 `TemplateSpec.to_dict()` of the version it was filled against, so an old visit still reads
 correctly after the file changes. Pure Python: no Flask, no database. The parser that validates
-the JSON form is in `checklist_parser`, the rules a template sets for a visit in `checklist_rules`.
+the JSON form and loads the files is `parser`, the rules a template sets for a visit `rules`.
 """
 
-import json
 import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "checklists"
-
-RESULT_LABELS = {"pass": "合格", "fail": "不合格", "na": "不适用"}
-PHASE_LABELS = {"before": "改造前", "during": "改造中", "after": "改造后"}
-VISIT_KIND_LABELS = {
-    "construction": "施工巡查/节点检查",
-    "completion": "竣工验收",
-    "appraisal": "鉴定",
-    "routine_survey": "常规排查",
-    "emergency_survey": "应急排查",
-    "spot_check": "第三方核查/抽查",
-}
-OUTCOME_LABELS = {
-    "safe": "安全",
-    "suspected_danger": "疑似危房",
-    "nobody_home": "无人在家（需复查）",
-    "house_gone": "房屋已不存在",
-    "new_found": "新发现",
-}
-GRADES = ("A", "B", "C", "D")
-# Copies of backend.models.case.METHODS and backend.models.household.STRUCTURE_TYPES, so that
-# this module loads without the database layer; a test keeps them equal.
-METHODS = ("修缮加固", "拆除重建", "选址新建", "置换", "统建", "租赁/周转房", "抗震改造")
-STRUCTURE_TYPES = ("砖混", "砖木", "土木", "石木", "窑洞", "木结构", "钢混", "彩钢/简易")
+from backend.vocabulary import PHASES
 
 
 class TemplateError(ValueError):
@@ -142,7 +117,7 @@ class NodeSpec:
 
     @property
     def phase_label(self) -> str:
-        return PHASE_LABELS[self.phase]
+        return PHASES[self.phase]
 
 
 @dataclass(frozen=True)
@@ -230,38 +205,8 @@ class TemplateSpec:
         return next((o for o in self.outcomes if o.code == code), None)
 
     def to_dict(self) -> dict:
-        """Return the JSON form; `from_dict(spec.to_dict()) == spec`."""
+        """Return the JSON form; `parse_template(spec.to_dict()) == spec`."""
         return _template_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any, *, origin: str = "<dict>") -> "TemplateSpec":
-        """Build a template from its JSON form, refusing it with TemplateError if it is invalid."""
-        # Imported here: the parser builds these specs, so it imports this module.
-        from backend.services.checklist_parser import TemplateParser
-
-        parser = TemplateParser()
-        spec = parser.template(data)
-        if parser.errors:
-            raise TemplateError(origin, parser.errors)
-        return spec
-
-
-# --- loading -------------------------------------------------------------------------------
-def load_template_file(path: str | Path) -> TemplateSpec:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TemplateError(path.name, [f"cannot read the file: {exc}"]) from exc
-    spec = TemplateSpec.from_dict(data, origin=path.name)
-    if spec.code != path.stem:
-        raise TemplateError(path.name, [f"code {spec.code!r} differs from the file name"])
-    return spec
-
-
-def load_all(directory: str | Path = DEFAULT_DIRECTORY) -> list[TemplateSpec]:
-    """Load and validate every `*.json` template in the directory, ordered by code."""
-    return [load_template_file(p) for p in sorted(Path(directory).glob("*.json"))]
 
 
 def templates_for(

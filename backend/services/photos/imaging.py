@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
@@ -26,10 +25,10 @@ from backend.services.errors import (
     ImageTooManyPixels,
     UnsupportedImageType,
 )
-from backend.services.exif import TEXT_MAX, ExifFacts, read_exif
+from backend.services.photos.exif import TEXT_MAX, ExifFacts, read_exif
+from backend.vocabulary import VARIANT_SIZES
 
 MAX_PIXELS = 60_000_000
-VARIANT_SIZES: Mapping[str, int] = MappingProxyType({"thumb": 320, "large": 1600})
 HASH_BOX = 320  # the hash is taken from the upright image reduced to fit this box
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif"}

@@ -14,10 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household, Photo, PhotoFlag
 from backend.models.base import utc_now
-from backend.models.photo import PHASES
-from backend.services import audit, imaging, policy
-from backend.services.errors import ChecksumMismatch, Conflict, InvalidInput, PhotoTooLarge
-from backend.services.photo_checks import (
+from backend.services import audit, policy
+from backend.services.errors import (
+    ChecksumMismatch,
+    InvalidInput,
+    PhotoConflict,
+    PhotoTooLarge,
+)
+from backend.services.photos import imaging
+from backend.services.photos.checks import (
     OWN_CODES,
     PhotoRules,
     band_neighbours,
@@ -28,14 +33,7 @@ from backend.services.photo_checks import (
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
 from backend.storage.keys import original_key, variant_key
-
-VARIANT_SIZES = {"thumb": 320, "large": 1600}
-VARIANTS = ("thumb", "large", "original")
-
-
-class PhotoConflict(Conflict):
-    code = "photo_conflict"
-    message = "该照片编号已用于另一张照片"
+from backend.vocabulary import PHASES, VARIANT_SIZES, VARIANTS
 
 
 @dataclass(frozen=True)

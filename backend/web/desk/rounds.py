@@ -1,34 +1,26 @@
-"""Survey-round pages under /review: the rounds in my area, opening one, coverage, closing.
+"""Survey-round pages: the rounds in my area, opening one, coverage, reasons, reassignment,
+closing and the Excel export."""
 
-The routes join the review blueprint, so they share its cookie login, CSRF check, error
-pages and template context.
-"""
-
-import io
 from datetime import date, timedelta
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
-from backend.api.errors import status_of
+from backend import responses
 from backend.extensions import db
-from backend.models.round import ROUND_KINDS
-from backend.services import accounts, policy, regions, round_export, rounds
-from backend.services.errors import Conflict, DomainError, Forbidden, InvalidInput
-from backend.services.rounds import RoundNotClosable, RoundSpec
-from backend.web.review import actor, bp, today
+from backend.services import accounts, policy, regions, rounds
+from backend.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    RoundNotClosable,
+    status_of,
+)
+from backend.services.rounds import export as round_export
+from backend.services.rounds.lifecycle import RoundSpec
+from backend.vocabulary import ROUND_KINDS
+from backend.web.desk.base import NOTICES, actor, describe, is_id, today
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOTICES = {
-    "opened": "已开启本轮排查，农户已分配给检查员",
-    "reasons": "已保存未排查原因",
-    "closed": "本轮排查已结束",
-    "moved": "已改派所选农户",
-}
-
-
-@bp.context_processor
-def round_labels():
-    return {"ROUND_KINDS": ROUND_KINDS}
+bp = Blueprint("rounds", __name__)
 
 
 # --- the list and the form to open a round -----------------------------------------------
@@ -44,7 +36,7 @@ def open_round():
     except InvalidInput as error:
         db.session.rollback()
         return _list_page(form=_kept_form(request.form), error=describe(error), status=422)
-    return redirect(url_for("review.round", round_id=rnd.id, notice="opened"), 303)
+    return redirect(url_for("desk.rounds.round", round_id=rnd.id, notice="opened"), 303)
 
 
 def _list_page(*, form: dict, notice: str | None = None, error: str | None = None,
@@ -131,16 +123,6 @@ def area_choices(tree: list[dict]) -> list[dict]:
     return towns
 
 
-def is_id(text: str) -> bool:
-    return text.isascii() and text.isdigit()  # isdigit() alone passes "²", which int() refuses
-
-
-def describe(error: DomainError) -> str:
-    """The field messages of a refusal, or its message when it names no field."""
-    if error.fields:
-        return "；".join(str(message) for message in error.fields.values())
-    return error.message
-
 
 # --- one round: coverage, unvisited households, reasons, reassignment, export -----------
 @bp.get("/rounds/<int:round_id>", endpoint="round")
@@ -168,7 +150,7 @@ def round_reasons(round_id: int):
         db.session.rollback()
         return _round_page(round_id, typed=typed, error=describe(error),
                            status=status_of(error))
-    return redirect(url_for("review.round", round_id=round_id,
+    return redirect(url_for("desk.rounds.round", round_id=round_id,
                             notice="closed" if closing else "reasons"), 303)
 
 
@@ -186,16 +168,13 @@ def round_reassign(round_id: int):
         db.session.rollback()
         return _round_page(round_id, chosen=set(chosen), inspector_id=inspector_id,
                            error=describe(error), status=status_of(error))
-    return redirect(url_for("review.round", round_id=round_id, notice="moved"), 303)
+    return redirect(url_for("desk.rounds.round", round_id=round_id, notice="moved"), 303)
 
 
 @bp.get("/rounds/<int:round_id>/export.xlsx", endpoint="round_export")
 def round_export_xlsx(round_id: int):
     name, data = round_export.workbook(db.session, actor(), round_id)
-    response = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
-                         mimetype=XLSX)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return responses.download(data, name, responses.XLSX)
 
 
 def _round_page(round_id: int, *, typed: dict | None = None, missing: set = frozenset(),
@@ -203,18 +182,18 @@ def _round_page(round_id: int, *, typed: dict | None = None, missing: set = froz
                 notice: str | None = None, error: str | None = None, status: int = 200):
     me = actor()
     report = rounds.progress(db.session, me, round_id)
-    rnd = report["round"]
+    rnd = report.round
     manage = me.can(policy.ROUND_MANAGE) and rnd.status == "open"
     inspectors = rounds.available_inspectors(db.session, me, rnd) if manage else []
     names = rounds.region_names(db.session, rnd.area_codes)
     users = accounts.users_by_id(db.session, {rnd.opened_by, rnd.closed_by})
-    reasons = {u["household_id"]: u["skip_reason"] or "" for u in report["unvisited"]}
+    reasons = {u.household_id: u.skip_reason or "" for u in report.unvisited}
     if typed is not None:
         reasons.update({hid: text for hid, text in typed.items() if hid in reasons})
     return render_template(
         "review/round.html", p=report, r=rnd, manage=manage, inspectors=inspectors,
         area_names=[names.get(code, code) for code in rnd.area_codes], users=users,
-        village_names={v["village_code"]: v["village_name"] for v in report["villages"]},
+        village_names={v.village_code: v.village_name for v in report.villages},
         reasons=reasons, missing=missing, chosen=chosen, inspector_id=inspector_id,
         can_close=manage and rounds.covers_round(me, rnd),
         overdue=rnd.status == "open" and rnd.due_on < today(), notice=notice,

@@ -6,17 +6,15 @@ from datetime import date
 from sqlalchemy import select
 
 from backend.models import Appraisal, Case, CaseStatusChange, Household
-from backend.models.case import BUILD_MODES, METHODS, STATUSES
 from backend.models.region import code_range
 from backend.services import audit, policy
 from backend.services.errors import InvalidInput, InvalidTransition, NotEligible
 from backend.services.households import _region_in_scope, get_household
 from backend.services.pagination import page
 from backend.services.policy import Actor
+from backend.vocabulary import BUILD_MODES, METHODS, NO_APPRAISAL_METHODS, STATUSES
 
 SORT = [Case.year, Case.id]
-# Methods that house a family without renovating its own house need no C/D appraisal.
-NO_APPRAISAL_METHODS = ("置换", "租赁/周转房")
 # The date column each status change stamps on the case.
 STATUS_DATES = {
     "agreement_signed": "agreement_signed_on",

@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from backend.models import Household, Photo, User, Visit
-from backend.services import checklists, policy, timeline
+from backend.services import checklists, policy
 from backend.services.accounts import users_by_id
+from backend.services.cases import timeline
 from backend.services.geo import distance_m
-from backend.services.photo_checks import taken_at
+from backend.services.photos.checks import taken_at
 from backend.services.policy import Actor
 
 
@@ -65,7 +66,7 @@ class Comparison:
 
 
 @dataclass
-class CaseReview:
+class CaseDossier:
     timeline: timeline.CaseTimeline
     phases: list[PhaseColumn]
     photos: list[PhotoView]
@@ -83,7 +84,7 @@ class CaseReview:
         return self.timeline.case.household
 
 
-def case_review(session, actor: Actor, case_id: int) -> CaseReview:
+def case_dossier(session, actor: Actor, case_id: int) -> CaseDossier:
     """One case's photos by phase and node, with distances, names and missing slots."""
     t = timeline.case_timeline(session, actor, case_id)
     household = t.case.household
@@ -107,17 +108,16 @@ def case_review(session, actor: Actor, case_id: int) -> CaseReview:
                 for n in phase.nodes}
         for visit in (v for v in t.visits if v.phase == phase.phase):
             for gap in visit.missing_photos:
-                row = rows.get(gap["node"]) or rows.setdefault(gap["node"], NodeRow(
-                    gap["node"], node_names.get(gap["node"], gap["node"])))
-                row.missing.append(Slot(gap["item"], item_names.get(gap["item"], gap["item"]),
-                                        visit.id))
+                row = rows.get(gap.node) or rows.setdefault(gap.node, NodeRow(
+                    gap.node, node_names.get(gap.node, gap.node)))
+                row.missing.append(Slot(gap.item, item_names.get(gap.item, gap.item), visit.id))
         phases.append(PhaseColumn(phase.phase, phase.label, list(rows.values())))
     user_ids = {v.inspector_id for v in t.visits} | {v.reviewed_by for v in t.visits}
     user_ids |= {p.photo.uploaded_by for p in views}
     user_ids |= {f.reviewed_by for p in views for f in p.photo.flags}
     user_ids |= {r.closed_by for r in t.rectifications}
     users = users_by_id(session, user_ids)
-    return CaseReview(t, phases, views, _comparisons(phases), users, item_names, node_names)
+    return CaseDossier(t, phases, views, _comparisons(phases), users, item_names, node_names)
 
 
 def _photo_view(photo: Photo, number: int, house) -> PhotoView:

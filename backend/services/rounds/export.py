@@ -6,13 +6,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
+from backend import display
 from backend.models import Household, Region, RoundHousehold, User
 from backend.models.base import CHINA_TZ
-from backend.models.household import CATEGORIES
-from backend.services import ids, policy
-from backend.services.checklist_specs import OUTCOME_LABELS
+from backend.services import policy
 from backend.services.policy import Actor
-from backend.services.rounds import get_round, progress
+from backend.services.rounds.progress import get_round, progress
+from backend.vocabulary import CATEGORIES, OUTCOME_LABELS
 
 DETAIL_HEADERS = ["乡镇", "村", "村民小组", "户主姓名", "身份证号", "重点对象类别", "检查员",
                   "排查时间", "排查结果", "需复查", "以房找人新发现", "未排查原因"]
@@ -34,11 +34,10 @@ def workbook(session, actor: Actor, round_id: int) -> tuple[str, bytes]:
         .order_by(RoundHousehold.village_code, Household.group_name, Household.name)).all()
     towns = {code: name for code, name in session.execute(
         select(Region.code, Region.name).where(Region.level == "town"))}
-    show_id = actor.can(policy.PII)
     for entry, household, village_name, town_code, inspector in rows:
         detail.append([
             towns.get(town_code, ""), village_name, household.group_name or "", household.name,
-            household.id_number if show_id else ids.mask(household.id_number),
+            display.id_number(household.id_number, actor),
             CATEGORIES[household.category], inspector or "",
             entry.visited_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
             if entry.visited_at else "",
@@ -48,13 +47,10 @@ def workbook(session, actor: Actor, round_id: int) -> tuple[str, bytes]:
     summary.append(["村", "应排查", "已排查", "未排查", "需复查", "新发现",
                     *OUTCOME_LABELS.values()])
     report = progress(session, actor, round_id, unvisited_limit=0)
-    for v in report["villages"]:
-        summary.append([v["village_name"], v["total"], v["visited"], v["unvisited"],
-                        v["revisit_needed"], v["found"], *v["outcomes"].values()])
-    t = report["totals"]
-    summary.append(["合计", t["total"], t["visited"], t["unvisited"], t["revisit_needed"],
-                    t["found"], *(sum(v["outcomes"][c] for v in report["villages"])
-                                  for c in OUTCOME_LABELS)])
+    for v in report.villages:
+        summary.append([v.village_name, *v.counts(), *v.outcomes.values()])
+    summary.append(["合计", *report.totals.counts(),
+                    *(report.outcome_total(c) for c in OUTCOME_LABELS)])
     for sheet in (detail, summary):
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from backend.models.base import china_date
-from backend.services.case_reviews import CaseReview
+from backend.services.cases.dossier import CaseDossier
 from backend.services.geo import wgs84_to_gcj02
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator sphere
@@ -46,7 +46,7 @@ def _mercator(lat: float, lon: float) -> tuple[float, float]:
             EARTH_RADIUS_M * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
 
 
-def position_plot(review: CaseReview, *, tile_url: str | None = None,
+def position_plot(review: CaseDossier, *, tile_url: str | None = None,
                   tile_crs: str = "WGS-84", extent: float | None = None) -> Plot | None:
     """Lay the house and every photo (phone fix with accuracy, EXIF point) out in metres.
 

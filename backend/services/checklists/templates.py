@@ -3,7 +3,8 @@
 from sqlalchemy import func, select
 
 from backend.models import ChecklistTemplate
-from backend.services.checklist_specs import TemplateSpec, load_all
+from backend.services.checklists.parser import load_all, parse_template
+from backend.services.checklists.specs import TemplateSpec
 from backend.services.errors import InvalidInput
 
 
@@ -61,6 +62,6 @@ def spec_of(template: ChecklistTemplate) -> TemplateSpec:
     """Parse a stored template once per process; stored versions never change."""
     key = (template.code, template.version)
     if key not in _specs:
-        _specs[key] = TemplateSpec.from_dict(template.spec,
+        _specs[key] = parse_template(template.spec,
                                                      origin=f"{template.code} v{template.version}")
     return _specs[key]

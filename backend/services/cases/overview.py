@@ -1,5 +1,5 @@
-"""The supervisor's review of an area: overview of its cases, flag worklist, reused pairs, and
-the review of a photo's flag.
+"""The desk's overview of an area: its cases by town and village, with flags, returned visits
+and overdue work, filtered and paged.
 
 Every function takes the session and the caller (`Actor`) and reads only inside the caller's
 area; each costs a constant number of queries however many photos there are.
@@ -11,15 +11,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from backend.models import Case, Household, Photo, PhotoFlag, Region, Visit
-from backend.models.base import utc_now
+from backend.models import Case, Photo, PhotoFlag, Region, Visit
 from backend.models.region import code_range, level_of
-from backend.services import audit, policy
-from backend.services.errors import InvalidInput, NotFound
-from backend.services.overdue import Deadlines, overdue_items
+from backend.services import policy
+from backend.services.cases.overdue import Deadlines, overdue_items
 from backend.services.policy import Actor
-
-FLAG_STATUS_LABELS = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
 
 
 # --- overview ----------------------------------------------------------------------------
@@ -134,87 +130,3 @@ def _range_of(code: str) -> tuple[str, str]:
 def _name(regions: dict[str, Region], code: str) -> str:
     region = regions.get(code)
     return region.name if region else code
-
-
-# --- flags -------------------------------------------------------------------------------
-@dataclass
-class FlaggedPhoto:
-    flag: PhotoFlag
-    photo: Photo
-    household: Household
-
-
-def flagged_photos(session, actor: Actor, *, code: str | None = None, status: str = "open",
-                   village: str | None = None, limit: int = 200) -> list[FlaggedPhoto]:
-    """Flags to work through in the actor's area, oldest raised first."""
-    stmt = policy.scoped(
-        select(PhotoFlag, Photo, Household).join(Photo, Photo.id == PhotoFlag.photo_id)
-        .join(Household, Household.id == Photo.household_id), actor, Photo)
-    if status != "all":
-        stmt = stmt.where(PhotoFlag.status == status)
-    if code:
-        stmt = stmt.where(PhotoFlag.code == code)
-    if village:
-        stmt = stmt.where(Photo.village_code.between(*_range_of(village)))
-    rows = session.execute(stmt.order_by(PhotoFlag.raised_at, PhotoFlag.id).limit(limit)).all()
-    return [FlaggedPhoto(f, p, h) for f, p, h in rows]
-
-
-def review_flag(session, actor: Actor, photo_id: str, code: str, decision: str,
-                reason: str | None) -> Photo:
-    """Confirm or dismiss one flag of a photo; a dismissed flag stays, with who, when and why."""
-    actor.require(policy.VISIT_REVIEW)
-    photo = policy.get_in_scope(session, Photo, photo_id, actor)
-    flag = next((f for f in photo.flags if f.code == code), None)
-    if flag is None:
-        raise NotFound("该照片没有此标记")
-    reason = (reason or "").strip() or None
-    if decision not in ("confirm", "dismiss"):
-        raise InvalidInput(fields={"decision": "应为 confirm（确认）或 dismiss（排除）"})
-    if decision == "dismiss" and not reason:
-        raise InvalidInput("排除标记时须说明理由", fields={"reason": "排除标记时须说明理由"})
-    old = flag.status
-    flag.status = "confirmed" if decision == "confirm" else "dismissed"
-    flag.reviewed_by = actor.user_id
-    flag.reviewed_at = utc_now()
-    flag.review_reason = reason
-    audit.record(session, actor, "review_flag", "photo", photo.id,
-                 {"code": code, "status": [old, flag.status], "reason": reason})
-    session.commit()
-    return photo
-
-
-@dataclass
-class ReusedPair:
-    photo: Photo
-    household: Household
-    other: Photo | None  # None: the other photo lies outside the actor's area
-    other_household: Household | None
-    distance: int
-
-
-def reused_pairs(session, actor: Actor, *, include_reviewed: bool = False,
-                 limit: int = 200) -> list[ReusedPair]:
-    """Near-identical photos under two households, each pair once."""
-    stmt = policy.scoped(
-        select(PhotoFlag, Photo, Household).join(Photo, Photo.id == PhotoFlag.photo_id)
-        .join(Household, Household.id == Photo.household_id)
-        .where(PhotoFlag.code == "reused_elsewhere"), actor, Photo)
-    if not include_reviewed:
-        stmt = stmt.where(PhotoFlag.status == "open")
-    rows = session.execute(stmt.order_by(PhotoFlag.raised_at, PhotoFlag.id)).all()
-    wanted = {m["photo_id"] for f, _, _ in rows for m in f.details.get("matches", [])}
-    others = {p.id: (p, h) for p, h in session.execute(policy.scoped(
-        select(Photo, Household).join(Household, Household.id == Photo.household_id)
-        .where(Photo.id.in_(wanted)), actor, Photo))} if wanted else {}
-    pairs, seen = [], set()
-    for flag, photo, household in rows:
-        for match in flag.details.get("matches", []):
-            key = tuple(sorted((photo.id, match["photo_id"])))
-            if key in seen:
-                continue
-            seen.add(key)
-            other, other_household = others.get(match["photo_id"], (None, None))
-            pairs.append(ReusedPair(photo, household, other, other_household,
-                                    match.get("distance", 0)))
-    return pairs[:limit]

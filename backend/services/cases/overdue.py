@@ -15,15 +15,7 @@ from backend.models import Appraisal, Case, Household, Rectification, Visit
 from backend.models.base import china_date
 from backend.services import policy
 from backend.services.policy import Actor
-
-SURVEY_KINDS = ("routine_survey", "emergency_survey")
-OVERDUE_LABELS = {
-    "hazard_report": "发现隐患未按时上报",
-    "hazard_appraise": "隐患未按时鉴定",
-    "works_start": "签订协议后未按时开工",
-    "payment": "验收后补助未按时拨付",
-    "rectification": "整改超过时限",
-}
+from backend.vocabulary import OVERDUE_LABELS, SURVEY_KINDS
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,8 @@ def overdue_items(session, actor: Actor, rules: Deadlines, today: date, *,
 def _hazard_items(session, actor, rules: Deadlines, today: date) -> list[OverdueItem]:
     rows = session.execute(policy.scoped(
         select(Visit, Household).join(Household, Household.id == Visit.household_id)
-        .where(Visit.kind.in_(SURVEY_KINDS), Visit.outcome == "suspected_danger"), actor, Visit)
+        .where(Visit.kind.in_(SURVEY_KINDS.values()), Visit.outcome == "suspected_danger"),
+        actor, Visit)
         .order_by(Visit.started_at)).all()
     if not rows:
         return []

@@ -1,16 +1,14 @@
 """The parser of a checklist template's JSON form: it builds the specs and names every fault it
-finds, with its path, so one run lists all that is wrong with a hand-edited file.
+finds, with its path, so one run lists all that is wrong with a hand-edited file; and the
+loading of the template files in `backend/checklists/`.
 """
 
+import json
 import re
+from pathlib import Path
+from typing import Any
 
-from backend.services.checklist_specs import (
-    GRADES,
-    METHODS,
-    OUTCOME_LABELS,
-    PHASE_LABELS,
-    STRUCTURE_TYPES,
-    VISIT_KIND_LABELS,
+from backend.services.checklists.specs import (
     AppraisalChoiceSpec,
     Condition,
     ConditionalCriterion,
@@ -21,9 +19,20 @@ from backend.services.checklist_specs import (
     NodeSpec,
     OutcomeSpec,
     SignoffSpec,
+    TemplateError,
     TemplateSpec,
     is_number,
 )
+from backend.vocabulary import (
+    GRADES,
+    METHODS,
+    OUTCOME_LABELS,
+    PHASES,
+    STRUCTURE_TYPES,
+    VISIT_KIND_LABELS,
+)
+
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "checklists"
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -168,8 +177,8 @@ class TemplateParser:
         data = self.obj(data, path, ("code", "name", "phase", "items")) or {}
         code = self.code(data, "code", path)
         phase = data.get("phase")
-        if "phase" in data and phase not in PHASE_LABELS:
-            self.fail(_at(path, "phase"), f"{phase!r} is not one of {', '.join(PHASE_LABELS)}")
+        if "phase" in data and phase not in PHASES:
+            self.fail(_at(path, "phase"), f"{phase!r} is not one of {', '.join(PHASES)}")
         raw_items = self.array(data, "items", path, allow_empty=survey)
         items = tuple(self.item(it, f"{path}.items[{j}]", code) for j, it in enumerate(raw_items))
         return NodeSpec(code=code, name=self.text(data, "name", path), phase=phase or "",
@@ -286,3 +295,30 @@ class TemplateParser:
 
 def _at(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def parse_template(data: Any, *, origin: str = "<dict>") -> TemplateSpec:
+    """Build a template from its JSON form, refusing it with TemplateError if it is invalid."""
+    parser = TemplateParser()
+    spec = parser.template(data)
+    if parser.errors:
+        raise TemplateError(origin, parser.errors)
+    return spec
+
+
+# --- loading -------------------------------------------------------------------------------
+def load_template_file(path: str | Path) -> TemplateSpec:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TemplateError(path.name, [f"cannot read the file: {exc}"]) from exc
+    spec = parse_template(data, origin=path.name)
+    if spec.code != path.stem:
+        raise TemplateError(path.name, [f"code {spec.code!r} differs from the file name"])
+    return spec
+
+
+def load_all(directory: str | Path = DEFAULT_DIRECTORY) -> list[TemplateSpec]:
+    """Load and validate every `*.json` template in the directory, ordered by code."""
+    return [load_template_file(p) for p in sorted(Path(directory).glob("*.json"))]

@@ -7,27 +7,21 @@ recorded reason why not (不漏一户).
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 
-from sqlalchemy import case as sql_case
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 
-from backend.models import Case, Household, Region, Round, RoundHousehold, User, Visit
+from backend.models import Household, Region, Round, RoundHousehold, User, Visit
 from backend.models.base import utc_now
-from backend.models.household import CATEGORIES
-from backend.models.region import code_range, level_of
-from backend.models.round import ROUND_KINDS
 from backend.services import audit, policy
-from backend.services.checklist_specs import OUTCOME_LABELS
-from backend.services.errors import Conflict, Forbidden, InvalidInput, OutsideScope
+from backend.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    RoundNotClosable,
+)
 from backend.services.policy import Actor
-
-SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey"}
-
-
-class RoundNotClosable(Conflict):
-    code = "round_has_unvisited"
-    message = "仍有农户未排查且未说明原因，不能结束本轮排查"
+from backend.services.rounds.progress import get_round
+from backend.vocabulary import CATEGORIES, ROUND_KINDS, SURVEY_KINDS
 
 
 @dataclass(frozen=True)
@@ -40,6 +34,19 @@ class RoundSpec:
     categories: list[str]
     period: str | None = None
     cause: str | None = None
+
+
+@dataclass(frozen=True)
+class DiscoveryAfterClose:
+    """A found house registered after its round closed: it answers like a round household
+    that is not on the closed round's list."""
+
+    household: Household
+    visited_at: None = None
+    outcome: None = None
+    revisit_needed: bool = False
+    found_in_round: bool = False
+    visit_id: None = None
 
 
 def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
@@ -107,21 +114,6 @@ def inspector_picker(session, villages: set[str]):
     return pick
 
 
-def get_round(session, actor: Actor, round_id: int) -> Round:
-    """A round is visible to whoever works inside its area."""
-    rnd = session.get(Round, round_id)
-    if rnd is None or not _overlaps(actor, rnd):
-        raise OutsideScope()
-    return rnd
-
-
-def list_rounds(session, actor: Actor, *, status: str | None = None) -> list[Round]:
-    stmt = select(Round).order_by(Round.starts_on.desc(), Round.id.desc())
-    if status:
-        stmt = stmt.where(Round.status == status)
-    return [r for r in session.scalars(stmt) if _overlaps(actor, r)]
-
-
 def reassign(session, actor: Actor, round_id: int, household_ids: list[int],
              inspector_id: int) -> int:
     """Move households of a round to another inspector who covers their villages."""
@@ -176,7 +168,8 @@ def record_outcome(session, visit: Visit) -> None:
     row.revisit_needed = visit.outcome == "nobody_home"
 
 
-def add_discovery(session, actor: Actor, round_id: int, values: dict):
+def add_discovery(session, actor: Actor, round_id: int, values: dict
+                  ) -> RoundHousehold | DiscoveryAfterClose:
     """以房找人: a house found on the spot that is not on the list joins the round.
 
     Return its round household. A phone may sync after the round was closed: the house is
@@ -206,8 +199,7 @@ def add_discovery(session, actor: Actor, round_id: int, values: dict):
         RoundHousehold.round_id == rnd.id, RoundHousehold.household_id == household.id))
     if row is None and rnd.status != "open":
         session.commit()
-        return SimpleNamespace(household=household, visited_at=None, outcome=None,
-                               revisit_needed=False, found_in_round=False, visit_id=None)
+        return DiscoveryAfterClose(household=household)
     if row is None:
         row = RoundHousehold(round_id=rnd.id, household_id=household.id,
                              village_code=household.village_code, inspector_id=actor.user_id,
@@ -254,68 +246,6 @@ def close_round(session, actor: Actor, round_id: int, reasons: dict[int, str], *
     return rnd
 
 
-def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500) -> dict:
-    """Coverage per village: to visit, visited, outcomes, revisits, and who is still unvisited."""
-    rnd = get_round(session, actor, round_id)
-    mine = policy.in_scope(actor, RoundHousehold.village_code)
-    columns = [
-        RoundHousehold.village_code, func.count().label("total"), *_counts(),
-        _count(RoundHousehold.found_in_round.is_(True), "found"),
-    ] + [_count(RoundHousehold.outcome == code, code) for code in OUTCOME_LABELS]
-    rows = session.execute(select(*columns).where(RoundHousehold.round_id == rnd.id, mine)
-                           .group_by(RoundHousehold.village_code)
-                           .order_by(RoundHousehold.village_code)).all()
-    names = region_names(session, [r.village_code for r in rows])
-    villages = [{
-        "village_code": r.village_code, "village_name": names.get(r.village_code),
-        "total": r.total, "visited": int(r.visited or 0),
-        "unvisited": r.total - int(r.visited or 0),
-        "revisit_needed": int(r.revisit or 0), "found": int(r.found or 0),
-        "outcomes": {code: int(getattr(r, code) or 0) for code in OUTCOME_LABELS},
-    } for r in rows]
-    latest_case = (select(func.max(Case.id)).where(Case.household_id == Household.id)
-                   .correlate(Household).scalar_subquery())
-    pending = session.execute(
-        select(RoundHousehold.household_id, Household.name, RoundHousehold.village_code,
-               RoundHousehold.inspector_id, User.name.label("inspector_name"),
-               RoundHousehold.skip_reason, latest_case.label("case_id"))
-        .join(Household, Household.id == RoundHousehold.household_id)
-        .outerjoin(User, User.id == RoundHousehold.inspector_id)
-        .where(RoundHousehold.round_id == rnd.id, mine, RoundHousehold.visited_at.is_(None))
-        .order_by(RoundHousehold.village_code, Household.name).limit(unvisited_limit)).all()
-    totals = {key: sum(v[key] for v in villages)
-              for key in ("total", "visited", "unvisited", "revisit_needed", "found")}
-    return {"round": rnd, "totals": totals, "villages": villages,
-            "unvisited": [{"household_id": p.household_id, "name": p.name,
-                           "village_code": p.village_code, "inspector_id": p.inspector_id,
-                           "inspector_name": p.inspector_name, "skip_reason": p.skip_reason,
-                           "case_id": p.case_id} for p in pending]}
-
-
-def totals_by_round(session, actor: Actor, round_ids: list[int]) -> dict[int, dict]:
-    """Households to visit, visited and awaiting a revisit per round, inside my area."""
-    if not round_ids:
-        return {}
-    rows = session.execute(
-        select(RoundHousehold.round_id, func.count().label("total"), *_counts())
-        .where(RoundHousehold.round_id.in_(round_ids),
-               policy.in_scope(actor, RoundHousehold.village_code))
-        .group_by(RoundHousehold.round_id)).all()
-    return {r.round_id: {"total": r.total, "visited": int(r.visited or 0),
-                         "revisit_needed": int(r.revisit or 0)} for r in rows}
-
-
-def _count(condition, label: str):
-    """How many rows of the group meet the condition."""
-    return func.sum(sql_case((condition, 1), else_=0)).label(label)
-
-
-def _counts():
-    """The two counts every coverage figure starts from: visited, and awaiting a revisit."""
-    return (_count(RoundHousehold.visited_at.is_not(None), "visited"),
-            _count(RoundHousehold.revisit_needed.is_(True), "revisit"))
-
-
 def record_reasons(session, actor: Actor, round_id: int, reasons: dict[int, str]) -> int:
     """Save why households were not visited, without closing; an empty reason clears one."""
     actor.require(policy.ROUND_MANAGE)
@@ -339,36 +269,6 @@ def record_reasons(session, actor: Actor, round_id: int, reasons: dict[int, str]
     return len(changed)
 
 
-def available_inspectors(session, actor: Actor, rnd: Round) -> list[User]:
-    """Active inspectors working somewhere inside both the round's area and mine."""
-    areas = [code_range(c, level_of(c)) for c in rnd.area_codes]
-    users = session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
-                           .order_by(User.name, User.id)).all()
-
-    def overlaps(user: User) -> bool:
-        return any(low <= a_high and a_low <= high and any(
-            low <= m_high and m_low <= high for m_low, m_high in actor.ranges)
-            for low, high in (r.range for r in user.regions) for a_low, a_high in areas)
-
-    return [u for u in users if overlaps(u)]
-
-
-def assignments(session, actor: Actor) -> list[dict]:
-    """My households in open rounds, in walking order: by village, not yet visited first."""
-    rows = session.execute(
-        select(RoundHousehold, Round).join(Round, Round.id == RoundHousehold.round_id)
-        .where(Round.status == "open", RoundHousehold.inspector_id == actor.user_id,
-               policy.in_scope(actor, RoundHousehold.village_code))
-        .order_by(Round.due_on, RoundHousehold.village_code,
-                  RoundHousehold.visited_at.is_not(None), RoundHousehold.revisit_needed.desc(),
-                  RoundHousehold.id)).all()
-    by_round: dict[int, dict] = {}
-    for row, rnd in rows:
-        entry = by_round.setdefault(rnd.id, {"round": rnd, "households": []})
-        entry["households"].append(row)
-    return list(by_round.values())
-
-
 def _areas(session, actor: Actor, codes: list[str]) -> list[Region]:
     if not codes:
         raise InvalidInput(fields={"area_codes": "请选择排查范围（乡镇或村）"})
@@ -390,17 +290,3 @@ def _common_parent(session, areas: list[Region]) -> str:
             if session.get(Region, candidate) is not None:
                 return candidate
     return areas[0].code
-
-
-def _overlaps(actor: Actor, rnd: Round) -> bool:
-    low, high = code_range(rnd.region_code, level_of(rnd.region_code))
-    return any(a_low <= high and low <= a_high for a_low, a_high in actor.ranges)
-
-
-def region_names(session, codes: list[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
-    return {code: name for code, name in rows}
-
-

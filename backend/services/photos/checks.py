@@ -10,18 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from backend.models.base import CHINA_TZ, china_date
 from backend.services.geo import distance_m
+from backend.vocabulary import FLAG_LABELS
 
-FLAG_LABELS = {
-    "no_position": "无位置信息",
-    "low_accuracy": "定位精度差",
-    "far_from_house": "拍摄位置距房屋过远",
-    "exif_phone_mismatch": "相机GPS与手机定位不一致",
-    "time_skew": "拍摄时间异常",
-    "phase_order": "改造阶段时间顺序异常",
-    "edited": "疑似经编辑软件处理",
-    "reused_elsewhere": "疑似与其他农户照片重复",
-    "exif_unreadable": "照片EXIF信息损坏",
-}
 # Codes computed from one photo's own facts and its household; recomputed on any change.
 OWN_CODES = tuple(c for c in FLAG_LABELS if c != "reused_elsewhere")
 # EXIF Software values that name an editor rather than a camera (lower case, substrings).

@@ -9,14 +9,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from backend.services.checklist_specs import (
-    RESULT_LABELS,
+from backend.services.checklists.specs import (
     ItemSpec,
     SignoffSpec,
     TemplateSpec,
     format_number,
     is_number,
 )
+from backend.vocabulary import RESULT_LABELS
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from backend.models import Case, Photo, Rectification, Visit
-from backend.models.photo import PHASES
 from backend.services import checklists, policy
-from backend.services.photo_checks import taken_at
+from backend.services.photos.checks import taken_at
 from backend.services.policy import Actor
-from backend.services.visits import missing_photos
+from backend.services.visits.queries import MissingPhoto, VisitWithGaps, with_gaps
+from backend.vocabulary import PHASES
 
 UNASSIGNED_NODE = ("", "未归入节点")
 
@@ -35,10 +35,10 @@ class PhaseGroup:
 @dataclass
 class CaseTimeline:
     case: Case
-    visits: list[Visit]
+    visits: list[VisitWithGaps]
     phases: list[PhaseGroup]
     rectifications: list[Rectification]
-    missing_photos: list[dict]
+    missing_photos: list[MissingPhoto]
     flag_counts: dict[str, int]
 
     @property
@@ -56,21 +56,16 @@ def case_timeline(session, actor: Actor, case_id: int) -> CaseTimeline:
         select(Rectification).where(Rectification.case_id == case.id)
         .order_by(Rectification.status.desc(), Rectification.due_on)))
 
-    by_visit = defaultdict(list)
-    for photo in photos:
-        by_visit[photo.visit_id].append(photo)
-    missing = []
-    for visit in visit_rows:
-        visit.missing_photos = missing_photos(visit, by_visit[visit.id])
-        missing += [{**m, "visit_id": visit.id} for m in visit.missing_photos]
+    visits = with_gaps(session, visit_rows, photos)
 
     flag_counts: dict[str, int] = defaultdict(int)
     for photo in photos:
         for flag in photo.flags:
             if flag.status != "dismissed":
                 flag_counts[flag.code] += 1
-    return CaseTimeline(case, visit_rows, group_photos(photos, node_names(visit_rows)),
-                        rectifications, missing, dict(flag_counts))
+    return CaseTimeline(case, visits, group_photos(photos, node_names(visit_rows)),
+                        rectifications, [m for v in visits for m in v.missing_photos],
+                        dict(flag_counts))
 
 
 def node_names(visit_rows: list[Visit]) -> dict[str, str]:
@@ -94,20 +89,3 @@ def group_photos(photos: list[Photo], names: dict[str, str]) -> list[PhaseGroup]
             nodes[code].photos.append(photo)
         groups.append(PhaseGroup(phase, label, list(nodes.values())))
     return groups
-
-
-def with_missing_photos(session, visit: Visit) -> Visit:
-    return with_missing_photos_all(session, [visit])[0]
-
-
-def with_missing_photos_all(session, visit_rows: list[Visit]) -> list[Visit]:
-    """Attach each visit's missing required photos, reading all their photos in one query."""
-    if not visit_rows:
-        return visit_rows
-    ids = [v.id for v in visit_rows]
-    by_visit = defaultdict(list)
-    for photo in session.scalars(select(Photo).where(Photo.visit_id.in_(ids))):
-        by_visit[photo.visit_id].append(photo)
-    for visit in visit_rows:
-        visit.missing_photos = missing_photos(visit, by_visit[visit.id])
-    return visit_rows

@@ -9,38 +9,25 @@ household's graded appraisal.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
 from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
 from backend.models.base import china_date, utc_now
-from backend.models.photo import PHASES
 from backend.services import audit, checklists, households, policy, rounds
-from backend.services.cases import move_status
-from backend.services.checklist_rules import (
+from backend.services.cases.records import move_status
+from backend.services.checklists.rules import (
     check_appraisal_after,
     check_outcome,
     check_result,
-    missing_required_photos,
     missing_signoffs,
 )
-from backend.services.checklist_specs import VISIT_KIND_LABELS
-from backend.services.errors import Conflict, InvalidInput
+from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
 from backend.services.policy import Actor
+from backend.vocabulary import PHASES, VISIT_KIND_LABELS
 
 CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
-
-
-class VisitConflict(Conflict):
-    code = "visit_conflict"
-    message = "该检查记录编号已用于内容不同的另一条记录"
-
-
-class VisitRejected(InvalidInput):
-    code = "visit_invalid"
-    message = "检查记录未通过校验"
 
 
 @dataclass(frozen=True)
@@ -118,78 +105,6 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
                  {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
     session.commit()
     return visit, True
-
-
-def review_visit(session, actor: Actor, visit_id: str, decision: str, comment: str | None,
-                 *, today: date) -> Visit:
-    """Approve a visit, or return it to the inspector with a comment."""
-    actor.require(policy.VISIT_REVIEW)
-    visit = policy.get_in_scope(session, Visit, visit_id, actor)
-    if decision == "return" and not (comment or "").strip():
-        raise InvalidInput(fields={"comment": "退回时须说明原因"})
-    if visit.review_state == "approved":
-        raise Conflict("该检查记录已通过审核", fields={"decision": "已通过的记录不能再审核"})
-    old = visit.review_state
-    visit.review_state = "approved" if decision == "approve" else "returned"
-    visit.review_comment = comment
-    visit.reviewed_by = actor.user_id
-    visit.reviewed_at = utc_now()
-    if visit.review_state == "approved" and visit.kind == "completion" and visit.case_id:
-        case = session.get(Case, visit.case_id)
-        if case.status == "completed":
-            move_status(case, "accepted", effective_on=china_date(visit.ended_at),
-                        by=actor.user_id, note=f"竣工验收通过（检查记录 {visit.id}）")
-    audit.record(session, actor, "review", "visit", visit.id,
-                 {"review_state": [old, visit.review_state], "comment": comment})
-    session.commit()
-    return visit
-
-
-def list_visits(session, actor: Actor, *, mine: bool, household_id: int | None,
-                case_id: int | None, review_state: str | None, limit: int) -> list[Visit]:
-    """List visits in the actor's area, returned ones first, newest first."""
-    stmt = policy.scoped(select(Visit), actor, Visit)
-    if mine:
-        stmt = stmt.where(Visit.inspector_id == actor.user_id)
-    for column, value in ((Visit.household_id, household_id), (Visit.case_id, case_id),
-                          (Visit.review_state, review_state)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    returned_first = sql_case((Visit.review_state == "returned", 0), else_=1)
-    return list(session.scalars(stmt.order_by(returned_first, Visit.started_at.desc())
-                                .limit(limit)))
-
-
-def list_rectifications(session, actor: Actor, *, status: str | None, overdue_on: date | None,
-                        household_id: int | None, case_id: int | None,
-                        limit: int) -> list[Rectification]:
-    """Rectifications in the actor's area; `overdue_on` keeps open ones due before that day."""
-    stmt = policy.scoped(select(Rectification), actor, Rectification)
-    for column, value in ((Rectification.status, status),
-                          (Rectification.household_id, household_id),
-                          (Rectification.case_id, case_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if overdue_on is not None:
-        stmt = stmt.where(Rectification.status == "open", Rectification.due_on < overdue_on)
-    return list(session.scalars(stmt.order_by(Rectification.due_on, Rectification.id)
-                                .limit(limit)))
-
-
-def get_visit(session, actor: Actor, visit_id: str) -> Visit:
-    return policy.get_in_scope(session, Visit, visit_id, actor)
-
-
-def missing_photos(visit: Visit, uploaded: list[Photo]) -> list[dict]:
-    """Required photos of the items this visit recorded that have not arrived, as {node, item}."""
-    spec = checklists.spec_of(visit.template)
-    arrived = {p.id for p in uploaded}
-    counts = {}
-    for r in visit.results:
-        mine = {p.id for p in uploaded if p.item == r.item_code} | (set(r.photo_ids) & arrived)
-        counts[r.item_code] = (r.result, len(mine))
-    return [{"node": node, "item": item} for node, item in missing_required_photos(spec, counts)
-            if item in counts]
 
 
 def _case_of(session, household: Household, case_id) -> Case | None:

@@ -1,0 +1,108 @@
+"""What users read, in one place: personal data masked for callers without the PII right,
+local times, distances, durations and the numbers behind a photo flag, in Chinese.
+
+The API's schemas, the desk pages (as template globals), the XLSX exports and the archive
+all call these, so a phone number or a distance reads the same everywhere. Masking happens
+here and nowhere else (a test holds that).
+"""
+
+from datetime import date, datetime
+
+from backend.models.base import CHINA_TZ
+from backend.services import policy
+from backend.services.policy import Actor
+
+EMPTY = "—"
+
+
+# --- personal data -------------------------------------------------------------------------
+def masked_id_number(number: str) -> str:
+    """The address code and the last four characters only: 1404**********123X."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def masked_phone(number: str) -> str:
+    """The middle four digits of a mobile number hidden: 138****5678."""
+    return number if len(number) < 11 else number[:3] + "****" + number[7:]
+
+
+def masked_account(number: str) -> str:
+    """A bank or 一本通 account with only its last four digits shown."""
+    return "*" * max(len(number) - 4, 0) + number[-4:]
+
+
+def id_number(number: str | None, actor: Actor) -> str | None:
+    """An ID number, in full only for a caller with the PII right."""
+    if not number or actor.can(policy.PII):
+        return number
+    return masked_id_number(number)
+
+
+def phone(number: str | None, actor: Actor) -> str | None:
+    if not number or actor.can(policy.PII):
+        return number
+    return masked_phone(number)
+
+
+def account(number: str | None, actor: Actor) -> str | None:
+    if not number or actor.can(policy.PII):
+        return number
+    return masked_account(number)
+
+
+# --- times, distances, durations -----------------------------------------------------------
+def local_time(moment: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC moment as China's wall-clock time; a date as YYYY-MM-DD."""
+    if moment is None:
+        return EMPTY
+    if isinstance(moment, datetime):
+        return moment.astimezone(CHINA_TZ).strftime(fmt)
+    return moment.isoformat()
+
+
+def metres(value: float | None) -> str:
+    if value is None:
+        return EMPTY
+    return f"{value / 1000:.1f} 公里" if value >= 1000 else f"{value:.0f} 米"
+
+
+def overdue_words(due_on: date, today: date) -> str:
+    """How late something due on `due_on` is: 已逾期 3 天."""
+    return f"已逾期 {(today - due_on).days} 天"
+
+
+# --- photo flags ---------------------------------------------------------------------------
+TIME_PROBLEMS = {
+    "exif_vs_capture": "相机时间与手机时间相差 {minutes} 分钟",
+    "capture_in_future": "手机时间比上传时间晚 {minutes} 分钟",
+    "exif_in_future": "相机时间比上传时间晚 {minutes} 分钟",
+    "late_upload": "拍摄 {days} 天后才上传",
+}
+
+
+def flag_detail(flag) -> str:
+    """The numbers behind a flag, in words."""
+    d = flag.details or {}
+    if flag.code == "far_from_house":
+        source = "相机GPS" if d.get("source") == "exif" else "手机定位"
+        return f"按{source}距房屋 {metres(d.get('distance_m'))}（限 {metres(d.get('limit_m'))}）"
+    if flag.code == "low_accuracy":
+        return f"定位精度 {metres(d.get('accuracy_m'))}（限 {metres(d.get('limit_m'))}）"
+    if flag.code == "exif_phone_mismatch":
+        return f"相机GPS与手机定位相距 {metres(d.get('distance_m'))}"
+    if flag.code == "time_skew":
+        return "；".join(TIME_PROBLEMS.get(p.get("kind"), "时间异常").format_map(
+            {"minutes": p.get("minutes"), "days": p.get("days")}) for p in d.get("problems", []))
+    if flag.code == "phase_order":
+        if d.get("before_photo_taken_at"):
+            return "改造后照片的拍摄时间早于改造前照片"
+        return f"改造后照片拍摄于开工日期（{d.get('works_started_on')}）之前"
+    if flag.code == "edited":
+        return f"EXIF软件：{d.get('software')}"
+    if flag.code == "reused_elsewhere":
+        return f"与其他农户的 {len(d.get('matches', []))} 张照片近似"
+    if flag.code == "exif_unreadable":
+        return f"原因：{d.get('reason')}"
+    if flag.code == "no_position":
+        return "照片没有手机定位，也没有相机GPS"
+    return ""

@@ -1,0 +1,37 @@
+"""HTTP responses that the API and the desk pages send alike: a photo's bytes and a download."""
+
+import io
+
+from flask import current_app, redirect, send_file
+
+from backend.extensions import db, object_store
+from backend.services import photos
+from backend.services.policy import Actor
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+ZIP = "application/zip"
+
+
+def photo_content(actor: Actor, photo_id: str, variant: str):
+    """A photo's bytes after the same scope check everywhere: a short-lived presigned redirect
+    on S3, else the file itself, cached privately (the key is the content's hash)."""
+    store = object_store()
+    key, mime, url = photos.content_location(
+        db.session, store, actor, photo_id, variant,
+        expires_in=current_app.config["S3_PRESIGN_EXPIRES"])
+    if url:
+        return redirect(url, 302)
+    response = send_file(store.local_path(key) or store.open(key), mimetype=mime,
+                         conditional=True, etag=key.rsplit("/", 1)[-1], max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+def download(data: bytes, name: str, mimetype: str, *, personal: bool = True):
+    """A file to save; one holding personal data is never kept by a browser or a proxy."""
+    response = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                         mimetype=mimetype)
+    if personal:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

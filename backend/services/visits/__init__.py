@@ -1,0 +1,16 @@
+"""Visits (检查记录): recording one from the phone (`recording`), a supervisor's review of it
+(`review`), and reading visits and rectifications (`queries`).
+"""
+
+from backend.services.visits.queries import (
+    get_visit,
+    list_rectifications,
+    list_visits,
+    missing_photos,
+    with_gaps,
+)
+from backend.services.visits.recording import VisitRules, record_visit
+from backend.services.visits.review import review_visit
+
+__all__ = ["VisitRules", "get_visit", "list_rectifications", "list_visits", "missing_photos",
+           "record_visit", "review_visit", "with_gaps"]

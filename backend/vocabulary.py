@@ -1,0 +1,118 @@
+"""The programme's code lists and their Chinese labels: one source for the models, the rules,
+the API, the pages, the exports and (checked by `tests/web/test_app_vocabulary.py`) the phone.
+
+Pure data: no Flask, no database, so every layer may import it. A dict maps a stable code to
+the label users read; a tuple is a list whose values are themselves the words users read.
+"""
+
+from types import MappingProxyType
+
+# --- households --------------------------------------------------------------------------
+# 重点对象类别 in the seeds' priority order: a household with several counts once, under the
+# first (DESIGN.md, "Target category").
+CATEGORIES = {
+    "lifted_supported": "脱贫享受政策户",
+    "lifted_unstable": "脱贫不稳定户",
+    "edge_at_risk": "边缘易致贫户",
+    "dibao": "低保户",
+    "tekun": "分散供养特困人员",
+    "severe_hardship": "严重困难家庭",
+    "dibao_edge": "低保边缘家庭",
+    "other_lifted": "其他脱贫户",
+    "ordinary": "一般农户",
+}
+TARGET_CATEGORIES = tuple(code for code in CATEGORIES if code != "ordinary")
+STRUCTURE_TYPES = ("砖混", "砖木", "土木", "石木", "窑洞", "木结构", "钢混", "彩钢/简易")
+LOCATION_SOURCES = {"inspector": "检查员现场定位", "photo": "首张可信照片", "import": "导入"}
+# 住房安全性鉴定 grades; only C and D qualify for renovation.
+GRADES = {"A": "A级（安全）", "B": "B级（基本安全）",
+          "C": "C级（局部危险）", "D": "D级（整体危险）"}
+
+# --- cases -------------------------------------------------------------------------------
+METHODS = ("修缮加固", "拆除重建", "选址新建", "置换", "统建", "租赁/周转房", "抗震改造")
+BUILD_MODES = ("自建", "统建")
+# Methods that build a new house use the rebuild checklist; the rest use the repair one.
+REBUILD_METHODS = ("拆除重建", "选址新建", "统建")
+# Methods that need no appraisal of the old house (the household moves elsewhere).
+NO_APPRAISAL_METHODS = ("置换", "租赁/周转房")
+STATUSES = {
+    "planned": "已列入计划",
+    "agreement_signed": "已签订协议",
+    "in_progress": "施工中",
+    "completed": "已竣工待验收",
+    "accepted": "已验收",
+    "paid": "补助已拨付",
+    "cancelled": "已取消",
+}
+# The works phase (改造前/中/后) a case is in, by status: what an inspector photographs next.
+STATUS_PHASES = {
+    "planned": "before", "agreement_signed": "before", "in_progress": "during",
+    "completed": "after", "accepted": "after", "paid": "after", "cancelled": None,
+}
+
+# --- visits and checklists ---------------------------------------------------------------
+PHASES = {"before": "改造前", "during": "改造中", "after": "改造后"}
+VISIT_KIND_LABELS = {
+    "construction": "施工巡查/节点检查",
+    "completion": "竣工验收",
+    "appraisal": "鉴定",
+    "routine_survey": "常规排查",
+    "emergency_survey": "应急排查",
+    "spot_check": "第三方核查/抽查",
+}
+# The phase a new visit of each kind starts in on the phone.
+DEFAULT_PHASE = {"construction": "during", "completion": "after", "spot_check": "after",
+                 "routine_survey": "before", "emergency_survey": "before", "appraisal": "before"}
+RESULT_LABELS = {"pass": "合格", "fail": "不合格", "na": "不适用"}
+OUTCOME_LABELS = {
+    "safe": "安全",
+    "suspected_danger": "疑似危房",
+    "nobody_home": "无人在家（需复查）",
+    "house_gone": "房屋已不存在",
+    "new_found": "新发现",
+}
+REVIEW_STATES = {"submitted": "待审核", "approved": "已通过", "returned": "已退回"}
+
+# --- survey rounds -----------------------------------------------------------------------
+ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查"}
+# The visit kind that records a household's outcome in a round of each kind.
+SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey"}
+
+# --- photos ------------------------------------------------------------------------------
+# Derived sizes (long edge in pixels) made at ingest; with the original, what can be fetched.
+VARIANT_SIZES = MappingProxyType({"thumb": 320, "large": 1600})
+VARIANTS = (*VARIANT_SIZES, "original")
+FLAG_LABELS = {
+    "no_position": "无位置信息",
+    "low_accuracy": "定位精度差",
+    "far_from_house": "拍摄位置距房屋过远",
+    "exif_phone_mismatch": "相机GPS与手机定位不一致",
+    "time_skew": "拍摄时间异常",
+    "phase_order": "改造阶段时间顺序异常",
+    "edited": "疑似经编辑软件处理",
+    "reused_elsewhere": "疑似与其他农户照片重复",
+    "exif_unreadable": "照片EXIF信息损坏",
+}
+FLAG_STATUS_LABELS = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
+
+# --- overdue work ------------------------------------------------------------------------
+OVERDUE_LABELS = {
+    "hazard_report": "发现隐患未按时上报",
+    "hazard_appraise": "隐患未按时鉴定",
+    "works_start": "签订协议后未按时开工",
+    "payment": "验收后补助未按时拨付",
+    "rectification": "整改超过时限",
+}
+
+# --- people and places -------------------------------------------------------------------
+ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
+ROLE_LABELS = {
+    "inspector": "检查员",
+    "village_cadre": "村干部",
+    "town_reviewer": "乡镇审核员",
+    "county_admin": "县级管理员",
+    "auditor": "核查员（只读）",
+}
+LEVELS = ("province", "prefecture", "county", "town", "village")
+LEVEL_LABELS = {"province": "省", "prefecture": "市", "county": "县", "town": "乡镇",
+                "village": "村"}

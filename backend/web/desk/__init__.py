@@ -1,0 +1,18 @@
+"""The desk: server-rendered pages under /review for town and county staff.
+
+One parent blueprint carries the cookie login, CSRF check, error pages and template words
+(`base`); each concern is a child blueprint registered here: logging in (`session`), cases and
+visit review (`cases`), photos and flags (`photos`), survey rounds (`rounds`).
+"""
+
+from flask import Blueprint
+
+from backend.web.desk import base, cases, photos, rounds, session
+
+
+def blueprint() -> Blueprint:
+    desk = Blueprint("desk", __name__, url_prefix="/review")
+    base.install(desk)
+    for child in (session.bp, cases.bp, photos.bp, rounds.bp):
+        desk.register_blueprint(child)
+    return desk

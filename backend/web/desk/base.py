@@ -1,0 +1,210 @@
+"""What every desk page shares: the cookie login and CSRF check, the caller, error pages in
+the catalogue's statuses, the words templates use, and the redirect after a form.
+
+Pages authenticate from an HttpOnly cookie holding the same bearer token the API issues; every
+POST form carries a CSRF token derived from that cookie.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from backend import display
+from backend.extensions import db
+from backend.models.base import china_today
+from backend.services import accounts, policy
+from backend.services.errors import DomainError, Unauthenticated, status_of
+from backend.services.policy import Actor
+from backend.vocabulary import (
+    CATEGORIES,
+    FLAG_LABELS,
+    FLAG_STATUS_LABELS,
+    GRADES,
+    METHODS,
+    OUTCOME_LABELS,
+    PHASES,
+    RESULT_LABELS,
+    REVIEW_STATES,
+    ROLE_LABELS,
+    ROUND_KINDS,
+    STATUSES,
+    VISIT_KIND_LABELS,
+)
+
+COOKIE = "review_token"
+LOGIN_ENDPOINT = "desk.session.login"
+# What a page says after a form sent the user back to it (`?notice=` / `?error=`).
+NOTICES = {
+    "approved": "已通过该检查记录",
+    "returned": "已退回该检查记录",
+    "confirmed": "已确认该标记",
+    "dismissed": "已排除该标记，理由已记录",
+    "opened": "已开启本轮排查，农户已分配给检查员",
+    "reasons": "已保存未排查原因",
+    "closed": "本轮排查已结束",
+    "moved": "已改派所选农户",
+}
+ERRORS = {
+    "comment_required": "退回时须填写意见",
+    "reason_required": "排除标记时须填写理由",
+    "already_approved": "该检查记录已通过审核，不能再审核",
+    "forbidden": "您没有审核权限",
+    "invalid": "提交的内容有误",
+}
+
+
+def install(bp: Blueprint) -> None:
+    """Put the login check, error pages, headers and template words on the desk blueprint."""
+    bp.before_request(load_reviewer)
+    bp.register_error_handler(DomainError, domain_error)
+    for status in (400, 404, 405):
+        bp.register_error_handler(status, http_error)
+    bp.after_request(no_store)
+    bp.context_processor(template_words)
+    bp.app_template_global("review_csrf")(review_csrf)
+
+
+# --- authentication and CSRF -------------------------------------------------------------
+def load_reviewer():
+    g.pop("review_user", None)
+    g.pop("review_actor", None)
+    if request.endpoint == LOGIN_ENDPOINT:
+        return None
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return to_login()
+    try:
+        user = accounts.authenticate(db.session, token)
+    except Unauthenticated:
+        return to_login()
+    g.review_user = user
+    g.review_actor = Actor.of(user)
+    if request.method == "POST" and not valid_csrf(request.form.get("csrf", ""), token):
+        abort(400, "页面已过期，请刷新后重试")
+    return None
+
+
+def to_login():
+    target = request.full_path.rstrip("?") if request.method == "GET" else url_for(
+        "desk.cases.overview")
+    response = redirect(url_for(LOGIN_ENDPOINT, next=target))
+    response.delete_cookie(COOKIE, path="/review")
+    return response
+
+
+def csrf_for(value: str) -> str:
+    key = current_app.secret_key.encode()
+    return hmac.new(key, b"review-csrf:" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def valid_csrf(sent: str, value: str) -> bool:
+    return bool(sent) and hmac.compare_digest(sent, csrf_for(value))
+
+
+def review_csrf() -> str:
+    return csrf_for(request.cookies.get(COOKIE, ""))
+
+
+def actor() -> Actor:
+    return g.review_actor
+
+
+def today():
+    return china_today()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside /review: never send someone off the site after a form."""
+    if target and target.startswith("/review") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("desk.cases.overview")
+
+
+# --- errors as pages ---------------------------------------------------------------------
+def domain_error(error: DomainError):
+    if isinstance(error, Unauthenticated):
+        return to_login()
+    status = status_of(error)
+    return render_template("review/error.html", status=status, message=error.message), status
+
+
+def http_error(error):
+    message = {404: "找不到该页面或记录", 405: "不支持该请求方法"}.get(
+        error.code, error.description if error.code == 400 else "请求有误")
+    return render_template("review/error.html", status=error.code, message=message), error.code
+
+
+def no_store(response):
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def template_words() -> dict:
+    return {"PHASES": PHASES, "FLAG_LABELS": FLAG_LABELS, "FLAG_STATUS": FLAG_STATUS_LABELS,
+            "STATUSES": STATUSES, "METHODS": METHODS, "REVIEW_STATES": REVIEW_STATES,
+            "KIND_LABELS": VISIT_KIND_LABELS, "RESULT_LABELS": RESULT_LABELS,
+            "OUTCOME_LABELS": OUTCOME_LABELS, "CATEGORIES": CATEGORIES, "GRADES": GRADES,
+            "ROLE_LABELS": ROLE_LABELS, "ROUND_KINDS": ROUND_KINDS,
+            "me": g.get("review_user"),
+            "can_review": g.get("review_actor") is not None
+            and g.review_actor.can(policy.VISIT_REVIEW),
+            "show_id": show_id, "local": display.local_time, "metres": display.metres,
+            "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,
+            "today_date": today()}
+
+
+def show_id(number: str | None) -> str:
+    return display.id_number(number, actor()) or display.EMPTY
+
+
+# --- forms -------------------------------------------------------------------------------
+def notice_and_error() -> dict:
+    """The message a redirect after a form asked this page to show."""
+    return {"notice": NOTICES.get(request.args.get("notice")),
+            "error": ERRORS.get(request.args.get("error"))}
+
+
+def redirect_back(target: str, *, anchor: str | None = None, **params):
+    """303 to the page the form came from, with its own notice or error replaced."""
+    path, _, query = target.partition("?")
+    kept = [p for p in query.split("&") if p and not p.startswith(("notice=", "error="))]
+    kept += [urlencode({k: v}) for k, v in params.items()]
+    url = path + ("?" + "&".join(kept) if kept else "")
+    return redirect(url + (f"#{anchor}" if anchor else ""), 303)
+
+
+def form_action(action: Callable[[], object], *, notice: str,
+                error_code: Callable[[DomainError], str | None], anchor: str | None = None):
+    """Run a form's service call; on a refusal roll back and send the user back with its
+    message (`error_code` names it; None shows the error page instead), else back with the
+    notice. The page the form came from is its `next` field."""
+    back = safe_next(request.form.get("next"))
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        code = error_code(error)
+        if code is None:
+            raise
+        return redirect_back(back, error=code)
+    return redirect_back(back, notice=notice, anchor=anchor)
+
+
+def describe(error: DomainError) -> str:
+    """The field messages of a refusal, or its message when it names no field."""
+    if error.fields:
+        return "；".join(str(message) for message in error.fields.values())
+    return error.message
+
+
+def region_code(value: str | None) -> str | None:
+    return value if value and len(value) == 12 and value.isdigit() else None
+
+
+def is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # isdigit() alone passes "²", which int() refuses

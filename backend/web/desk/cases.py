@@ -1,0 +1,87 @@
+"""Desk pages of cases: the overview of my area, one case's evidence and its position plot,
+overdue work, and a supervisor's review of a visit (approve, or return with a comment)."""
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, request
+
+from backend.extensions import db
+from backend.rules import current_rules
+from backend.services import visits
+from backend.services.cases import dossier, overview
+from backend.services.cases.overdue import overdue_items
+from backend.services.errors import Conflict, Forbidden, InvalidInput
+from backend.vocabulary import FLAG_LABELS, METHODS, STATUSES
+from backend.web.desk import plots
+from backend.web.desk.base import (
+    actor,
+    form_action,
+    notice_and_error,
+    redirect_back,
+    region_code,
+    safe_next,
+    today,
+)
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.get("/", endpoint="overview")
+def overview_page():
+    args = request.args
+    filters = overview.OverviewFilters(
+        town=region_code(args.get("town")), village=region_code(args.get("village")),
+        status=args.get("status") if args.get("status") in STATUSES else None,
+        method=args.get("method") if args.get("method") in METHODS else None,
+        flag=args.get("flag") if args.get("flag") in (*FLAG_LABELS, "any") else None,
+        returned=args.get("returned") == "1", overdue=args.get("overdue") == "1")
+    page = max(1, args.get("page", 1, type=int))
+    data = overview.overview(db.session, actor(), filters, current_rules().deadlines, today(),
+                             limit=100, offset=(page - 1) * 100)
+    query = {k: v for k, v in args.items() if v and k != "page"}
+    return render_template("review/overview.html", data=data, filters=filters, page=page,
+                           query=query, urlencode=urlencode)
+
+
+@bp.get("/cases/<int:case_id>")
+def case(case_id: int):
+    data = dossier.case_dossier(db.session, actor(), case_id)
+    plot = plots.position_plot(data, **tile_settings())
+    return render_template("review/case.html", r=data, plot=plot, **notice_and_error())
+
+
+@bp.get("/cases/<int:case_id>/plot")
+def case_plot(case_id: int):
+    data = dossier.case_dossier(db.session, actor(), case_id)
+    extent = request.args.get("r", type=int)
+    plot = plots.position_plot(data, extent=extent, **tile_settings())
+    return render_template("review/plot.html", r=data, plot=plot, zoom=extent)
+
+
+def tile_settings() -> dict:
+    return {"tile_url": current_app.config.get("MAP_TILE_URL") or None,
+            "tile_crs": current_app.config.get("MAP_TILE_CRS") or "WGS-84"}
+
+
+@bp.get("/overdue")
+def overdue():
+    open_only = request.args.get("all") != "1"
+    rules = current_rules().deadlines
+    items = overdue_items(db.session, actor(), rules, today(), open_only=open_only)
+    return render_template("review/overdue.html", items=items, open_only=open_only,
+                           today=today(), rules=rules)
+
+
+@bp.post("/visits/<visit_id>/review")
+def review_visit(visit_id: str):
+    decision = request.form.get("decision")
+    if decision not in ("approve", "return"):
+        return redirect_back(safe_next(request.form.get("next")), error="invalid")
+    comment = request.form.get("comment", "").strip() or None
+    return form_action(
+        lambda: visits.review_visit(db.session, actor(), visit_id, decision, comment,
+                                    today=today()),
+        notice="approved" if decision == "approve" else "returned",
+        error_code=lambda error: {InvalidInput: "comment_required", Conflict: "already_approved",
+                                  Forbidden: "forbidden"}.get(type(error)),
+        anchor=f"visit-{visit_id}")

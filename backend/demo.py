@@ -58,6 +58,17 @@ def fake_id_number(rng: random.Random, born: date, sex: str) -> str:
 def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_value: int = 2026):
     """Create the demo county; return [(role, username, password)] for the demo users."""
     rng = random.Random(seed_value)
+    villages = _regions(session)
+    users, logins = _users(session, hash_method)
+    made = _households(session, rng, villages, households)
+    _cases(session, rng, [h for h in made if h.category != "ordinary"])
+    session.commit()
+    _open_quarter_round(session, users["town_reviewer"])
+    return logins
+
+
+def _regions(session) -> list[tuple[str, str, float, float]]:
+    """The province, city, county, towns and villages; return (code, name, lat, lon) a village."""
     session.add_all([
         Region(code="140000000000", name="山西省", level="province"),
         Region(code="140600000000", name="朔州市", level="prefecture", parent_code="140000000000"),
@@ -70,7 +81,10 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
             session.add(Region(code=code, name=name, level="village", parent_code=town_code))
             villages.append((code, name, lat, lon))
     session.flush()
+    return villages
 
+
+def _users(session, hash_method: str) -> tuple[dict[str, User], list[tuple[str, str, str]]]:
     logins = []
     users = {}
     for role, username, name, region in USERS:
@@ -80,12 +94,15 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
                            regions=[session.get(Region, region)])
         session.add(users[role])
         logins.append((role, username, password))
+    return users, logins
 
+
+def _households(session, rng: random.Random, villages, count: int) -> list[Household]:
     categories = list(CATEGORY_WEIGHTS)
     weights = list(CATEGORY_WEIGHTS.values())
     made = []
     used_ids = set()
-    for i in range(households):
+    for i in range(count):
         code, vname, lat, lon = villages[i % len(villages)]
         sex = rng.choice("mf")
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
@@ -113,8 +130,11 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
         session.add(household)
         made.append(household)
     session.flush()
+    return made
 
-    targets = [h for h in made if h.category != "ordinary"]
+
+def _cases(session, rng: random.Random, targets: list[Household]) -> None:
+    """One case per CASE_PLAN entry, appraised and moved along to its planned status."""
     year = date.today().year
     for (method, status), household in zip(CASE_PLAN, rng.sample(targets, len(CASE_PLAN)),
                                            strict=False):
@@ -135,9 +155,6 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
             case.status = step
             setattr(case, STATUS_DATES[step], day)
             case.history.append(CaseStatusChange(status=step, effective_on=day))
-    session.commit()
-    _open_quarter_round(session, users["town_reviewer"])
-    return logins
 
 
 def _open_quarter_round(session, reviewer: User) -> None:

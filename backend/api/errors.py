@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend.services import errors as e
 from backend.services.errors import status_of
+from backend.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -83,5 +84,7 @@ def _first_message(messages) -> str:
 def register_error_handlers(app) -> None:
     """Register the handlers; the catch-all goes last so specific ones win."""
     app.register_error_handler(e.DomainError, handle_domain_error)
+    app.register_error_handler(StorageError,
+                               lambda error: handle_domain_error(e.from_storage(error)))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

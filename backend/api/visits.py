@@ -4,7 +4,7 @@ from datetime import UTC
 
 from flask import request
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields, post_load, validate
 
 from backend.api.base import BaseSchema, api_blueprint, current_actor, today
 from backend.api.cases import CaseSchema
@@ -14,6 +14,13 @@ from backend.extensions import db
 from backend.rules import current_rules
 from backend.services import checklists, visits
 from backend.services.cases import timeline
+from backend.services.visits.inputs import (
+    Position,
+    RectificationInput,
+    ResultInput,
+    Signoff,
+    VisitInput,
+)
 from backend.vocabulary import (
     OUTCOME_LABELS,
     PHASES,
@@ -36,6 +43,10 @@ class PositionSchema(BaseSchema):
     accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
     fix_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
 
+    @post_load
+    def make(self, data, **_):
+        return Position(**data)
+
 
 class RectificationInputSchema(BaseSchema):
     """What the inspector may set on the spot for a failed item; defaults fill the rest."""
@@ -44,6 +55,10 @@ class RectificationInputSchema(BaseSchema):
     measure = fields.String(validate=validate.Length(max=1000))
     responsible = fields.String(validate=validate.Length(max=100))
     due_on = fields.Date()
+
+    @post_load
+    def make(self, data, **_):
+        return RectificationInput(**data)
 
 
 class ResultSchema(BaseSchema):
@@ -54,11 +69,19 @@ class ResultSchema(BaseSchema):
     photos = fields.List(fields.UUID(), load_default=list)
     rectification = fields.Nested(RectificationInputSchema, allow_none=True)
 
+    @post_load
+    def make(self, data, **_):
+        return ResultInput(**{**data, "photos": [str(p) for p in data["photos"]]})
+
 
 class SignoffSchema(BaseSchema):
     role = fields.String(required=True, validate=validate.Length(1, 20))
     name = fields.String(required=True, validate=validate.Length(0, 50))
     signed_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+
+    @post_load
+    def make(self, data, **_):
+        return Signoff(**data)
 
 
 class VisitBodySchema(BaseSchema):
@@ -78,6 +101,13 @@ class VisitBodySchema(BaseSchema):
     photos = fields.List(fields.UUID(), load_default=list)
     signoffs = fields.List(fields.Nested(SignoffSchema), load_default=list)
     appraisal_after = fields.String(allow_none=True, validate=validate.OneOf("ABCD"))
+
+    @post_load
+    def make(self, data, **_):
+        template, photos = data.pop("template"), data.pop("photos")
+        return VisitInput(**data, template_code=template["code"],
+                          template_version=template.get("version"),
+                          photos=[str(p) for p in photos])
 
 
 class ResultOutSchema(BaseSchema):
@@ -156,8 +186,9 @@ class VisitById(MethodView):
     @blp.alt_response(200, schema=VisitSchema, description="an identical replay")
     def put(self, body, visit_id):
         """Record a visit under the phone's UUID: 201 new, 200 identical replay, 409 other body."""
-        visit, created = visits.record_visit(db.session, current_actor(), str(visit_id), body,
-                                             rules=current_rules().visits, raw=request.get_json())
+        visit, created = visits.record_visit(
+            db.session, current_actor(), str(visit_id), body, rules=current_rules().visits,
+            digest=visits.body_hash(request.get_json()))
         return visits.with_gaps(db.session, [visit])[0], 201 if created else 200
 
     @blp.response(200, VisitSchema)
@@ -225,6 +256,10 @@ class RectificationSchema(BaseSchema):
     measure = fields.String(allow_none=True)
     responsible = fields.String(allow_none=True)
     due_on = fields.Date()
+
+    @post_load
+    def make(self, data, **_):
+        return RectificationInput(**data)
     overdue = fields.Function(lambda r: r.status == "open" and r.due_on < today())
     status = fields.String()
     status_label = fields.Function(lambda r: "已销号" if r.status == "closed" else "整改中")

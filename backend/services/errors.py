@@ -6,6 +6,9 @@ The API (`backend/api/errors.py`) and the desk pages (`backend/web/desk`) both a
 `status_of(error)`, so a refusal has the same status wherever it is met.
 """
 
+from backend import storage
+from backend.storage import StorageError
+
 
 class DomainError(Exception):
     code = "bad_request"
@@ -142,6 +145,13 @@ class StorageUnavailable(DomainError):
     code = "storage_unavailable"
     message = "照片存储暂时不可用，请稍后重试"
     retry_after = 30
+
+
+def from_storage(error: StorageError) -> DomainError:
+    """The domain error a user reads for a store's refusal or failure."""
+    if isinstance(error, storage.ChecksumMismatch):
+        return ChecksumMismatch(**error.details)
+    return StorageUnavailable()
 
 
 # --- HTTP status of each error (the most specific class listed wins) ---------------------

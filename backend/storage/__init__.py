@@ -5,12 +5,19 @@ The key layout is documented in `backend.storage.keys`.
 
 from collections.abc import Mapping
 
-from backend.storage.base import ObjectNotFound, ObjectStore
+from backend.storage.base import (
+    ChecksumMismatch,
+    ObjectNotFound,
+    ObjectStore,
+    StorageError,
+    StorageUnavailable,
+)
 from backend.storage.keys import InvalidKey
 from backend.storage.local import LocalStore
 from backend.storage.s3 import S3Store
 
-__all__ = ["InvalidKey", "LocalStore", "ObjectNotFound", "ObjectStore", "S3Store", "make_store"]
+__all__ = ["ChecksumMismatch", "InvalidKey", "LocalStore", "ObjectNotFound", "ObjectStore",
+           "S3Store", "StorageError", "StorageUnavailable", "make_store"]
 
 
 def make_store(config: Mapping) -> ObjectStore:

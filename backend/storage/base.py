@@ -6,11 +6,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from backend.services.errors import ChecksumMismatch, StorageUnavailable
-
-__all__ = ["ChecksumMismatch", "ObjectNotFound", "ObjectStore", "StorageUnavailable"]
+__all__ = ["ChecksumMismatch", "ObjectNotFound", "ObjectStore", "StorageError",
+           "StorageUnavailable"]
 
 CHUNK_SIZE = 1024 * 1024
+
+
+class StorageError(Exception):
+    """A store's refusal or failure; the error catalogue says it to users (`from_storage`)."""
+
+    def __init__(self, **details):
+        self.details = details
+        super().__init__(", ".join(f"{k}={v}" for k, v in details.items()) or type(self).__name__)
+
+
+class StorageUnavailable(StorageError):
+    """The store cannot be reached or refused the operation; retrying later may work."""
+
+
+class ChecksumMismatch(StorageError):
+    """The bytes do not hash to the SHA-256 the caller gave; nothing was stored."""
 
 
 class ObjectNotFound(KeyError):

@@ -151,7 +151,7 @@ def visit_of(db, w, household) -> str:
     visit_id = str(uuid.uuid4())
     raw = survey_body(household)
     visits.record_visit(db.session, uploader(w), visit_id, VisitBodySchema().load(raw),
-                        rules=visits.VisitRules(), raw=raw)
+                        rules=visits.VisitRules(), digest=visits.body_hash(raw))
     return visit_id
 
 

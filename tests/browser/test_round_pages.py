@@ -29,7 +29,7 @@ def survey(session, actor, round_id, household_id, outcome, *, minutes_ago):
            "phase": "before", "template": {"code": "routine_survey"}, "outcome": outcome,
            "started_at": (now - timedelta(minutes=10)).isoformat(), "ended_at": now.isoformat()}
     visits.record_visit(session, actor, str(uuid.uuid4()), VisitBodySchema().load(raw),
-                        rules=visits.VisitRules(), raw=raw)
+                        rules=visits.VisitRules(), digest=visits.body_hash(raw))
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.services.errors import ChecksumMismatch, StorageUnavailable
 from backend.storage import (
+    ChecksumMismatch,
     InvalidKey,
     LocalStore,
     ObjectNotFound,
     ObjectStore,
     S3Store,
+    StorageUnavailable,
     make_store,
 )
 from backend.storage.keys import (

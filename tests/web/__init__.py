@@ -57,7 +57,7 @@ def record(session, actor, case, *, phase, results, days_ago, kind="construction
            "results": results}
     visit_id = str(uuid.uuid4())
     visits.record_visit(session, actor, visit_id, VisitBodySchema().load(raw),
-                        rules=visits.VisitRules(), raw=raw)
+                        rules=visits.VisitRules(), digest=visits.body_hash(raw))
     return visit_id
 
 

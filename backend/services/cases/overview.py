@@ -64,22 +64,8 @@ def overview(session, actor: Actor, filters: OverviewFilters, rules: Deadlines, 
         if code:
             stmt = stmt.where(Case.village_code.between(*_range_of(code)))
     rows = session.execute(stmt.order_by(Case.village_code, Case.id)).all()
-
-    flagged: dict[int, set[str]] = defaultdict(set)
-    for case_id, code in session.execute(policy.scoped(
-            select(Photo.case_id, PhotoFlag.code).join(PhotoFlag, PhotoFlag.photo_id == Photo.id)
-            .where(PhotoFlag.status == "open", Photo.case_id.is_not(None)), actor, Photo)
-            .distinct()):
-        flagged[case_id].add(code)
-    returned = set(session.scalars(policy.scoped(
-        select(Visit.case_id).where(Visit.review_state == "returned",
-                                    Visit.case_id.is_not(None)), actor, Visit)))
-    late = overdue_items(session, actor, rules, today, open_only=True)
-    late_households = {i.household.id for i in late if i.case_id is None}
-    overdue_cases = {i.case_id for i in late if i.case_id is not None}
-    if late_households:
-        overdue_cases |= set(session.scalars(policy.scoped(
-            select(Case.id).where(Case.household_id.in_(late_households)), actor, Case)))
+    flagged, returned = _open_flags(session, actor), _returned_cases(session, actor)
+    overdue_cases = _overdue_cases(session, actor, rules, today)
 
     def keep(case_id: int) -> bool:
         if filters.flag and not (flagged.get(case_id) if filters.flag == "any"
@@ -90,12 +76,60 @@ def overview(session, actor: Actor, filters: OverviewFilters, rules: Deadlines, 
         return not (filters.overdue and case_id not in overdue_cases)
 
     rows = [r for r in rows if keep(r.id)]
+    regions = _regions(session, actor)
+    towns = _area_counts(rows, regions, flagged, returned, overdue_cases)
+    page_ids = [r.id for r in rows[offset:offset + limit]]
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(page_ids)))} \
+        if page_ids else {}
+    village_list = sorted((r for r in regions.values() if r.level == "village"
+                           and actor.covers(r.code)),
+                          key=lambda r: r.code)
+    return Overview(towns, [cases[i] for i in page_ids], len(rows), flagged, returned,
+                    overdue_cases, regions, village_list)
+
+
+def _open_flags(session, actor: Actor) -> dict[int, set[str]]:
+    """Case id → the codes of its photos' open flags."""
+    flagged: dict[int, set[str]] = defaultdict(set)
+    for case_id, code in session.execute(policy.scoped(
+            select(Photo.case_id, PhotoFlag.code).join(PhotoFlag, PhotoFlag.photo_id == Photo.id)
+            .where(PhotoFlag.status == "open", Photo.case_id.is_not(None)), actor, Photo)
+            .distinct()):
+        flagged[case_id].add(code)
+    return dict(flagged)
+
+
+def _returned_cases(session, actor: Actor) -> set[int]:
+    return set(session.scalars(policy.scoped(
+        select(Visit.case_id).where(Visit.review_state == "returned",
+                                    Visit.case_id.is_not(None)), actor, Visit)))
+
+
+def _overdue_cases(session, actor: Actor, rules: Deadlines, today: date) -> set[int]:
+    """Cases with open overdue work, counting a household's hazard work against its cases."""
+    late = overdue_items(session, actor, rules, today, open_only=True)
+    late_households = {i.household.id for i in late if i.case_id is None}
+    overdue_cases = {i.case_id for i in late if i.case_id is not None}
+    if late_households:
+        overdue_cases |= set(session.scalars(policy.scoped(
+            select(Case.id).where(Case.household_id.in_(late_households)), actor, Case)))
+    return overdue_cases
+
+
+def _regions(session, actor: Actor) -> dict[str, Region]:
+    """Towns and villages in my area, and a village cadre's town for its name."""
     regions = {r.code: r for r in session.scalars(
         select(Region).where(Region.level.in_(("town", "village")),
                              policy.in_scope(actor, Region.code)))}
     for region in list(regions.values()):
-        if region.parent is not None:  # a village cadre's town, for its name
+        if region.parent is not None:
             regions.setdefault(region.parent.code, region.parent)
+    return regions
+
+
+def _area_counts(rows, regions: dict[str, Region], flagged: dict[int, set[str]],
+                 returned: set[int], overdue_cases: set[int]) -> list[AreaCount]:
+    """Cases, flagged, returned and overdue per town, each with its villages."""
     towns: dict[str, AreaCount] = {}
     villages: dict[str, AreaCount] = {}
     for case_id, village_code in rows:
@@ -112,15 +146,7 @@ def overview(session, actor: Actor, filters: OverviewFilters, rules: Deadlines, 
             area.flagged += case_id in flagged
             area.returned += case_id in returned
             area.overdue += case_id in overdue_cases
-    page_ids = [r.id for r in rows[offset:offset + limit]]
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(page_ids)))} \
-        if page_ids else {}
-    village_list = sorted((r for r in regions.values() if r.level == "village"
-                           and actor.covers(r.code)),
-                          key=lambda r: r.code)
-    return Overview(sorted(towns.values(), key=lambda a: a.code),
-                    [cases[i] for i in page_ids], len(rows), dict(flagged), returned,
-                    overdue_cases, regions, village_list)
+    return sorted(towns.values(), key=lambda a: a.code)
 
 
 def _range_of(code: str) -> tuple[str, str]:

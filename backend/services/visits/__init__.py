@@ -2,6 +2,7 @@
 (`review`), and reading visits and rectifications (`queries`).
 """
 
+from backend.services.visits.inputs import VisitInput
 from backend.services.visits.queries import (
     get_visit,
     list_rectifications,
@@ -9,8 +10,8 @@ from backend.services.visits.queries import (
     missing_photos,
     with_gaps,
 )
-from backend.services.visits.recording import VisitRules, record_visit
+from backend.services.visits.recording import VisitRules, body_hash, record_visit
 from backend.services.visits.review import review_visit
 
-__all__ = ["VisitRules", "get_visit", "list_rectifications", "list_visits", "missing_photos",
-           "record_visit", "review_visit", "with_gaps"]
+__all__ = ["VisitInput", "VisitRules", "body_hash", "get_visit", "list_rectifications",
+           "list_visits", "missing_photos", "record_visit", "review_visit", "with_gaps"]

@@ -8,7 +8,7 @@ household's graded appraisal.
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from backend.services.checklists.rules import (
 )
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
 from backend.services.policy import Actor
+from backend.services.visits.inputs import RectificationInput, VisitInput
 from backend.vocabulary import PHASES, VISIT_KIND_LABELS
 
 CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
@@ -42,11 +43,13 @@ def body_hash(body: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: VisitRules,
-                 raw: dict) -> tuple[Visit, bool]:
-    """Create a visit from the phone's body, or recognise its replay; return (visit, created)."""
+def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rules: VisitRules,
+                 digest: str) -> tuple[Visit, bool]:
+    """Create a visit from the phone's body, or recognise its replay; return (visit, created).
+
+    `digest` is `body_hash` of the JSON the phone sent: a replay must match it exactly.
+    """
     actor.require(policy.VISIT_RECORD)
-    digest = body_hash(raw)
     existing = session.get(Visit, visit_id)
     if existing is not None:
         if not actor.covers(existing.village_code):
@@ -54,14 +57,13 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
         if existing.body_sha256 != digest:
             raise VisitConflict()
         return existing, False
-    if body["kind"] == "appraisal":
+    if body.kind == "appraisal":
         # An appraisal grades the house, and C/D makes it eligible for renovation money.
         actor.require(policy.APPRAISAL_WRITE)
 
-    household = policy.get_in_scope(session, Household, body["household_id"], actor)
-    case = _case_of(session, household, body.get("case_id"))
-    template = checklists.find_template(session, body["template"]["code"],
-                                        body["template"].get("version"))
+    household = policy.get_in_scope(session, Household, body.household_id, actor)
+    case = _case_of(session, household, body.case_id)
+    template = checklists.find_template(session, body.template_code, body.template_version)
     spec = checklists.spec_of(template)
     _check_kind_and_times(body, spec)
     photo_ids = _referenced_photos(body)
@@ -69,23 +71,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     if problems:
         raise VisitRejected(fields=problems)
 
-    position = body.get("position") or {}
-    visit = Visit(
-        id=visit_id, household_id=household.id, village_code=household.village_code,
-        case_id=case.id if case else None, round_id=body.get("round_id"),
-        template_id=template.id, kind=body["kind"],
-        phase=body["phase"], started_at=body["started_at"], ended_at=body["ended_at"],
-        device_lat=position.get("lat"), device_lon=position.get("lon"),
-        device_accuracy_m=position.get("accuracy_m"), device_fix_at=position.get("fix_at"),
-        inspector_id=actor.user_id, note=body.get("note"), outcome=body.get("outcome"),
-        danger_points=body.get("danger_points") or [], signoffs=_plain(body.get("signoffs")),
-        appraisal_after=body.get("appraisal_after"), body_sha256=digest, received_at=utc_now(),
-    )
-    for result in body.get("results", []):
-        visit.results.append(VisitResult(
-            node_code=spec.node_of(result["item"]).code, item_code=result["item"],
-            result=result["result"], value=result.get("value"), note=result.get("note"),
-            photo_ids=[str(p) for p in result.get("photos", [])]))
+    visit = _new_visit(visit_id, body, household, case, template, spec, actor, digest)
     session.add(visit)
     session.flush()
     _link_photos(session, visit, photo_ids, household)
@@ -97,14 +83,36 @@ def record_visit(session, actor: Actor, visit_id: str, body: dict, *, rules: Vis
     else:
         _open_and_close_rectifications(
             session, actor, visit, spec, rules,
-            {r["item"]: r["rectification"] for r in body.get("results", [])
-             if r.get("rectification")})
+            {r.item: r.rectification for r in body.results if r.rectification})
     if case is not None:
         _advance_case(case, visit, actor)
     audit.record(session, actor, "create", "visit", visit.id,
                  {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
     session.commit()
     return visit, True
+
+
+def _new_visit(visit_id: str, body: VisitInput, household: Household, case: Case | None,
+               template, spec, actor: Actor, digest: str) -> Visit:
+    visit = Visit(
+        id=visit_id, household_id=household.id, village_code=household.village_code,
+        case_id=case.id if case else None, round_id=body.round_id,
+        template_id=template.id, kind=body.kind,
+        phase=body.phase, started_at=body.started_at, ended_at=body.ended_at,
+        device_lat=body.position and body.position.lat,
+        device_lon=body.position and body.position.lon,
+        device_accuracy_m=body.position and body.position.accuracy_m,
+        device_fix_at=body.position and body.position.fix_at,
+        inspector_id=actor.user_id, note=body.note, outcome=body.outcome,
+        danger_points=body.danger_points, signoffs=_plain([asdict(s) for s in body.signoffs]),
+        appraisal_after=body.appraisal_after, body_sha256=digest, received_at=utc_now(),
+    )
+    for result in body.results:
+        visit.results.append(VisitResult(
+            node_code=spec.node_of(result.item).code, item_code=result.item,
+            result=result.result, value=result.value, note=result.note,
+            photo_ids=list(result.photos)))
+    return visit
 
 
 def _case_of(session, household: Household, case_id) -> Case | None:
@@ -116,34 +124,33 @@ def _case_of(session, household: Household, case_id) -> Case | None:
     return case
 
 
-def _check_kind_and_times(body: dict, spec) -> None:
+def _check_kind_and_times(body: VisitInput, spec) -> None:
     problems = {}
-    if body["kind"] not in VISIT_KIND_LABELS:
+    if body.kind not in VISIT_KIND_LABELS:
         problems["kind"] = "未知的检查类型"
-    elif body["kind"] not in spec.kinds:
-        problems["kind"] = f"检查表“{spec.name}”不适用于{VISIT_KIND_LABELS[body['kind']]}"
-    if body["phase"] not in PHASES:
+    elif body.kind not in spec.kinds:
+        problems["kind"] = f"检查表“{spec.name}”不适用于{VISIT_KIND_LABELS[body.kind]}"
+    if body.phase not in PHASES:
         problems["phase"] = "应为 before、during 或 after"
     now = utc_now()
-    if body["started_at"] > now + CLOCK_SLACK:
+    if body.started_at > now + CLOCK_SLACK:
         problems["started_at"] = "开始时间晚于当前时间"
-    if body["ended_at"] > now + CLOCK_SLACK:
+    if body.ended_at > now + CLOCK_SLACK:
         problems["ended_at"] = "结束时间晚于当前时间"
-    if body["ended_at"] < body["started_at"]:
+    if body.ended_at < body.started_at:
         problems["ended_at"] = "结束时间早于开始时间"
     if problems:
         raise VisitRejected(fields=problems)
 
 
-def _referenced_photos(body: dict) -> list[str]:
-    ids = [str(p) for r in body.get("results", []) for p in r.get("photos", [])]
-    return ids + [str(p) for p in body.get("photos", [])]
+def _referenced_photos(body: VisitInput) -> list[str]:
+    return [p for r in body.results for p in r.photos] + list(body.photos)
 
 
-def _check_results(body: dict, spec) -> dict:
+def _check_results(body: VisitInput, spec) -> dict:
     problems, seen = {}, set()
-    for result in body.get("results", []):
-        code = result["item"]
+    for result in body.results:
+        code = result.item
         field = f"results.{code}"
         if code in seen:
             problems[field] = "同一检查项重复填写"
@@ -154,25 +161,24 @@ def _check_results(body: dict, spec) -> dict:
         except KeyError:
             problems[field] = f"检查表“{spec.name}”没有此检查项"
             continue
-        found = check_result(item, result["result"], result.get("value"), result.get("note"),
-                             len(result.get("photos", [])))
+        found = check_result(item, result.result, result.value, result.note,
+                             len(result.photos))
         if found:
             problems[field] = "；".join(p.message for p in found)
     return problems
 
 
-def _check_form(body: dict, spec) -> dict:
+def _check_form(body: VisitInput, spec) -> dict:
     problems = {}
     if spec.outcomes:
-        found = check_outcome(spec, body.get("outcome"), body.get("danger_points") or [],
-                              len(body.get("photos", [])))
+        found = check_outcome(spec, body.outcome, body.danger_points, len(body.photos))
         if found:
             problems["outcome"] = "；".join(p.message for p in found)
-    elif body.get("outcome"):
+    elif body.outcome:
         problems["outcome"] = "该检查表不记录排查结果"
-    if found := check_appraisal_after(spec, body.get("appraisal_after")):
+    if found := check_appraisal_after(spec, body.appraisal_after):
         problems["appraisal_after"] = "；".join(p.message for p in found)
-    signed = {s["role"] for s in body.get("signoffs") or [] if (s.get("name") or "").strip()}
+    signed = {s.role for s in body.signoffs if (s.name or "").strip()}
     if missing := missing_signoffs(spec, signed):
         problems["signoffs"] = "缺少签字：" + "、".join(s.label for s in missing)
     return problems
@@ -196,7 +202,8 @@ def _link_photos(session, visit: Visit, photo_ids: list[str], household: Househo
 
 
 def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
-                                   rules: VisitRules, details: dict) -> None:
+                                   rules: VisitRules,
+                                   details: dict[str, RectificationInput]) -> None:
     """Open one rectification per newly failed item; close open ones the visit now passes.
 
     `details` maps an item code to what the inspector set on the spot (任务, 措施, 责任人, 时限).
@@ -220,15 +227,15 @@ def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,
         if result.item_code in already_open:
             continue  # still failing: the open one stands, with its original deadline
         item = spec.item(result.item_code)
-        given = details.get(result.item_code) or {}
+        given = details.get(result.item_code) or RectificationInput()
         session.add(Rectification(
             household_id=visit.household_id, village_code=visit.village_code,
             case_id=visit.case_id, node_code=result.node_code, item_code=result.item_code,
             problem=result.note,
-            task=given.get("task") or f"整改“{item.name}”，达到：{item.criterion}",
-            measure=given.get("measure") or "返工整改，完成后拍照报检查员复查销号",
-            responsible=given.get("responsible") or "施工方",
-            due_on=given.get("due_on") or default_due, opened_by_visit_id=visit.id))
+            task=given.task or f"整改“{item.name}”，达到：{item.criterion}",
+            measure=given.measure or "返工整改，完成后拍照报检查员复查销号",
+            responsible=given.responsible or "施工方",
+            due_on=given.due_on or default_due, opened_by_visit_id=visit.id))
 
 
 def _record_appraisal(session, actor: Actor, visit: Visit, household: Household, spec) -> None:

@@ -16,8 +16,9 @@ from backend import display
 from backend.extensions import db
 from backend.models.base import china_today
 from backend.services import accounts, policy
-from backend.services.errors import DomainError, Unauthenticated, status_of
+from backend.services.errors import DomainError, Unauthenticated, from_storage, status_of
 from backend.services.policy import Actor
+from backend.storage import StorageError
 from backend.vocabulary import (
     CATEGORIES,
     FLAG_LABELS,
@@ -60,6 +61,7 @@ def install(bp: Blueprint) -> None:
     """Put the login check, error pages, headers and template words on the desk blueprint."""
     bp.before_request(load_reviewer)
     bp.register_error_handler(DomainError, domain_error)
+    bp.register_error_handler(StorageError, lambda error: domain_error(from_storage(error)))
     for status in (400, 404, 405):
         bp.register_error_handler(status, http_error)
     bp.after_request(no_store)

@@ -82,22 +82,7 @@ def position_plot(review: CaseDossier, *, tile_url: str | None = None,
     if extent is None:
         extent = max(240.0, min(2000.0, max(reach, default=0) * 1.15))
     extent = max(60.0, min(5000.0, extent))
-    points = []
-    for view in photos:
-        p = view.photo
-        flagged = any(f.status != "dismissed" for f in p.flags)
-        label = f"{view.number}"
-        if p.has_device_position:
-            x, y = to_xy(p.device_lat, p.device_lon)
-            point = PlotPoint(view.number, label, x, y, p.device_accuracy_m,
-                              distance_m=view.distance_m, photo_id=p.id, flagged=flagged)
-            if p.has_exif_position:
-                point.exif_x, point.exif_y = to_xy(p.exif_lat, p.exif_lon)
-        else:
-            x, y = to_xy(p.exif_lat, p.exif_lon)
-            point = PlotPoint(view.number, label, None, None, None, x, y, view.distance_m,
-                              photo_id=p.id, flagged=flagged)
-        points.append(_clip(point, extent))
+    points = [_clip(_photo_point(view, to_xy), extent) for view in photos]
     visits = []
     for visit in review.timeline.visits:
         if visit.device_lat is not None and visit.device_lon is not None:
@@ -107,6 +92,23 @@ def position_plot(review: CaseDossier, *, tile_url: str | None = None,
     tiles = _tiles(tile_url, cx, cy, scale, extent) if tile_url else []
     return Plot(extent, RINGS_M, points, visits, tiles, "GCJ-02" if gcj else "WGS-84",
                 household.has_location)
+
+
+def _photo_point(view, to_xy) -> PlotPoint:
+    """A photo at the phone's fix (with its EXIF point beside it), else at its EXIF point."""
+    p = view.photo
+    flagged = any(f.status != "dismissed" for f in p.flags)
+    label = f"{view.number}"
+    if p.has_device_position:
+        x, y = to_xy(p.device_lat, p.device_lon)
+        point = PlotPoint(view.number, label, x, y, p.device_accuracy_m,
+                          distance_m=view.distance_m, photo_id=p.id, flagged=flagged)
+        if p.has_exif_position:
+            point.exif_x, point.exif_y = to_xy(p.exif_lat, p.exif_lon)
+        return point
+    x, y = to_xy(p.exif_lat, p.exif_lon)
+    return PlotPoint(view.number, label, None, None, None, x, y, view.distance_m,
+                     photo_id=p.id, flagged=flagged)
 
 
 def _clip(point: PlotPoint, extent: float) -> PlotPoint:

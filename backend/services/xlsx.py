@@ -1,0 +1,105 @@
+"""The one XLSX writer every export uses (round results today; the payment ledger, the
+monthly report and the spot-check list next).
+
+What a sheet promises, whoever fills it:
+- text is text: a cell written from user text never becomes a formula, whatever it starts
+  with (`=`, `+`, `-`, `@`, a tab or a carriage return), and numbers stay numbers only when
+  the caller passes them as numbers;
+- a control character that XML cannot carry is shown escaped (`\\x18`) instead of making the
+  whole file fail, so one bad name stored earlier never breaks an export for everyone;
+- ID numbers are written as text (never as an 18-digit number rounded by Excel) and masked for
+  callers without the PII right, through `backend.display`;
+- the header row is bold and frozen, and each column gets a width that fits its header and
+  contents.
+"""
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING
+from openpyxl.styles import Font
+
+from backend import display
+from backend.services.policy import Actor
+
+# What Excel, LibreOffice and WPS read as the start of a formula, or of DDE (`=cmd|...`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters that XML 1.0 cannot hold: openpyxl refuses them with IllegalCharacterError.
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    """A cell holding a resident ID number, masked unless the reader has the PII right."""
+
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+
+
+def safe_text(value: str) -> str:
+    """User text as a cell can hold it, and never as a formula."""
+    value = ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value  # the quote shows the text is text; Excel would hide a prefix
+    return value
+
+
+def workbook(sheets: Sequence[Sheet], actor: Actor) -> bytes:
+    """Write the sheets into one workbook and return its bytes."""
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(spec.title)
+        widths = [_width(h) for h in spec.headers]
+        _append(sheet, spec.headers, actor, widths)
+        for row in spec.rows:
+            _append(sheet, row, actor, widths)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int]) -> None:
+    row = sheet.max_row + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value is not None else 1
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row, column)
+        if isinstance(value, IdNumber):
+            value = display.id_number(value.value, actor) or ""
+        if isinstance(value, bool):
+            value = "是" if value else ""
+        if isinstance(value, str):
+            cell.value = safe_text(value)
+            cell.data_type = TYPE_STRING  # openpyxl would read a leading "=" as a formula
+        elif value is None or isinstance(value, int | float | Decimal | date | datetime):
+            cell.value = value
+        else:
+            raise TypeError(f"an export cell cannot hold {type(value).__name__}")
+        if column <= len(widths):
+            widths[column - 1] = max(widths[column - 1], _width(cell.value))
+        else:
+            widths.append(_width(cell.value))
+
+
+def _width(value: object) -> int:
+    """Column width in Excel's character units: CJK characters are about two wide."""
+    if value is None:
+        return 4
+    text = str(value)
+    return min(MAX_WIDTH, 2 + sum(2 if ord(ch) > 0x2E7F else 1 for ch in text))

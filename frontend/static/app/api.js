@@ -1,8 +1,9 @@
 // The JSON API under /api/v1 with the bearer token from IndexedDB. Works in the page and the SW.
 
 import { kvGet } from "./db.js";
+import { retryAfterSeconds } from "./sending.js";
 
-export const BASE = "/api/v1";
+const BASE = "/api/v1";
 
 export class ApiError extends Error {
   constructor(status, code, message, fields, retryAfter = null) {
@@ -40,19 +41,11 @@ export async function request(path, { method = "GET", json, form, auth = true } 
   if (!res.ok) {
     const err = data?.error || {};
     const e = new ApiError(res.status, err.code || `http_${res.status}`,
-      err.message || `服务器错误（${res.status}）`, err.fields, retryAfterSeconds(res));
+      err.message || `服务器错误（${res.status}）`, err.fields, retryAfterSeconds(res.headers.get("Retry-After")));
     if (res.status === 401 && auth) events.dispatchEvent(new CustomEvent("unauthorized", { detail: { error: e, token } }));
     throw e;
   }
   return data;
-}
-
-// Retry-After as seconds or an HTTP date; null when absent or unreadable.
-function retryAfterSeconds(res) {
-  const raw = res.headers.get("Retry-After");
-  if (!raw) return null;
-  const seconds = /^\d+$/.test(raw.trim()) ? Number(raw) : (Date.parse(raw) - Date.now()) / 1000;
-  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
 }
 
 export async function blob(path) {

@@ -5,7 +5,7 @@ const NAME = "weifang-inspect";
 const VERSION = 1;
 let opening = null;
 
-export function open() {
+function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const req = indexedDB.open(NAME, VERSION);
@@ -38,7 +38,6 @@ export const put = (store, value, key) =>
   run(store, "readwrite", (s) => (key === undefined ? s.put(value) : s.put(value, key)));
 export const del = (store, key) => run(store, "readwrite", (s) => s.delete(key));
 export const all = (store) => run(store, "readonly", (s) => s.getAll());
-export const keys = (store) => run(store, "readonly", (s) => s.getAllKeys());
 
 export const kvGet = (key) => get("kv", key);
 export const kvSet = (key, value) => put("kv", value, key);

@@ -2,9 +2,10 @@
 
 import * as api from "./api.js";
 import { kvGet, kvSet } from "./db.js";
+import { html } from "./html.js";
 import * as outbox from "./outbox.js";
 import * as store from "./store.js";
-import { banner, esc, toast } from "./ui.js";
+import { banner, toast } from "./ui.js";
 import * as householdView from "./views/household.js";
 import * as discoveryView from "./views/discovery.js";
 import * as householdsView from "./views/households.js";
@@ -84,7 +85,7 @@ async function expired(ev) {
   if (token !== undefined && token !== (await store.session())?.token) return;
   ctx.authExpired = true;
   await kvSet("auth_expired", true);
-  banner("auth", "bad", `登录已过期，待上传的内容仍在本机。<a href="#/login">重新登录</a>`);
+  banner("auth", "bad", html`登录已过期，待上传的内容仍在本机。<a href="#/login">重新登录</a>`);
 }
 
 function onlineBanner() {
@@ -94,9 +95,14 @@ function onlineBanner() {
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const reg = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/", type: "module" });
+  // Reload into the new version only when the inspector asked for it (立即更新), and only once.
+  let updating = false;
   const offer = (worker) => {
-    const el = banner("update", "warn", `有新版本可用 <button type="button">立即更新</button>`);
-    el.querySelector("button").addEventListener("click", () => worker.postMessage("skipWaiting"));
+    const el = banner("update", "warn", html`有新版本可用 <button type="button">立即更新</button>`);
+    el.querySelector("button").addEventListener("click", () => {
+      updating = true;
+      worker.postMessage("skipWaiting");
+    });
   };
   const watch = (worker) => worker?.addEventListener("statechange", () => {
     if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
@@ -106,11 +112,10 @@ async function registerWorker() {
   reg.addEventListener("updatefound", () => watch(reg.installing));
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (reloading || !window.__updating) return;
+    if (reloading || !updating) return;
     reloading = true;
     location.reload();
   });
-  document.addEventListener("click", (ev) => { if (ev.target.closest("#update")) window.__updating = true; }, true);
   if ("sync" in reg) {
     outbox.events.addEventListener("change", () => reg.sync.register("outbox").catch(() => {}));
   }
@@ -143,4 +148,3 @@ function start() {
 }
 
 start();
-export { esc };

@@ -8,14 +8,14 @@
 
 import { all, del, get, kvGet, kvSet, put } from "./db.js";
 import { ApiError, request } from "./api.js";
+import { Backoff, sendingOrder, stopsDrain } from "./sending.js";
 import { confirmFound, recordSentVisit, registeredId } from "./store.js";
 
 export const events = new EventTarget();
 let draining = null;
 let sending = null;
 let retryTimer = null;
-let failures = 0;
-let notBefore = 0;  // the server asked us (Retry-After) not to send before this time (ms)
+const backoff = new Backoff();
 
 function changed() { events.dispatchEvent(new Event("change")); }
 
@@ -46,12 +46,9 @@ export async function addDiscovery(ref, roundId, body) {
   return item;
 }
 
-// Houses first, then photos, then visits (the server links a visit to photos already there).
-const ORDER = { discovery: 0, photo: 1, visit: 2 };
-
+// In the order they are sent: houses, then photos, then visits.
 export async function items() {
-  const list = await all("outbox");
-  return list.sort((a, b) => ORDER[a.type] - ORDER[b.type] || a.created_at.localeCompare(b.created_at));
+  return sendingOrder(await all("outbox"));
 }
 
 // An item waits for its household to be registered (a house found on the spot, not yet sent).
@@ -78,7 +75,7 @@ export const isDraining = () => draining !== null;
 // Send what is queued. Automatic triggers respect the server's Retry-After; the inspector's own
 // 立即上传 or 重试 (manual) goes now and includes the items that failed before.
 export function drain({ manual = false } = {}) {
-  if (!manual && Date.now() < notBefore) return Promise.resolve({ deferred: true });
+  if (!manual && backoff.waiting()) return Promise.resolve({ deferred: true });
   if (!draining) {
     draining = exclusive(() => drainOnce(manual))
       .finally(() => { draining = null; sending = null; changed(); });
@@ -106,16 +103,14 @@ async function drainOnce(includeFailed) {
       await SENDERS[item.type](item);
       await del("outbox", item.id);
       await kvSet("uploaded_count", ((await kvGet("uploaded_count")) || 0) + 1);
-      failures = 0;
-      notBefore = 0;
+      backoff.succeeded();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       if (e.status === 401) { await note(item, "pending", e); return { stopped: "unauthorized" }; }
       if (e.retryable) {
         transient = true;
         await note(item, "pending", e);
-        // Offline, or the server asked us to slow down: stop here rather than try every item.
-        if (e.offline || e.status === 429 || e.status === 503) { askedWait = (e.retryAfter || 0) * 1000; break; }
+        if (stopsDrain(e)) { askedWait = (e.retryAfter || 0) * 1000; break; }
         continue;
       }
       await note(item, "failed", e);
@@ -184,21 +179,18 @@ async function sendVisit(item) {
 
 const SENDERS = { discovery: sendDiscovery, photo: sendPhoto, visit: sendVisit };
 
-// Exponential backoff from 2 s to 5 min, but never sooner than the server's Retry-After.
+// Try again after the backoff's delay, never sooner than the server's Retry-After (atLeastMs).
 function scheduleRetry(atLeastMs = 0) {
   if (typeof setTimeout !== "function") return;
-  failures += 1;
-  const delay = Math.max(atLeastMs, Math.min(2000 * 2 ** (failures - 1), 5 * 60 * 1000));
-  notBefore = atLeastMs ? Date.now() + atLeastMs : 0;
+  const delay = backoff.failed(atLeastMs);
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(() => { notBefore = 0; drain(); }, delay);
+  retryTimer = setTimeout(() => { backoff.elapsed(); drain(); }, delay);
 }
 
 // The network is back: retry now and start the backoff again from its shortest delay.
 // The server's own Retry-After still stands: its timer is kept.
 export function resetBackoff() {
-  failures = 0;
-  if (Date.now() >= notBefore) clearTimeout(retryTimer);
+  if (backoff.restart()) clearTimeout(retryTimer);
 }
 
 export async function retry(id) {

@@ -1,5 +1,9 @@
-// The visit rules of the server (backend/services/checklist_rules.py), checked on the phone first.
+// The visit rules of the server (backend/services/checklists/rules.py), checked on the phone first,
+// and the phone's copies of the server's vocabularies (backend/vocabulary.py): the phone works
+// offline with no build step, so it carries them; tests/web/test_app_vocabulary.py keeps each
+// equal to the server's.
 
+// VISIT_KIND_LABELS, PHASES, RESULT_LABELS, DEFAULT_PHASE
 export const KINDS = {
   construction: "施工巡查/节点检查", completion: "竣工验收", appraisal: "鉴定",
   routine_survey: "常规排查", emergency_survey: "应急排查", spot_check: "第三方核查/抽查",
@@ -8,6 +12,9 @@ export const PHASES = { before: "改造前", during: "改造中", after: "改造
 export const RESULTS = { pass: "合格", fail: "不合格", na: "不适用" };
 export const DEFAULT_PHASE = { construction: "during", completion: "after", spot_check: "after",
   routine_survey: "before", emergency_survey: "before", appraisal: "before" };
+// The visit kind that records a household's outcome in a survey round of each kind.
+export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey" };
+export const REVIEW_STATES = { submitted: "待审核", approved: "已通过", returned: "已退回" };
 
 export function describeMeasure(m) {
   if (m.min != null && m.max != null) return `${m.min}–${m.max} ${m.unit}`;
@@ -56,7 +63,7 @@ export function checkForm(template, draft) {
   return problems;
 }
 
-// Copies of backend.models.household.CATEGORIES and STRUCTURE_TYPES (a test keeps them equal).
+// CATEGORIES and STRUCTURE_TYPES
 export const CATEGORIES = {
   lifted_supported: "脱贫享受政策户", lifted_unstable: "脱贫不稳定户", edge_at_risk: "边缘易致贫户",
   dibao: "低保户", tekun: "分散供养特困人员", severe_hardship: "严重困难家庭",

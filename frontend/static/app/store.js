@@ -3,6 +3,7 @@
 
 import { blob, pages, request } from "./api.js";
 import { kvDel, kvGet, kvSet } from "./db.js";
+import { SURVEY_KINDS } from "./rules.js";
 
 export const session = () => kvGet("session");
 
@@ -47,7 +48,7 @@ export async function refresh() {
 }
 
 // The parts that change with every visit: my visits (returned ones first), open rectifications.
-export async function refreshWork() {
+async function refreshWork() {
   const mine = await request("/visits?mine=true").catch(() => ({ items: [] }));
   await kvSet("my_visits", mine.items || []);
   const open = await request("/rectifications?status=open&limit=1000").catch(() => ({ items: [] }));
@@ -140,8 +141,6 @@ function areaPrefix(code) {
   if (code.slice(9) === "000") return code.slice(0, 9);
   return code;
 }
-
-export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey" };
 
 // The open round (if any) that asks me to survey this household, preferring one not yet done.
 export async function roundOf(householdId) {

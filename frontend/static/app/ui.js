@@ -1,18 +1,16 @@
-// Small helpers for the views: escaping, formatting, banners.
+// Small helpers for the views: the page's content, formatting, banners.
 
-export function esc(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
+import { setHtml } from "./html.js";
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
-export function view(html) {
+// Show a view: html`` markup, or plain text (escaped).
+export function view(content) {
   // A fresh element each time, so listeners of the previous view cannot act on this one.
   const old = document.getElementById("view");
   const main = old.cloneNode(false);
-  main.innerHTML = html;
+  setHtml(main, content);
   old.replaceWith(main);
   window.scrollTo(0, 0);
   return main;
@@ -44,18 +42,19 @@ export function fmtDistance(m) {
   return m < 1000 ? `${Math.round(m)} 米` : `${(m / 1000).toFixed(1)} 公里`;
 }
 
-export function banner(id, cls, html) {
+// A banner above the view (html`` markup, or plain text); none removes it.
+export function banner(id, cls, content) {
   const box = document.getElementById("banners");
   let el = document.getElementById(id);
-  if (!html) { el?.remove(); return null; }
+  if (!content) { el?.remove(); return null; }
   if (!el) { el = document.createElement("div"); el.id = id; box.appendChild(el); }
   el.className = `banner ${cls}`;
-  el.innerHTML = html;
+  setHtml(el, content);
   return el;
 }
 
 export function toast(text, cls = "warn") {
-  const el = banner("toast", cls, esc(text));
+  const el = banner("toast", cls, text);
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => el?.remove(), 4000);
 }

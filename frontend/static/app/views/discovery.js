@@ -2,17 +2,18 @@
 // phone's position; it joins the round at once and its survey form opens next.
 
 import * as camera from "../camera.js";
+import { html, setHtml } from "../html.js";
 import * as outbox from "../outbox.js";
 import { CATEGORIES, idNumberProblem, STRUCTURE_TYPES } from "../rules.js";
 import * as store from "../store.js";
-import { $, $$, esc, view } from "../ui.js";
+import { $, $$, view } from "../ui.js";
 
 export async function render(ctx, roundId) {
   const a = (await store.assignments()).find((x) => x.round?.id === roundId);
   if (!a) { location.hash = `#/round/${roundId}`; return; }
   const villages = await store.villagesOf(a.round);
-  view(`
-    <p><a href="#/round/${roundId}" class="btn">‹ ${esc(a.round.name)}</a></p>
+  view(html`
+    <p><a href="#/round/${roundId}" class="btn">‹ ${a.round.name}</a></p>
     <h1 id="discovery">新发现房屋（以房找人）</h1>
     <p class="muted small">名单上没有、但住房可能不安全的农户，在现场登记后立即排查。无网络也可登记，联网后自动上传。</p>
     <form id="found" class="card" novalidate>
@@ -22,14 +23,14 @@ export async function render(ctx, roundId) {
       <input id="f-id" name="id_number" required maxlength="18" autocomplete="off" inputmode="text" placeholder="18 位，末位可为 X">
       <label for="f-village">所在村 <span class="req">必填</span></label>
       <select id="f-village" name="village_code" required>
-        ${villages.length === 1 ? "" : `<option value="">请选择</option>`}
-        ${villages.map((v) => `<option value="${esc(v.code)}">${esc(v.town_name)} ${esc(v.name)}</option>`).join("")}
+        ${villages.length === 1 ? "" : html`<option value="">请选择</option>`}
+        ${villages.map((v) => html`<option value="${v.code}">${v.town_name} ${v.name}</option>`)}
       </select>
-      ${villages.length ? "" : `<p class="error">本机没有村名单，请联网后在首页点“刷新”。</p>`}
+      ${villages.length ? "" : html`<p class="error">本机没有村名单，请联网后在首页点“刷新”。</p>`}
       <label for="f-category">对象类别 <span class="req">必填</span></label>
       <select id="f-category" name="category" required>
         <option value="">请选择</option>
-        ${Object.entries(CATEGORIES).map(([k, label]) => `<option value="${k}">${esc(label)}</option>`).join("")}
+        ${Object.entries(CATEGORIES).map(([k, label]) => html`<option value="${k}">${label}</option>`)}
       </select>
       <label for="f-phone">联系电话</label>
       <input id="f-phone" name="phone" type="tel" inputmode="tel" maxlength="20">
@@ -37,7 +38,7 @@ export async function render(ctx, roundId) {
       <input id="f-family" name="family_size" type="number" inputmode="numeric" min="1" max="30">
       <label for="f-structure">结构类型</label>
       <select id="f-structure" name="structure_type"><option value="">不清楚</option>
-        ${STRUCTURE_TYPES.map((t) => `<option>${esc(t)}</option>`).join("")}</select>
+        ${STRUCTURE_TYPES.map((t) => html`<option>${t}</option>`)}</select>
       <label for="f-address">详细地址</label>
       <input id="f-address" name="address" maxlength="200" placeholder="如：东坪村三组 12 号">
       <p id="gps" class="gps">正在定位…</p>
@@ -71,7 +72,7 @@ export async function render(ctx, roundId) {
     if (!fix) problems.position = "还没有定位，无法记录房屋位置，请稍候";
     for (const el of $$("[aria-invalid]", ev.target)) el.removeAttribute("aria-invalid");
     for (const key of Object.keys(problems)) ev.target.elements[key]?.setAttribute("aria-invalid", "true");
-    $("#problems").innerHTML = Object.values(problems).map((p) => `<p class="error">${esc(p)}</p>`).join("");
+    setHtml($("#problems"), Object.values(problems).map((p) => html`<p class="error">${p}</p>`));
     if (Object.keys(problems).length) return;
 
     const body = { name: values.name.trim(), id_number: values.id_number.replace(/\s/g, "").toUpperCase(),

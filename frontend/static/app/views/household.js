@@ -2,39 +2,41 @@
 
 import { request } from "../api.js";
 import { onePosition } from "../camera.js";
+import { html, setHtml } from "../html.js";
 import * as outbox from "../outbox.js";
+import { REVIEW_STATES } from "../rules.js";
 import * as store from "../store.js";
-import { $, $$, distanceM, esc, fmtDistance, fmtTime, view } from "../ui.js";
+import { $, $$, distanceM, fmtDistance, fmtTime, view } from "../ui.js";
 
 export async function render(ctx, id) {
   const h = await store.household(id);
-  if (!h) { view(`<p class="card">本机没有该农户的资料。<a href="#/">返回农户列表</a></p>`); return; }
+  if (!h) { view(html`<p class="card">本机没有该农户的资料。<a href="#/">返回农户列表</a></p>`); return; }
   const queued = (await outbox.items()).filter((i) => i.household_id === id);
   const sentBack = (await store.myVisits()).filter((v) => v.household_id === id && v.review_state === "returned");
   const task = await store.roundOf(id);
   const c = h.current_case;
   const local = typeof h.id === "string";  // found on the spot (以房找人), not yet registered
-  view(`
+  view(html`
     <p><a href="#/" class="btn">‹ 农户列表</a></p>
-    <h1>${esc(h.name)}</h1>
+    <h1>${h.name}</h1>
     <div class="card">
       <dl class="facts">
-        <dt>身份证号</dt><dd>${esc(h.id_number)}</dd>
-        <dt>所在村</dt><dd>${esc(h.town_name || "")} ${esc(h.village_name || "")}</dd>
-        <dt>对象类别</dt><dd>${esc(h.category_label || "")}</dd>
-        <dt>改造项目</dt><dd>${c ? `${esc(c.year)} 年 ${esc(c.method)} · ${esc(c.status_label)}${c.phase_label ? `（${esc(c.phase_label)}）` : ""}` : "无"}</dd>
+        <dt>身份证号</dt><dd>${h.id_number}</dd>
+        <dt>所在村</dt><dd>${h.town_name || ""} ${h.village_name || ""}</dd>
+        <dt>对象类别</dt><dd>${h.category_label || ""}</dd>
+        <dt>改造项目</dt><dd>${c ? html`${c.year} 年 ${c.method} · ${c.status_label}${c.phase_label ? `（${c.phase_label}）` : ""}` : "无"}</dd>
         <dt>房屋位置</dt><dd id="loc">${h.location ? `${h.location.lat.toFixed(5)}, ${h.location.lon.toFixed(5)}` : "未设置"}</dd>
         <dt>距离</dt><dd id="distance" class="muted">正在定位…</dd>
       </dl>
-      ${local ? `<p class="small"><span class="tag warn">新发现</span>现场登记的房屋，联网后上传登记；房屋位置取登记时的定位。</p>`
-        : `<p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>`}
+      ${local ? html`<p class="small"><span class="tag warn">新发现</span>现场登记的房屋，联网后上传登记；房屋位置取登记时的定位。</p>`
+        : html`<p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>`}
     </div>
-    ${sentBack.length ? `<div class="card returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => `
-      <p><span class="tag bad">已退回</span> ${esc(v.kind_label || "")} · ${esc(fmtTime(v.started_at))}<br>
-      审核意见：${esc(v.review_comment || "（无）")}<br><span class="small muted">请按意见补拍或重新检查后再保存一条记录。</span></p>`).join("")}</div>` : ""}
-    ${task ? `<p class="card small" id="task"><span class="tag warn">排查任务</span>${esc(task.round.name)}：${esc(task.row.visited_at ? `${task.row.revisit_needed ? "需复查" : "已查"}（${task.row.outcome_label || ""}）` : "未查")}</p>` : ""}
+    ${sentBack.length ? html`<div class="card returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => html`
+      <p><span class="tag bad">${REVIEW_STATES.returned}</span> ${v.kind_label || ""} · ${fmtTime(v.started_at)}<br>
+      审核意见：${v.review_comment || "（无）"}<br><span class="small muted">请按意见补拍或重新检查后再保存一条记录。</span></p>`)}</div>` : ""}
+    ${task ? html`<p class="card small" id="task"><span class="tag warn">排查任务</span>${task.round.name}：${task.row.visited_at ? `${task.row.revisit_needed ? "需复查" : "已查"}（${task.row.outcome_label || ""}）` : "未查"}</p>` : ""}
     <p><a class="btn primary" href="#/h/${h.id}/visit">＋ 新建检查记录</a></p>
-    ${queued.length ? `<p class="card">本户有 <strong>${queued.length}</strong> 项待上传。<a href="#/outbox">查看</a></p>` : ""}
+    ${queued.length ? html`<p class="card">本户有 <strong>${queued.length}</strong> 项待上传。<a href="#/outbox">查看</a></p>` : ""}
     <h2>照片时间线</h2>
     <div id="timeline"><p class="muted">${c ? "正在加载…" : "该户尚无改造项目，暂无照片时间线。"}</p></div>`);
 
@@ -68,25 +70,26 @@ export async function render(ctx, id) {
 async function drawTimeline(caseId, shownAbove) {
   const box = $("#timeline");
   let data;
-  try { data = await store.timeline(caseId); } catch (e) { box.innerHTML = `<p class="error">${esc(e.message)}</p>`; return; }
+  try { data = await store.timeline(caseId); } catch (e) { setHtml(box, html`<p class="error">${e.message}</p>`); return; }
   if (!box.isConnected) return;
-  if (!data) { box.innerHTML = `<p class="muted">离线，且本机没有缓存的时间线。</p>`; return; }
+  if (!data) { setHtml(box, html`<p class="muted">离线，且本机没有缓存的时间线。</p>`); return; }
   const phases = (data.phases || []).filter((p) => p.nodes.some((n) => n.photos.length));
   const open = (data.rectifications || []).filter((r) => r.status === "open");
   const returned = (data.visits || []).filter((v) => v.review_state === "returned" && !shownAbove.has(v.id));
-  box.innerHTML = (open.length ? `<div class="card"><h3>整改中（${open.length} 项）</h3>${open.map((r) => `
+  const rectifying = open.length ? html`<div class="card"><h3>整改中（${open.length} 项）</h3>${open.map((r) => html`
       <p class="small"><span class="tag ${r.overdue ? "bad" : "warn"}">${r.overdue ? "已超期" : "整改中"}</span>
-      ${esc(r.problem)}<br><span class="muted">任务：${esc(r.task)}，时限 ${esc(r.due_on)}</span></p>`).join("")}</div>` : "")
-    + (returned.length ? `<div class="card"><h3>被退回的检查记录</h3>${returned.map((v) => `
-      <p class="small"><span class="tag bad">已退回</span> ${esc(v.kind_label)} ${esc(fmtTime(v.started_at))}<br>
-      ${esc(v.review_comment || "")}</p>`).join("")}</div>` : "")
-    + (phases.length ? phases.map((p) => `
-    <div class="card"><h3>${esc(p.label)}</h3>
-      ${p.nodes.filter((n) => n.photos.length).map((n) => `
-        <p class="small"><strong>${esc(n.name)}</strong>（${n.photos.length} 张）</p>
-        <div class="thumbs">${n.photos.map((ph) => `<figure><img alt="${esc(n.name)}照片" data-photo="${esc(ph.id)}">
-          ${ph.flags?.length ? `<figcaption class="error">${ph.flags.length} 项疑点</figcaption>` : ""}</figure>`).join("")}</div>`).join("")}
-    </div>`).join("") : `<p class="muted">暂无已上传的照片。</p>`);
+      ${r.problem}<br><span class="muted">任务：${r.task}，时限 ${r.due_on}</span></p>`)}</div>` : "";
+  const sentBack = returned.length ? html`<div class="card"><h3>被退回的检查记录</h3>${returned.map((v) => html`
+      <p class="small"><span class="tag bad">${REVIEW_STATES.returned}</span> ${v.kind_label} ${fmtTime(v.started_at)}<br>
+      ${v.review_comment || ""}</p>`)}</div>` : "";
+  const photos = phases.length ? phases.map((p) => html`
+    <div class="card"><h3>${p.label}</h3>
+      ${p.nodes.filter((n) => n.photos.length).map((n) => html`
+        <p class="small"><strong>${n.name}</strong>（${n.photos.length} 张）</p>
+        <div class="thumbs">${n.photos.map((ph) => html`<figure><img alt="${n.name}照片" data-photo="${ph.id}">
+          ${ph.flags?.length ? html`<figcaption class="error">${ph.flags.length} 项疑点</figcaption>` : ""}</figure>`)}</div>`)}
+    </div>`) : html`<p class="muted">暂无已上传的照片。</p>`;
+  setHtml(box, [rectifying, sentBack, photos]);
   for (const img of $$("img[data-photo]", box)) {
     store.thumbUrl(img.dataset.photo).then((url) => { img.src = url; }).catch(() => { img.alt = "照片（离线未缓存）"; });
   }

@@ -1,8 +1,10 @@
 // 我的农户: cached households of my area, grouped by village, searchable offline.
 
+import { html, setHtml } from "../html.js";
 import * as outbox from "../outbox.js";
+import { REVIEW_STATES } from "../rules.js";
 import * as store from "../store.js";
-import { $, esc, fmtTime, view } from "../ui.js";
+import { $, fmtTime, view } from "../ui.js";
 import { roundProgress, rowState } from "./round.js";
 
 export async function render(ctx) {
@@ -26,25 +28,25 @@ export async function render(ctx) {
 
   const names = new Map(list.map((h) => [h.id, h.name]));
   const sentBack = mine.filter((v) => v.review_state === "returned");
-  view(`
-    ${sentBack.length ? `<section class="card returned" id="returned">
+  view(html`
+    ${sentBack.length ? html`<section class="card returned" id="returned">
       <h2>⚠ 被退回的检查记录（${sentBack.length} 条）</h2>
-      <ul class="list">${sentBack.map((v) => `<li><a class="hh" href="#/h/${v.household_id}">
-        <strong>${esc(names.get(v.household_id) || `农户 ${v.household_id}`)}</strong>
-        <span class="tag bad">已退回</span> <span class="small">${esc(v.kind_label || "")} · ${esc(fmtTime(v.started_at))}</span><br>
-        <span class="small">审核意见：${esc(v.review_comment || "（无）")}</span></a></li>`).join("")}</ul>
+      <ul class="list">${sentBack.map((v) => html`<li><a class="hh" href="#/h/${v.household_id}">
+        <strong>${names.get(v.household_id) || `农户 ${v.household_id}`}</strong>
+        <span class="tag bad">${REVIEW_STATES.returned}</span> <span class="small">${v.kind_label || ""} · ${fmtTime(v.started_at)}</span><br>
+        <span class="small">审核意见：${v.review_comment || "（无）"}</span></a></li>`)}</ul>
     </section>` : ""}
-    ${assignments.map((a) => { const p = roundProgress(a, queued); return `
+    ${assignments.map((a) => { const p = roundProgress(a, queued); return html`
       <a class="card task" href="#/round/${a.round.id}" data-round="${a.round.id}">
-        <span class="tag warn">${esc(a.round.kind_label || "排查")}</span> <strong>${esc(a.round.name)}</strong>
-        <span class="small muted">截止 ${esc(a.round.due_on)}</span>
+        <span class="tag warn">${a.round.kind_label || "排查"}</span> <strong>${a.round.name}</strong>
+        <span class="small muted">截止 ${a.round.due_on}</span>
         <span class="meter" aria-hidden="true"><span style="width:${p.total ? Math.round(100 * p.done / p.total) : 0}%"></span></span>
         <span class="small">已查 <strong>${p.done}</strong> / ${p.total} 户${p.waiting ? `（其中 ${p.waiting} 户待上传）` : ""}${p.revisit ? `，需复查 ${p.revisit} 户` : ""} ›</span>
-      </a>`; }).join("")}
+      </a>`; })}
     <h1>我的农户 <span class="muted small">${list.length} 户</span></h1>
     <label for="search" class="small muted">搜索姓名、身份证号后四位或村名</label>
-    <input id="search" type="search" placeholder="如：王建国 / 123X / 东坪村" value="${esc(ctx.query || "")}">
-    <p class="muted small">资料更新于 ${esc(fmtTime(refreshed) || "—")}
+    <input id="search" type="search" placeholder="如：王建国 / 123X / 东坪村" value="${ctx.query || ""}">
+    <p class="muted small">资料更新于 ${fmtTime(refreshed) || "—"}
       <button id="refresh" type="button">刷新</button></p>
     <div id="groups"></div>`);
 
@@ -59,19 +61,19 @@ export async function render(ctx) {
       if (!groups.has(key)) groups.set(key, []);
       groups.get(key).push(h);
     }
-    $("#groups").innerHTML = hits.length ? [...groups].map(([village, hs]) => `
-      <h2 class="group-title">${esc(village)}（${hs.length} 户）</h2>
-      <ul class="list">${hs.map((h) => `
+    setHtml($("#groups"), hits.length ? [...groups].map(([village, hs]) => html`
+      <h2 class="group-title">${village}（${hs.length} 户）</h2>
+      <ul class="list">${hs.map((h) => html`
         <li><a class="hh" href="#/h/${h.id}">
-          <strong>${esc(h.name)}</strong> <span class="muted small">身份证 ${esc(h.id_number)}</span><br>
-          <span class="small">${esc(h.category_label || "")}</span>
-          ${h.current_case ? `<span class="tag ok">${esc(h.current_case.year)} ${esc(h.current_case.method)} · ${esc(h.current_case.status_label)}${h.current_case.phase_label ? ` · ${esc(h.current_case.phase_label)}` : ""}</span>` : `<span class="tag">无改造项目</span>`}
-          ${todo.has(h.id) ? `<span class="tag warn">待排查：${esc(todo.get(h.id))}</span>` : ""}
-          ${rectifications.has(h.id) ? `<span class="tag warn">整改中 ${rectifications.get(h.id)} 项</span>` : ""}
-          ${returned.has(h.id) ? `<span class="tag bad">被退回 ${returned.get(h.id)} 条</span>` : ""}
-          ${waiting.has(h.id) ? `<span class="tag warn">待上传 ${waiting.get(h.id)}</span>` : ""}
-        </a></li>`).join("")}</ul>`).join("")
-      : `<p class="card muted">${list.length ? "没有符合条件的农户" : "还没有农户资料，请联网后点“刷新”"}</p>`;
+          <strong>${h.name}</strong> <span class="muted small">身份证 ${h.id_number}</span><br>
+          <span class="small">${h.category_label || ""}</span>
+          ${h.current_case ? html`<span class="tag ok">${h.current_case.year} ${h.current_case.method} · ${h.current_case.status_label}${h.current_case.phase_label ? ` · ${h.current_case.phase_label}` : ""}</span>` : html`<span class="tag">无改造项目</span>`}
+          ${todo.has(h.id) ? html`<span class="tag warn">待排查：${todo.get(h.id)}</span>` : ""}
+          ${rectifications.has(h.id) ? html`<span class="tag warn">整改中 ${rectifications.get(h.id)} 项</span>` : ""}
+          ${returned.has(h.id) ? html`<span class="tag bad">被退回 ${returned.get(h.id)} 条</span>` : ""}
+          ${waiting.has(h.id) ? html`<span class="tag warn">待上传 ${waiting.get(h.id)}</span>` : ""}
+        </a></li>`)}</ul>`)
+      : html`<p class="card muted">${list.length ? "没有符合条件的农户" : "还没有农户资料，请联网后点“刷新”"}</p>`);
   };
   $("#search").addEventListener("input", draw);
   $("#refresh").addEventListener("click", async (ev) => {

@@ -1,17 +1,18 @@
 // 登录: once per week in the field; the outbox is never touched by logging in again.
 
+import { html } from "../html.js";
 import * as store from "../store.js";
-import { $, esc, view } from "../ui.js";
+import { $, view } from "../ui.js";
 
 export async function render(ctx) {
   const s = await store.session();
   const expired = ctx.authExpired;
-  view(`
+  view(html`
     <h1>登录</h1>
-    ${expired ? `<p class="card error">登录已过期，请重新登录。待上传的照片和记录仍保存在本机，不会丢失。</p>` : ""}
+    ${expired ? html`<p class="card error">登录已过期，请重新登录。待上传的照片和记录仍保存在本机，不会丢失。</p>` : ""}
     <form id="login" class="card" autocomplete="on" novalidate>
       <label for="username">用户名</label>
-      <input id="username" name="username" autocomplete="username" required value="${esc(s?.user?.username || "")}">
+      <input id="username" name="username" autocomplete="username" required value="${s?.user?.username || ""}">
       <label for="password">密码</label>
       <input id="password" name="password" type="password" autocomplete="current-password" required>
       <p id="login-error" class="error" hidden></p>

@@ -1,10 +1,12 @@
 // 待上传: every queued photo and visit with its state, 立即上传, storage use, export to a file.
 
+import { html } from "../html.js";
 import * as outbox from "../outbox.js";
 import * as store from "../store.js";
-import { $, $$, esc, fmtBytes, fmtTime, view } from "../ui.js";
+import { $, $$, fmtBytes, fmtTime, view } from "../ui.js";
 
-const KINDS = { photo: "照片", visit: "检查记录", discovery: "新发现房屋" };
+// What each kind of queued item is called here (the outbox's own, not a server vocabulary).
+const ITEM_LABELS = { photo: "照片", visit: "检查记录", discovery: "新发现房屋" };
 
 export async function render(ctx) {
   const [list, sum, households] = await Promise.all([outbox.items(), outbox.summary(), store.households()]);
@@ -22,38 +24,38 @@ export async function render(ctx) {
   const est = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : false;
   const state = (i) => {
-    if (sum.sending === i.id) return `<span class="status sending">上传中…</span>`;
-    if (i.status === "failed") return `<span class="status failed">✗ 上传失败：${esc(i.error?.message || "")}</span>`;
-    if (orphan(i)) return `<span class="status failed">✗ 所属新发现房屋的登记已删除，无法上传</span>`;
-    if (registering(i)) return `<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
-    if (i.error) return `<span class="status pending">待上传（上次失败，将自动重试：${esc(i.error.message)}）</span>`;
-    return `<span class="status pending">待上传</span>`;
+    if (sum.sending === i.id) return html`<span class="status sending">上传中…</span>`;
+    if (i.status === "failed") return html`<span class="status failed">✗ 上传失败：${i.error?.message || ""}</span>`;
+    if (orphan(i)) return html`<span class="status failed">✗ 所属新发现房屋的登记已删除，无法上传</span>`;
+    if (registering(i)) return html`<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
+    if (i.error) return html`<span class="status pending">待上传（上次失败，将自动重试：${i.error.message}）</span>`;
+    return html`<span class="status pending">待上传</span>`;
   };
-  view(`
+  view(html`
     <h1>待上传</h1>
     <div class="card">
       <p id="outbox-summary"><strong>待上传 ${sum.photos} 张照片、${sum.visits} 条检查记录${sum.houses ? `、${sum.houses} 户新发现房屋` : ""}</strong>（${fmtBytes(sum.bytes)}）
-        ${sum.failed ? `<br><span class="error">${sum.failed} 项上传失败，需要处理</span>` : ""}
+        ${sum.failed ? html`<br><span class="error">${sum.failed} 项上传失败，需要处理</span>` : ""}
         <br><span class="muted small">本机累计已上传 ${sum.uploaded} 项</span></p>
       <button id="drain" class="primary" type="button" ${list.length ? "" : "disabled"}>${outbox.isDraining() ? "上传中…" : "立即上传"}</button>
     </div>
-    <ul class="list">${list.map((i) => `
-      <li class="card" data-id="${esc(i.id)}">
-        <strong>${KINDS[i.type] || esc(i.type)}</strong> · ${esc(names.get(i.household_id) || `农户 ${i.household_id}`)}
-        ${i.type === "photo" ? `<br><span class="small">${esc(i.label || i.node || "")} · ${fmtBytes(i.size)}</span>` : ""}
-        <br><span class="small muted">${esc(fmtTime(i.created_at))}</span><br>${state(i)}
-        ${i.status === "failed" && i.error?.fields ? `<ul class="small">${Object.entries(i.error.fields).map(([k, v]) => `<li>${esc(k)}：${esc(typeof v === "string" ? v : JSON.stringify(v))}</li>`).join("")}</ul>` : ""}
-        ${orphan(i) ? `<div class="row"><button data-discard="${esc(i.id)}" type="button">删除此项</button></div>` : ""}
-        ${i.status === "failed" ? `<div class="row"><button data-retry="${esc(i.id)}" type="button">重试</button><button data-discard="${esc(i.id)}" type="button">删除此项</button></div>` : ""}
-      </li>`).join("")}</ul>
-    ${list.length ? "" : `<p class="card muted">没有待上传的内容。</p>`}
+    <ul class="list">${list.map((i) => html`
+      <li class="card" data-id="${i.id}">
+        <strong>${ITEM_LABELS[i.type] || i.type}</strong> · ${names.get(i.household_id) || `农户 ${i.household_id}`}
+        ${i.type === "photo" ? html`<br><span class="small">${i.label || i.node || ""} · ${fmtBytes(i.size)}</span>` : ""}
+        <br><span class="small muted">${fmtTime(i.created_at)}</span><br>${state(i)}
+        ${i.status === "failed" && i.error?.fields ? html`<ul class="small">${Object.entries(i.error.fields).map(([k, v]) => html`<li>${k}：${typeof v === "string" ? v : JSON.stringify(v)}</li>`)}</ul>` : ""}
+        ${orphan(i) ? html`<div class="row"><button data-discard="${i.id}" type="button">删除此项</button></div>` : ""}
+        ${i.status === "failed" ? html`<div class="row"><button data-retry="${i.id}" type="button">重试</button><button data-discard="${i.id}" type="button">删除此项</button></div>` : ""}
+      </li>`)}</ul>
+    ${list.length ? "" : html`<p class="card muted">没有待上传的内容。</p>`}
     <div class="card small">
       <p>本机存储：已用 ${est ? fmtBytes(est.usage) : "未知"}${est?.quota ? `，可用 ${fmtBytes(est.quota)}` : ""}；
         ${persisted ? "已设为持久存储" : "浏览器可能在空间不足时清理数据，请及时上传"}</p>
       <button id="export" type="button" ${list.length ? "" : "disabled"}>导出待上传数据到文件</button>
       <p class="muted">网络长期不可用时，可导出文件交给管理员导入。</p>
     </div>
-    <div class="card small"><p>当前用户：${esc(ctx.user?.name || "")}（${esc(ctx.user?.role_label || "")}）</p>
+    <div class="card small"><p>当前用户：${ctx.user?.name || ""}（${ctx.user?.role_label || ""}）</p>
       <button id="logout" type="button">退出登录</button></div>`);
   $("#drain")?.addEventListener("click", () => outbox.drain({ manual: true }));
   for (const b of $$("[data-retry]")) b.addEventListener("click", () => outbox.retry(b.dataset.retry));

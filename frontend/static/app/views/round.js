@@ -1,9 +1,10 @@
 // 排查任务: one open survey round, my households in walking order (by village, not yet visited
 // first), each a tap away from its survey form; progress counts what waits in the outbox too.
 
+import { html } from "../html.js";
 import * as outbox from "../outbox.js";
 import * as store from "../store.js";
-import { esc, view } from "../ui.js";
+import { view } from "../ui.js";
 
 // Where one assigned household stands: todo, revisit, waiting (recorded here, not yet sent), done.
 export function rowState(round, row, queued) {
@@ -31,7 +32,7 @@ export async function render(ctx, roundId) {
   const [assignments, queued] = await Promise.all([store.assignments(), outbox.items()]);
   const a = assignments.find((x) => x.round?.id === roundId);
   if (!a) {
-    view(`<p><a href="#/" class="btn">‹ 农户列表</a></p>
+    view(html`<p><a href="#/" class="btn">‹ 农户列表</a></p>
       <p class="card">本机没有这轮排查任务，可能已结束。请联网后在首页点“刷新”。</p>`);
     return;
   }
@@ -45,29 +46,29 @@ export async function render(ctx, roundId) {
   }
   // Not yet visited first, then revisits, then what is done, keeping the server's walking order.
   const order = { todo: 0, revisit: 1, waiting: 2, done: 3 };
-  view(`
+  view(html`
     <p><a href="#/" class="btn">‹ 农户列表</a></p>
-    <h1 id="round" data-round="${a.round.id}">${esc(a.round.name)}</h1>
+    <h1 id="round" data-round="${a.round.id}">${a.round.name}</h1>
     <div class="card">
-      <p class="small">${esc(a.round.kind_label || "")}${a.round.period ? ` · ${esc(a.round.period)}` : ""} · 截止 ${esc(a.round.due_on)}</p>
-      ${a.round.cause ? `<p class="small">原因：${esc(a.round.cause)}</p>` : ""}
+      <p class="small">${a.round.kind_label || ""}${a.round.period ? ` · ${a.round.period}` : ""} · 截止 ${a.round.due_on}</p>
+      ${a.round.cause ? html`<p class="small">原因：${a.round.cause}</p>` : ""}
       <span class="meter" aria-hidden="true"><span style="width:${p.total ? Math.round(100 * p.done / p.total) : 0}%"></span></span>
       <p id="round-progress"><strong>已查 ${p.done} / ${p.total} 户</strong>
-        ${p.waiting ? `<br><span class="small">其中 ${p.waiting} 户已记录、待上传</span>` : ""}
-        ${p.revisit ? `<br><span class="small">需复查 ${p.revisit} 户（无人在家）</span>` : ""}</p>
+        ${p.waiting ? html`<br><span class="small">其中 ${p.waiting} 户已记录、待上传</span>` : ""}
+        ${p.revisit ? html`<br><span class="small">需复查 ${p.revisit} 户（无人在家）</span>` : ""}</p>
     </div>
     <p><a class="btn" id="new-house" href="#/round/${a.round.id}/new">＋ 新发现房屋（以房找人）</a></p>
     ${[...villages].map(([village, rows]) => {
       const done = rows.filter((r) => ["done", "waiting"].includes(rowState(a.round, r, queued).code)).length;
       const sorted = rows.map((r, i) => ({ r, i, s: rowState(a.round, r, queued) }))
         .sort((x, y) => order[x.s.code] - order[y.s.code] || x.i - y.i);
-      return `<h2 class="group-title">${esc(village)}（已查 ${done} / ${rows.length}）</h2>
-      <ul class="list">${sorted.map(({ r, s }) => `
+      return html`<h2 class="group-title">${village}（已查 ${done} / ${rows.length}）</h2>
+      <ul class="list">${sorted.map(({ r, s }) => html`
         <li><a class="hh state-${s.code}" href="#/h/${r.household?.id}/visit" data-household="${r.household?.id}">
-          <strong>${esc(r.household?.name || "")}</strong> <span class="muted small">身份证 ${esc(r.household?.id_number || "")}</span><br>
-          <span class="status-word ${s.code}">${s.code === "done" || s.code === "waiting" ? "✓" : "○"} ${esc(s.label)}</span>
-          ${r.found_in_round ? `<span class="tag">新发现</span>` : ""}
-          <span class="small muted">${esc(r.household?.category_label || "")}</span>
-        </a></li>`).join("")}</ul>`;
-    }).join("")}`);
+          <strong>${r.household?.name || ""}</strong> <span class="muted small">身份证 ${r.household?.id_number || ""}</span><br>
+          <span class="status-word ${s.code}">${s.code === "done" || s.code === "waiting" ? "✓" : "○"} ${s.label}</span>
+          ${r.found_in_round ? html`<span class="tag">新发现</span>` : ""}
+          <span class="small muted">${r.household?.category_label || ""}</span>
+        </a></li>`)}</ul>`;
+    })}`);
 }

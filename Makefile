@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 0.0.0.0
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-test browser-deps lint bench clean
+.PHONY: run test install install-test browser-deps node-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser-deps
+install-test: $(VENV)/.installed-test browser-deps node-deps
 
 # Debian's Chromium and CJK fonts for the browser tests (never a downloaded browser).
 browser-deps:
@@ -32,9 +32,17 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Debian's Node.js for the phone app's unit tests (node --test tests/js/).
+node-deps:
+	@if ! command -v node >/dev/null; then \
+	  echo "installing nodejs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; \
+	fi
+
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask load-checklists
+	$(BIN)/flask load-workflows
 	$(BIN)/flask seed-demo --if-empty
 	@echo
 	@echo "  危房改造现场检查 is running at http://127.0.0.1:$(PORT)/"
@@ -46,6 +54,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check .
+	node --test tests/js/
 	$(BIN)/pytest -q
 
 bench: install-test

@@ -76,11 +76,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backend.api import auth, cases, flags, households, photos, regions, rounds, visits
+    from backend.api import (
+        attachments,
+        auth,
+        cases,
+        flags,
+        households,
+        photos,
+        regions,
+        rounds,
+        visits,
+        workflow,
+    )
     from backend.extensions import api
     from backend.web import health, home
 
-    for module in (auth, regions, households, cases, photos, flags, visits, rounds):
+    for module in (auth, regions, households, cases, workflow, attachments, photos, flags,
+                   visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

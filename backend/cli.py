@@ -14,11 +14,12 @@ from backend.models.base import utc_now
 from backend.services import accounts, imports
 from backend.services.errors import DomainError
 from backend.services.policy import Actor
+from backend.vocabulary import ROLES
 
 
 def register(app) -> None:
     for command in (create_user, import_households, import_outbox, seed_demo, storage_check,
-                    load_checklists):
+                    load_checklists, load_workflows):
         app.cli.add_command(command)
 
 
@@ -34,11 +35,24 @@ def load_checklists():
     click.echo("loaded: " + ", ".join(added) if added else "checklist templates up to date")
 
 
+@click.command("load-workflows")
+def load_workflows():
+    """Store each county workflow file whose version is not in the database yet."""
+    from backend.services.workflow.templates import WorkflowVersionChanged
+    from backend.services.workflow.templates import load_workflows as load
+
+    try:
+        added = load(db.session)
+    except WorkflowVersionChanged as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("loaded: " + ", ".join(added) if added else "workflows up to date")
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--name", required=True, help="显示的姓名")
 @click.option("--role", required=True, type=click.Choice(
-    ["inspector", "village_cadre", "town_reviewer", "county_admin", "auditor"]))
+    list(ROLES)))
 @click.option("--region", "regions", multiple=True, required=True, help="12位区划代码，可多次给出")
 @click.option("--phone")
 @click.password_option()

@@ -49,6 +49,8 @@ def load_settings() -> dict:
         "PHOTO_MAX_CLOCK_SKEW_MINUTES": _env("PHOTO_MAX_CLOCK_SKEW_MINUTES", 30, int),
         "PHOTO_MAX_UPLOAD_DELAY_DAYS": _env("PHOTO_MAX_UPLOAD_DELAY_DAYS", 30, int),
         "PHOTO_REUSE_DISTANCE": _env("PHOTO_REUSE_DISTANCE", 6, int),
+        # Case documents (附件): PDF, JPEG, PNG; images also keep to PHOTO_MAX_PIXELS
+        "ATTACHMENT_MAX_BYTES": _env("MAX_UPLOAD_MB", 20, int) * 1024 * 1024,
         # Deadlines from the seeds (days)
         "RECTIFICATION_DAYS": _env("RECTIFICATION_DAYS", 15, int),
         "HAZARD_REPORT_DAYS": _env("HAZARD_REPORT_DAYS", 5, int),

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 from werkzeug.security import generate_password_hash
 
-from backend.models import Appraisal, Case, CaseStatusChange, Household, Region, User
-from backend.services.cases.records import STATUS_DATES
+from backend.models import Appraisal, Case, Household, Region, User
 from backend.services.ids import check_char
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec, open_round
-from backend.vocabulary import STATUSES, STRUCTURE_TYPES, TARGET_CATEGORIES
+from backend.services.workflow.engine import place_at
+from backend.vocabulary import STRUCTURE_TYPES, TARGET_CATEGORIES
 
 COUNTY = ("140621000000", "山阴县")
 TOWNS = {
@@ -144,17 +144,12 @@ def _cases(session, rng: random.Random, targets: list[Household]) -> None:
                               notes="承重墙体多处裂缝，屋面漏雨")
         session.add(appraisal)
         case = Case(household=household, village_code=household.village_code, year=year,
-                    method=method, build_mode="自建", appraisal=appraisal, status="planned",
+                    method=method, build_mode="自建", appraisal=appraisal,
                     subsidy_yuan=25232 if method != "修缮加固" else 15000)
         session.add(case)
-        day = appraised + timedelta(days=10)
-        case.history.append(CaseStatusChange(status="planned", effective_on=day))
-        path = list(STATUSES)[: list(STATUSES).index(status) + 1][1:]
-        for step in path:
-            day = min(day + timedelta(days=rng.randint(7, 25)), date.today())
-            case.status = step
-            setattr(case, STATUS_DATES[step], day)
-            case.history.append(CaseStatusChange(status=step, effective_on=day))
+        session.flush()
+        day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today())
+        place_at(session, case, status, day, note="演示数据：此前环节系统外办理")
 
 
 def _open_quarter_round(session, reviewer: User) -> None:

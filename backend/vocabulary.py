@@ -33,21 +33,100 @@ METHODS = ("修缮加固", "拆除重建", "选址新建", "置换", "统建", "
 BUILD_MODES = ("自建", "统建")
 # Methods that build a new house use the rebuild checklist; the rest use the repair one.
 REBUILD_METHODS = ("拆除重建", "选址新建", "统建")
-# Methods that need no appraisal of the old house (the household moves elsewhere).
-NO_APPRAISAL_METHODS = ("置换", "租赁/周转房")
+# A case's stage in its county's procedure (003 山阴 §四, 004 郯城 §二(二)); a county's workflow
+# file chooses which are on, their order, periods and who acts (backend/workflows/).
 STATUSES = {
+    "application": "申请",
+    "village_review": "村评议",
+    "village_publicity": "村公示",
+    "town_review": "乡镇审核",
+    "town_publicity": "乡镇公示",
+    "department_check": "部门比对",
+    "approval": "审批",
+    "county_publicity": "县级公示",
     "planned": "已列入计划",
     "agreement_signed": "已签订协议",
     "in_progress": "施工中",
     "completed": "已竣工待验收",
+    "town_accepted": "乡镇已验收",
     "accepted": "已验收",
     "paid": "补助已拨付",
+    "archived": "已归档",
+    "rejected": "未通过",
     "cancelled": "已取消",
+    "deferred": "转下一年度",
 }
+# Stages a case leaves only by a new application.
+FINAL_STATUSES = ("archived", "rejected", "cancelled", "deferred")
 # The works phase (改造前/中/后) a case is in, by status: what an inspector photographs next.
 STATUS_PHASES = {
-    "planned": "before", "agreement_signed": "before", "in_progress": "during",
-    "completed": "after", "accepted": "after", "paid": "after", "cancelled": None,
+    **dict.fromkeys(("application", "village_review", "village_publicity", "town_review",
+                     "town_publicity", "department_check", "approval", "county_publicity",
+                     "planned", "agreement_signed"), "before"),
+    "in_progress": "during",
+    **dict.fromkeys(("completed", "town_accepted", "accepted", "paid", "archived"), "after"),
+    **dict.fromkeys(("rejected", "cancelled", "deferred"), None),
+}
+# What an action on a case is called on the pages and in its history.
+ACTION_LABELS = {
+    "open": "登记申请",
+    "submit": "提交申请",
+    "pass": "审核通过",
+    "return": "退回申请人",
+    "reject": "不予通过",
+    "post": "张榜公示",
+    "record_objection": "登记异议",
+    "resolve_objection": "处理异议",
+    "close": "公示期满",
+    "record_reply": "登记部门核查结果",
+    "conclude": "比对完成",
+    "approve": "批准",
+    "file": "县级备案",
+    "sign": "签订协议",
+    "urge": "督促开工",
+    "defer": "转下一年度",
+    "start": "开工",
+    "complete": "竣工",
+    "accept": "验收合格",
+    "fail": "验收不合格",
+    "pay": "拨付补助",
+    "archive": "归档",
+    "cancel": "取消",
+    "migrated": "系统外办理",
+    "silence": "逾期未回复视为合格",
+}
+# The departments that check an applicant's identity (003 §四(四), 身份审查表).
+DEPARTMENTS = {
+    "civil_affairs": "民政",
+    "disabled_persons": "残联",
+    "market_regulation": "市场监管",
+    "traffic_police": "交警",
+    "housing": "住建",
+    "natural_resources": "自然资源",
+    "finance": "财政",
+    "human_resources": "人社",
+}
+DEPARTMENT_RESULTS = {"pending": "待回复", "passed": "合格", "problem": "发现问题",
+                      "passed_by_silence": "逾期未回复，视为合格"}
+OBJECTION_STATUSES = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+# Documents on a case; the archive lists of 003 §四(五)4 and 004 §五(四) name them.
+ATTACHMENT_KINDS = {
+    "application_form": "申请书",
+    "household_register": "户口簿及身份证明",
+    "income_proof": "低保/五保/收入证明",
+    "head_photo": "户主照片",
+    "meeting_minutes": "评议会议纪要",
+    "publicity_photo": "公示照片",
+    "review_form": "审核表",
+    "department_reply": "部门核查回复",
+    "appraisal_report": "鉴定报告",
+    "approval_document": "审批文件",
+    "agreement": "改造协议书",
+    "urge_record": "督促开工记录",
+    "acceptance_form": "竣工验收表",
+    "payment_voucher": "拨付凭证",
+    "objection_material": "异议材料",
+    "other": "其他",
 }
 
 # --- visits and checklists ---------------------------------------------------------------
@@ -105,13 +184,16 @@ OVERDUE_LABELS = {
 }
 
 # --- people and places -------------------------------------------------------------------
-ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
+ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
+         "department")
 ROLE_LABELS = {
     "inspector": "检查员",
     "village_cadre": "村干部",
     "town_reviewer": "乡镇审核员",
     "county_admin": "县级管理员",
     "auditor": "核查员（只读）",
+    "finance": "财政",
+    "department": "部门核查员",
 }
 LEVELS = ("province", "prefecture", "county", "town", "village")
 LEVEL_LABELS = {"province": "省", "prefecture": "市", "county": "县", "town": "乡镇",

@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 
 from backend import create_app
 from backend.extensions import db as _db
+from backend.services.workflow.templates import load_workflows
 from backend.storage import LocalStore
 
 pytest_plugins = ["tests.s3server"]
@@ -46,6 +47,7 @@ def db(app, tmp_path):
     """Give each test an empty database and its own photo folder."""
     with app.app_context():
         app.extensions["object_store"] = LocalStore(str(tmp_path / "photos"))
+        load_workflows(_db.session)  # every case follows its county's procedure
         yield _db
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]

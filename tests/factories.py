@@ -7,9 +7,10 @@ from datetime import date
 
 from werkzeug.security import generate_password_hash
 
-from backend.models import Appraisal, Case, CaseStatusChange, Household, Region, User
+from backend.models import Appraisal, Case, Household, Region, User
 from backend.services import accounts
 from backend.services.ids import check_char
+from backend.services.workflow.engine import place_at
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -64,8 +65,9 @@ def case(session, h: Household, *, grade="D", method="拆除重建", status="pla
     session.flush()
     c = Case(household_id=h.id, village_code=h.village_code, year=year, method=method,
              build_mode="自建", status=status, appraisal_id=a.id)
-    c.history.append(CaseStatusChange(status=status, effective_on=date(2026, 3, 10)))
     session.add(c)
+    session.flush()
+    place_at(session, c, status, date(2026, 3, 10))
     session.commit()
     session.expire(h)
     return c
@@ -102,7 +104,8 @@ def world(session) -> World:
     for code, name, town in villages:
         region(session, code, name, "village", town)
     scopes = {"inspector": [w.town_a], "village_cadre": [w.village_a1],
-              "town_reviewer": [w.town_a], "county_admin": [w.county], "auditor": [w.county]}
+              "town_reviewer": [w.town_a], "county_admin": [w.county], "auditor": [w.county],
+              "finance": [w.county], "department": [w.county]}
     for role, regions in scopes.items():
         w.users[role] = user(session, role, regions, username=role)
         w.tokens[role] = token_for(session, w.users[role])

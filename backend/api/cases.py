@@ -1,7 +1,8 @@
-"""Renovation cases: open one for a household, list with filters, read, edit and move status."""
+"""Renovation cases: register an application for a household, list with filters, read, edit
+the facts. The stage moves only through POST /cases/{id}/actions (backend/api/workflow.py)."""
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from backend.api.base import (
     BaseSchema,
@@ -13,11 +14,57 @@ from backend.api.base import (
 )
 from backend.api.households import AppraisalSchema
 from backend.extensions import db
-from backend.services import cases, households
+from backend.services import cases, households, ids
 from backend.services.cases.records import CaseQuery
-from backend.vocabulary import BUILD_MODES, CATEGORIES, METHODS, STATUSES
+from backend.vocabulary import (
+    ACTION_LABELS,
+    BUILD_MODES,
+    CATEGORIES,
+    METHODS,
+    STATUSES,
+    STRUCTURE_TYPES,
+)
 
 blp = api_blueprint("cases", __name__)
+
+
+def valid_id_number(value: str) -> None:
+    if problem := ids.id_number_problem(value):
+        raise ValidationError(problem)
+
+
+class FamilyMemberSchema(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 50))
+    id_number = fields.String(required=True, validate=valid_id_number)
+    relation = fields.String(required=True, validate=validate.Length(1, 20))  # 与户主关系
+    health = fields.String(allow_none=True, validate=validate.Length(max=50))
+
+
+class CurrentHouseSchema(BaseSchema):
+    year_built = fields.Integer(allow_none=True, validate=validate.Range(1800, 2100))
+    area_m2 = fields.Decimal(allow_none=True, places=2, as_string=True,
+                             validate=validate.Range(0, 10000))
+    rooms = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
+    structure_type = fields.String(allow_none=True, validate=validate.OneOf(STRUCTURE_TYPES))
+    condition = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class ApplicationSchema(BaseSchema):
+    """The household's written application (003 §四(一) 个人申请; 004 §二(二))."""
+
+    applicant = fields.String(validate=validate.Length(1, 50))
+    applied_on = fields.Date(allow_none=True)
+    on_behalf_by_village = fields.Boolean(load_default=False)  # 村委会帮其提出申请
+    members = fields.List(fields.Nested(FamilyMemberSchema), load_default=list)
+    hardship = fields.String(allow_none=True, validate=validate.Length(max=200))
+    house = fields.Nested(CurrentHouseSchema, allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    requested_method = fields.String(allow_none=True, validate=validate.OneOf(METHODS))
+    requested_standard = fields.String(allow_none=True, validate=validate.Length(max=200))
+    own_funds_yuan = fields.Decimal(allow_none=True, places=2, as_string=True,
+                                    validate=validate.Range(0, 10**8))
+    no_house = fields.Boolean(load_default=False)  # 无房户 (003 §四(五)3(2))
+    disabled_family = fields.Boolean(load_default=False)  # 贫困残疾人家庭
 
 
 class CaseFieldsSchema(BaseSchema):
@@ -33,15 +80,24 @@ class CaseFieldsSchema(BaseSchema):
     cost_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**8))
     subsidy_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**7))
     notes = fields.String(allow_none=True)
+    application = fields.Nested(ApplicationSchema, load_default=dict)
 
 
-class StatusChangeSchema(BaseSchema):
-    status = fields.String()
-    status_label = fields.Function(lambda s: STATUSES[s.status])
+class CaseStepSchema(BaseSchema):
+    id = fields.Integer()
+    stage = fields.String()
+    stage_label = fields.Function(lambda s: STATUSES.get(s.stage, s.stage))
+    action = fields.String()
+    action_label = fields.Function(lambda s: ACTION_LABELS.get(s.action, s.action))
+    to_stage = fields.String()
+    to_stage_label = fields.Function(lambda s: STATUSES.get(s.to_stage, s.to_stage))
     effective_on = fields.Date()
-    changed_at = fields.DateTime()
-    changed_by = fields.Integer(allow_none=True)
+    acted_at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
+    data = fields.Dict()
+    attachment_ids = fields.List(fields.String())
+    outside_system = fields.Boolean()
 
 
 class HouseholdBriefSchema(BaseSchema):
@@ -60,20 +116,30 @@ class CaseSchema(CaseFieldsSchema):
     village_code = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     status_label = fields.Function(lambda c: STATUSES[c.status], dump_only=True)
+    stage_entered_on = fields.Date(dump_only=True)
+    due_on = fields.Date(dump_only=True)
+    closed_reason = fields.String(dump_only=True)
     started_on = fields.Date(dump_only=True)
     completed_on = fields.Date(dump_only=True)
+    town_accepted_on = fields.Date(dump_only=True)
     accepted_on = fields.Date(dump_only=True)
     paid_on = fields.Date(dump_only=True)
+    archived_on = fields.Date(dump_only=True)
     appraisal = fields.Nested(AppraisalSchema, dump_only=True, allow_none=True)
-    history = fields.List(fields.Nested(StatusChangeSchema), dump_only=True)
+    history = fields.List(fields.Nested(CaseStepSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
 
+def not_writable(_value) -> None:
+    raise ValidationError("项目环节只能通过办理事项变更（POST /api/v1/cases/{id}/actions）")
+
+
 class CasePatchSchema(CaseFieldsSchema):
-    status = fields.String(validate=validate.OneOf(list(STATUSES)))
-    status_effective_on = fields.Date()
-    status_note = fields.String(validate=validate.Length(max=500))
+    # Named, so the refusal says why instead of "unknown field".
+    status = fields.Raw(load_only=True, validate=not_writable)
+    status_effective_on = fields.Raw(load_only=True, validate=not_writable)
+    status_note = fields.Raw(load_only=True, validate=not_writable)
 
 
 class CaseQueryArgsSchema(PageArgsSchema):
@@ -100,7 +166,7 @@ class HouseholdCases(MethodView):
     @blp.arguments(CaseFieldsSchema)
     @blp.response(201, CaseSchema)
     def post(self, body, household_id):
-        """Open a renovation case for a household rated C or D."""
+        """Register a household's application: a case at its county's first stage."""
         return cases.open_case(db.session, current_actor(), household_id, body, today=today())
 
 
@@ -119,11 +185,11 @@ class Cases(MethodView):
 class CaseById(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id):
-        """Read a case with its status history."""
+        """Read a case with its steps."""
         return cases.get_case(db.session, current_actor(), case_id)
 
     @blp.arguments(CasePatchSchema(partial=True))
     @blp.response(200, CaseSchema)
     def patch(self, body, case_id):
-        """Edit a case; a new status must follow the workflow and is dated."""
+        """Edit a case's facts; `status` is refused (it moves only through actions)."""
         return cases.update_case(db.session, current_actor(), case_id, body, today=today())

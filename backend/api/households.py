@@ -12,6 +12,7 @@ from backend.api.base import (
     api_blueprint,
     current_actor,
     cursor_key,
+    today,
 )
 from backend.extensions import db
 from backend.rules import current_rules
@@ -40,6 +41,11 @@ class CaseSummarySchema(BaseSchema):
     phase_label = fields.Function(lambda c: PHASES.get(c.phase))
 
 
+class SignatureSchema(BaseSchema):
+    role = fields.String(required=True, validate=validate.Length(1, 30))  # 民主监督员 …
+    name = fields.String(required=True, validate=validate.Length(1, 50))
+
+
 class AppraisalSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     grade = fields.String(required=True, validate=validate.OneOf(list(GRADES)))
@@ -47,6 +53,15 @@ class AppraisalSchema(BaseSchema):
     appraised_on = fields.Date(required=True)
     appraiser = fields.String(required=True, validate=validate.Length(1, 100))
     notes = fields.String(allow_none=True)
+    signatures = fields.List(fields.Nested(SignatureSchema), load_default=list)
+    filed_on = fields.Date(dump_only=True, allow_none=True)
+
+
+class AppraisalPatchSchema(BaseSchema):
+    """Signatures gathered on the paper report, and the county's filing (备案)."""
+
+    signatures = fields.List(fields.Nested(SignatureSchema))
+    filed_on = fields.Date(allow_none=True)
 
 
 class LocationSchema(BaseSchema):
@@ -170,6 +185,16 @@ class HouseholdAppraisals(MethodView):
     def post(self, body, household_id):
         """Record a house safety appraisal (A–D)."""
         return households.add_appraisal(db.session, current_actor(), household_id, body)
+
+
+@blp.route("/appraisals/<int:appraisal_id>")
+class AppraisalById(MethodView):
+    @blp.arguments(AppraisalPatchSchema)
+    @blp.response(200, AppraisalSchema)
+    def patch(self, body, appraisal_id):
+        """Add the report's signatures, or record the county's filing (county only)."""
+        return households.update_appraisal(db.session, current_actor(), appraisal_id, body,
+                                           today=today())
 
 
 @blp.route("/households/import")

@@ -1,25 +1,37 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees every table."""
 
+from backend.models.attachment import Attachment
 from backend.models.audit import AuditEvent
-from backend.models.case import Case, CaseStatusChange
+from backend.models.case import Case
 from backend.models.household import Appraisal, Household
 from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
 from backend.models.round import Round, RoundHousehold
 from backend.models.user import ApiToken, LoginAttempt, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
+from backend.models.workflow import (
+    CaseStep,
+    DepartmentCheck,
+    Objection,
+    Publicity,
+    WorkflowVersion,
+)
 
 __all__ = [
     "ApiToken",
     "Appraisal",
+    "Attachment",
     "AuditEvent",
     "Case",
     "ChecklistTemplate",
-    "CaseStatusChange",
+    "CaseStep",
+    "DepartmentCheck",
     "Household",
     "LoginAttempt",
+    "Objection",
     "Photo",
     "PhotoFlag",
+    "Publicity",
     "Rectification",
     "Region",
     "Round",
@@ -28,4 +40,5 @@ __all__ = [
     "UserRegion",
     "Visit",
     "VisitResult",
+    "WorkflowVersion",
 ]

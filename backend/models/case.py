@@ -1,26 +1,27 @@
-"""Renovation cases (改造项目) and their dated status history."""
+"""Renovation cases (改造项目): the household's renovation in one year, at one stage of its
+county's procedure; every action on it is a `CaseStep` (models/workflow.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
 from backend.models.household import Appraisal, Household
+from backend.models.workflow import CaseStep
 from backend.vocabulary import STATUS_PHASES
-
-# Which status may follow which; derived steps (works started, accepted) come from visits later.
-TRANSITIONS = {
-    "planned": {"agreement_signed", "in_progress", "cancelled"},
-    "agreement_signed": {"in_progress", "cancelled"},
-    "in_progress": {"completed", "cancelled"},
-    "completed": {"accepted", "in_progress"},
-    "accepted": {"paid"},
-    "paid": set(),
-    "cancelled": set(),
-}
 
 
 class Case(db.Model):
@@ -37,15 +38,25 @@ class Case(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(20))
     build_mode: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    # The stage of the procedure; written only by the workflow engine's actions.
+    status: Mapped[str] = mapped_column(String(20), default="application")
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_versions.id"))
+    stage_entered_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)  # when the current stage should be done
+    # The application (申请): applicant, family members, hardship, current house, reason,
+    # requested method and standard, own funds (003 §四(一)).
+    application: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_reason: Mapped[str | None] = mapped_column(Text)  # rejected, cancelled, deferred
     appraisal_id: Mapped[int | None] = mapped_column(ForeignKey("appraisals.id"))
     agreement_signed_on: Mapped[date | None] = mapped_column(Date)
     planned_start_on: Mapped[date | None] = mapped_column(Date)
     planned_end_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date | None] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date)
+    town_accepted_on: Mapped[date | None] = mapped_column(Date)
     accepted_on: Mapped[date | None] = mapped_column(Date)
     paid_on: Mapped[date | None] = mapped_column(Date)
+    archived_on: Mapped[date | None] = mapped_column(Date)
     area_after_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     cost_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     subsidy_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
@@ -55,27 +66,8 @@ class Case(db.Model):
 
     household: Mapped[Household] = relationship(lazy="joined")
     appraisal: Mapped[Appraisal | None] = relationship(lazy="joined")
-    history: Mapped[list["CaseStatusChange"]] = relationship(
-        order_by="CaseStatusChange.id", lazy="selectin", back_populates="case"
-    )
-
-    def can_move_to(self, status: str) -> bool:
-        return status in TRANSITIONS[self.status]
+    history: Mapped[list[CaseStep]] = relationship(order_by=CaseStep.id, lazy="selectin")
 
     @property
     def phase(self) -> str | None:
         return STATUS_PHASES[self.status]
-
-
-class CaseStatusChange(db.Model):
-    __tablename__ = "case_status_changes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
-    effective_on: Mapped[date] = mapped_column(Date)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)
-
-    case: Mapped[Case] = relationship(back_populates="history")

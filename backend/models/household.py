@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -70,6 +70,10 @@ class Appraisal(db.Model):
     appraised_on: Mapped[date] = mapped_column(Date)
     appraiser: Mapped[str] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The report carries at least 3 signatures (民主监督员, 村委负责人, 乡镇负责人) and the
+    # county's filing (备案) (003 §四(五)2): [{"role", "name"}].
+    signatures: Mapped[list] = mapped_column(JSON, default=list)
+    filed_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 

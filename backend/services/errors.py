@@ -68,8 +68,46 @@ class NotEligible(DomainError):
 
 
 class InvalidTransition(DomainError):
-    code = "invalid_status_transition"
-    message = "项目状态不能这样变更"
+    code = "invalid_transition"
+    message = "该项目当前环节不能办理此事项"
+
+
+# --- the case procedure ------------------------------------------------------------------
+class WorkflowBlocked(DomainError):
+    """A rule of the procedure holds the action back; `details["reasons"]` lists each."""
+
+    code = "workflow_blocked"
+    message = "办理条件尚未满足"
+
+
+class PublicityPeriodNotOver(WorkflowBlocked):
+    code = "publicity_period_not_over"
+    message = "公示期未满"
+
+
+class ObjectionOpen(WorkflowBlocked):
+    code = "objection_open"
+    message = "公示期间的异议尚未处理完毕"
+
+
+class AcceptanceBlocked(WorkflowBlocked):
+    code = "acceptance_blocked"
+    message = "不符合验收条件"
+
+
+class AttachmentConflict(Conflict):
+    code = "attachment_conflict"
+    message = "该附件编号已用于另一个文件"
+
+
+class UnsupportedDocumentType(DomainError):
+    code = "unsupported_document_type"
+    message = "附件只能是 PDF、JPEG 或 PNG 文件"
+
+
+class AttachmentTooLarge(DomainError):
+    code = "attachment_too_large"
+    message = "附件文件过大"
 
 
 # --- visits and rounds ---------------------------------------------------------------
@@ -170,6 +208,9 @@ STATUS = {
     ChecksumMismatch: 422,
     NotEligible: 422,
     InvalidTransition: 409,
+    WorkflowBlocked: 422,
+    UnsupportedDocumentType: 415,
+    AttachmentTooLarge: 413,
     StorageUnavailable: 503,
 }
 

@@ -1,6 +1,7 @@
 """Households: search, registration, edits, house location and appraisals."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
@@ -143,6 +144,27 @@ def record_appraisal(session, actor: Actor, household: Household, values: dict,
     if visit_id is not None:
         changes["visit_id"] = visit_id
     audit.record(session, actor, "create", "appraisal", appraisal.id, changes)
+    return appraisal
+
+
+def update_appraisal(session, actor: Actor, appraisal_id: int, values: dict, *,
+                     today: date) -> Appraisal:
+    """Signatures of the paper report (003 §四(五)2: 民主监督员、村委负责人、乡镇负责人), and
+    the county's filing (备案), which only the county records."""
+    actor.require(policy.APPRAISAL_WRITE)
+    appraisal = session.get(Appraisal, appraisal_id)
+    if appraisal is None:
+        raise policy.OutsideScope()
+    get_household(session, actor, appraisal.household_id)  # 404 outside the caller's area
+    if "filed_on" in values:
+        actor.require(policy.APPRAISAL_FILE)
+        if values["filed_on"] is not None and values["filed_on"] > today:
+            raise InvalidInput(fields={"filed_on": "备案日期不能晚于今天"})
+    changes = audit.diff(appraisal, values)
+    for key, value in values.items():
+        setattr(appraisal, key, value)
+    audit.record(session, actor, "update", "appraisal", appraisal.id, changes)
+    session.commit()
     return appraisal
 
 

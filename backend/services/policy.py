@@ -17,7 +17,10 @@ HOUSEHOLD_WRITE = "household.write"
 HOUSEHOLD_IMPORT = "household.import"
 HOUSEHOLD_LOCATE = "household.locate"
 CASE_WRITE = "case.write"
+CASE_APPLY = "case.apply"  # register an application (村委会 may apply on a household's behalf)
+ATTACHMENT_WRITE = "attachment.write"
 APPRAISAL_WRITE = "appraisal.write"
+APPRAISAL_FILE = "appraisal.file"  # the county's filing (备案) of an appraisal report
 VISIT_RECORD = "visit.record"
 VISIT_REVIEW = "visit.review"
 ROUND_MANAGE = "round.manage"
@@ -25,17 +28,23 @@ USER_MANAGE = "user.manage"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Inspectors include the technicians who appraise houses on site (鉴定); village cadres not.
-    "inspector": frozenset({READ, HOUSEHOLD_LOCATE, APPRAISAL_WRITE, VISIT_RECORD}),
-    "village_cadre": frozenset({READ, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, VISIT_RECORD}),
+    "inspector": frozenset({READ, HOUSEHOLD_LOCATE, APPRAISAL_WRITE, VISIT_RECORD,
+                            ATTACHMENT_WRITE}),
+    "village_cadre": frozenset({READ, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, VISIT_RECORD,
+                                CASE_APPLY, ATTACHMENT_WRITE}),
     "town_reviewer": frozenset(
-        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, CASE_WRITE, APPRAISAL_WRITE,
-         VISIT_RECORD, VISIT_REVIEW, ROUND_MANAGE}
+        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY, APPRAISAL_WRITE,
+         VISIT_RECORD, VISIT_REVIEW, ROUND_MANAGE, ATTACHMENT_WRITE}
     ),
     "county_admin": frozenset(
-        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE,
-         APPRAISAL_WRITE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE}
+        {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY,
+         APPRAISAL_WRITE, APPRAISAL_FILE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE, ATTACHMENT_WRITE}
     ),
     "auditor": frozenset({READ}),
+    # 财政: pays subsidies and co-signs the county's acceptance; sees payees' accounts.
+    "finance": frozenset({READ, PII, ATTACHMENT_WRITE}),
+    # A department's clerk enters its identity-check replies (部门比对) for the county.
+    "department": frozenset({READ, PII, ATTACHMENT_WRITE}),
 }
 
 

@@ -1,21 +1,24 @@
-"""Object keys: what a valid key is, and where each photo's bytes live.
+"""Object keys: what a valid key is, and where each photo's and document's bytes live.
 
-Layout (all under `PHOTO_PREFIX`):
+Layout:
 
     photos/original/{sha[:2]}/{sha256}        the bytes as received, content-addressed
     photos/thumb/{sha[:2]}/{sha256}.jpg       small JPEG derived from the original
     photos/large/{sha[:2]}/{sha256}.jpg       screen-sized JPEG derived from the original
+    attachments/{sha[:2]}/{sha256}            a case's document (PDF, JPEG, PNG) as received
 
 `sha256` is the lowercase hex SHA-256 of the *original* bytes, also for the derived sizes, so
 all three keys follow from one photo row. Content addressing makes an upload retried by a
 phone land on the same key instead of creating a second object, and lets `storage-check`
-compare the store with the database key by key. The `{sha[:2]}` level keeps any one
-directory of the local store (and any one listing page) to a few thousand entries.
+compare the store with the database key by key (it lists only `PHOTO_PREFIX`, so documents
+under `ATTACHMENT_PREFIX` are never taken for orphan photos). The `{sha[:2]}` level keeps any
+one directory of the local store (and any one listing page) to a few thousand entries.
 """
 
 import re
 
 PHOTO_PREFIX = "photos/"
+ATTACHMENT_PREFIX = "attachments/"
 ORIGINAL = "original"
 VARIANTS = ("thumb", "large")
 
@@ -72,6 +75,12 @@ def variant_key(sha256: str, variant: str) -> str:
         raise ValueError(f"unknown photo variant: {variant!r}")
     sha = _normalise_sha(sha256)
     return f"{PHOTO_PREFIX}{variant}/{sha[:2]}/{sha}.jpg"
+
+
+def attachment_key(sha256: str) -> str:
+    """Return the key of the document whose SHA-256 is `sha256`."""
+    sha = _normalise_sha(sha256)
+    return f"{ATTACHMENT_PREFIX}{sha[:2]}/{sha}"
 
 
 def parse_key(key: str) -> tuple[str, str] | None:

@@ -13,8 +13,10 @@ import pytest
 
 from tests import factories, images
 
-ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor")
+ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
+         "department")
 EVERYONE = set(ROLES)
+COUNTY_WIDE = {"county_admin", "auditor", "finance", "department"}
 
 
 def household_target(w, inside):
@@ -36,9 +38,14 @@ ENDPOINTS = [
      {"inspector", "town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/households/{h.id}/appraisals",
                       {"json": {"grade": "C", "appraised_on": "2026-05-01", "appraiser": "站"}})),
+    ("PATCH", "/api/v1/appraisals/<int:appraisal_id>",
+     {"inspector", "town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/appraisals/{c.appraisal_id}", {"json": {"signatures": [
+         {"role": "民主监督员", "name": "李四"}]}})),
     ("GET", "/api/v1/households/<int:household_id>/cases", EVERYONE,
      lambda w, h, c: (f"/api/v1/households/{h.id}/cases", {})),
-    ("POST", "/api/v1/households/<int:household_id>/cases", {"town_reviewer", "county_admin"},
+    ("POST", "/api/v1/households/<int:household_id>/cases",
+     {"village_cadre", "town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/households/{h.id}/cases",
                       {"json": {"year": 2027, "method": "修缮加固", "build_mode": "自建"}})),
     ("GET", "/api/v1/cases/<int:case_id>", EVERYONE,
@@ -78,6 +85,21 @@ ENDPOINTS = [
      lambda w, h, c: (f"/api/v1/rounds/{w.rounds[h.village_code]}/close",
                       {"json": {"reasons": {str(x.id): "全户外出务工"
                                             for x in w.households.values()}}})),
+    ("PUT", "/api/v1/attachments/<uuid:attachment_id>", EVERYONE - {"auditor"},
+     lambda w, h, c: (f"/api/v1/attachments/{uuid.uuid4()}", {
+         "data": {"case_id": str(c.id), "kind": "application_form",
+                  "file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "申请书.pdf")},
+         "content_type": "multipart/form-data"})),
+    ("GET", "/api/v1/attachments/<uuid:attachment_id>", EVERYONE,
+     lambda w, h, c: (f"/api/v1/attachments/{w.attachments[h.village_code]}", {})),
+    ("GET", "/api/v1/attachments/<uuid:attachment_id>/content", EVERYONE,
+     lambda w, h, c: (f"/api/v1/attachments/{w.attachments[h.village_code]}/content", {})),
+    ("GET", "/api/v1/cases/<int:case_id>/workflow", EVERYONE,
+     lambda w, h, c: (f"/api/v1/cases/{c.id}/workflow", {})),
+    # 山阴's workflow: the town or the county may cancel a case at any open stage.
+    ("POST", "/api/v1/cases/<int:case_id>/actions", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/cases/{c.id}/actions",
+                      {"json": {"action": "cancel", "note": "农户自愿放弃本年度改造"}})),
     ("GET", "/api/v1/cases/<int:case_id>/timeline", EVERYONE,
      lambda w, h, c: (f"/api/v1/cases/{c.id}/timeline", {})),
     ("GET", "/api/v1/visits/<uuid:visit_id>", EVERYONE,
@@ -99,7 +121,9 @@ OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/house
        # checklist templates are the same for everyone
        "/api/v1/checklists", "/api/v1/checklists/<string:code>",
        # opening a round names its area, which is refused outside the caller's (test_rounds)
-       "/api/v1/rounds"}
+       "/api/v1/rounds",
+       # my to-do list is built from my own area and role (tests/api/test_workflow.py)
+       "/api/v1/me/todo"}
 
 
 @pytest.fixture
@@ -107,6 +131,7 @@ def world(db, templates):
     w = factories.world(db.session)
     w.cases = {code: factories.case(db.session, h) for code, h in w.households.items()}
     w.photos = {code: photo_of(db, w, h) for code, h in w.households.items()}
+    w.attachments = {code: attachment_of(db, w, c) for code, c in w.cases.items()}
     w.visits = {code: visit_of(db, w, h) for code, h in w.households.items()}
     w.inspector_b = factories.user(db.session, "inspector", [w.town_b], username="inspector_b")
     w.rounds = rounds_of(db, w)
@@ -155,6 +180,18 @@ def visit_of(db, w, household) -> str:
     return visit_id
 
 
+def attachment_of(db, w, case) -> str:
+    """Store one document of a case directly through the service."""
+    from backend.extensions import object_store
+    from backend.services import attachments
+
+    attachment_id = str(uuid.uuid4())
+    attachments.store_attachment(db.session, object_store(), uploader(w), attachment_id,
+                                 b"%PDF-1.4\n%%EOF\n", case_id=case.id, kind="application_form",
+                                 filename="申请书.pdf", max_bytes=20 << 20)
+    return attachment_id
+
+
 def photo_of(db, w, household) -> str:
     """Store one photo of a household directly through the service."""
     from backend.extensions import object_store
@@ -177,7 +214,7 @@ def test_every_route_is_covered(app):
 
 
 def in_area(role, inside):
-    return inside or role in ("county_admin", "auditor")
+    return inside or role in COUNTY_WIDE
 
 
 @pytest.mark.parametrize("method,rule,allowed,build", ENDPOINTS,
@@ -197,6 +234,8 @@ def test_endpoint_role_area(client, world, method, rule, allowed, build, role, i
         assert h.id_number[-4:] not in r.get_data(as_text=True)
     elif role in allowed:
         assert 200 <= r.status_code < 300, (role, r.get_json())
+    elif rule.endswith("/actions"):  # the workflow names who acts: another role is refused
+        assert r.status_code == 409 and r.get_json()["error"]["code"] == "invalid_transition"
     else:
         assert r.status_code == 403, (role, r.status_code)
 
@@ -208,7 +247,7 @@ def test_lists_hold_only_the_callers_area(client, world, role):
         r = client.get(url, headers=world.headers(role))
         assert r.status_code == 200
         text = r.get_data(as_text=True)
-        if role in ("county_admin", "auditor"):
+        if role in COUNTY_WIDE:
             continue
         assert outside.name not in text or url == "/api/v1/regions"
         assert world.village_b1 not in text, url

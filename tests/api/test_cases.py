@@ -16,25 +16,30 @@ def open_case(client, w, h, role="town_reviewer", **over):
     return client.post(f"/api/v1/households/{h.id}/cases", json=body, headers=w.headers(role))
 
 
-def test_case_needs_c_or_d_appraisal(client, db):
+def test_a_case_begins_at_the_application_stage(client, db):
+    """The appraisal is checked when the case is approved (tests/api/test_workflow.py), so an
+    application is registered before it, with the household's latest appraisal linked."""
     w = factories.world(db.session)
     h = w.households[w.village_a1]
-    r = open_case(client, w, h)
-    assert r.status_code == 422 and r.get_json()["error"]["code"] == "not_eligible"
-    appraise(db, h, "B")
-    assert open_case(client, w, h).status_code == 422
     appraise(db, h, "D")
-    r = open_case(client, w, h)
+    r = open_case(client, w, h, role="village_cadre", application={
+        "applicant": "王建国", "reason": "房屋墙体开裂", "members": [
+            {"name": "王小明", "id_number": factories.id_number(), "relation": "子"}]})
     assert r.status_code == 201, r.get_json()
     case = r.get_json()
-    assert case["status"] == "planned" and case["appraisal"]["grade"] == "D"
-    assert [s["status"] for s in case["history"]] == ["planned"]
+    assert case["status"] == "application" and case["appraisal"]["grade"] == "D"
+    assert [(s["action"], s["to_stage"]) for s in case["history"]] == [("open", "application")]
+    assert case["application"]["members"][0]["relation"] == "子"
+    assert case["due_on"] is not None
 
 
-def test_swap_housing_needs_no_appraisal(client, db):
+def test_application_members_need_valid_id_numbers(client, db):
     w = factories.world(db.session)
-    r = open_case(client, w, w.households[w.village_a1], method="置换")
-    assert r.status_code == 201
+    bad = factories.id_number()[:17] + ("0" if factories.id_number()[17] != "0" else "1")
+    r = open_case(client, w, w.households[w.village_a1], application={
+        "members": [{"name": "王小明", "id_number": bad, "relation": "子"}]})
+    assert r.status_code == 422 and "application" in r.get_json()["error"]["fields"]
+    assert db.session.query(Case).count() == 0
 
 
 def test_one_case_per_household_and_year(client, db):
@@ -45,22 +50,19 @@ def test_one_case_per_household_and_year(client, db):
     assert open_case(client, w, h, method="修缮加固").status_code == 422
 
 
-def test_status_moves_along_the_workflow_with_dates(client, db):
+def test_status_is_never_written_directly(client, db):
     w = factories.world(db.session)
     c = factories.case(db.session, w.households[w.village_a1])
-    headers = w.headers("town_reviewer")
-    r = client.patch(f"/api/v1/cases/{c.id}",
-                     json={"status": "in_progress", "status_effective_on": "2026-04-02"},
-                     headers=headers)
-    assert r.status_code == 200
-    body = r.get_json()
-    assert body["status"] == "in_progress" and body["started_on"] == "2026-04-02"
-    assert [s["status"] for s in body["history"]] == ["planned", "in_progress"]
-    r = client.patch(f"/api/v1/cases/{c.id}", json={"status": "paid"}, headers=headers)
-    assert r.status_code == 409
-    assert r.get_json()["error"]["code"] == "invalid_status_transition"
+    for body in ({"status": "in_progress"}, {"status": "paid", "notes": "x"},
+                 {"status_effective_on": "2026-04-02"}):
+        r = client.patch(f"/api/v1/cases/{c.id}", json=body, headers=w.headers("county_admin"))
+        assert r.status_code == 422, body
+        assert "POST /api/v1/cases/{id}/actions" in str(r.get_json()["error"]["fields"])
     db.session.expire_all()
-    assert db.session.get(Case, c.id).status == "in_progress"
+    assert db.session.get(Case, c.id).status == "planned"
+    r = client.patch(f"/api/v1/cases/{c.id}", json={"notes": "已核实"},
+                     headers=w.headers("county_admin"))
+    assert r.status_code == 200 and r.get_json()["status"] == "planned"
 
 
 def test_case_list_filters(client, db):

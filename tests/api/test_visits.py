@@ -39,7 +39,7 @@ def photo(client, w, case, item, node, phase="during", seed=None, visit_id=None)
 @pytest.fixture
 def world(db, templates):
     w = factories.world(db.session)
-    w.case = factories.case(db.session, w.households[w.village_a1], status="planned")
+    w.case = factories.case(db.session, w.households[w.village_a1], status="agreement_signed")
     return w
 
 
@@ -55,6 +55,7 @@ def test_full_rebuild_case_from_before_to_acceptance(client, db, world, count_qu
     assert r.get_json()["missing_photos"] == []
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "in_progress"  # first construction visit
+    assert db.session.get(Case, case.id).started_on is not None
 
     # 改造中: foundation too shallow → 不合格 with photo and note → a rectification opens.
     visit2 = str(uuid.uuid4())
@@ -104,9 +105,12 @@ def test_full_rebuild_case_from_before_to_acceptance(client, db, world, count_qu
                     headers=w.headers("town_reviewer"))
     assert r.status_code == 200 and r.get_json()["review_state"] == "approved"
     db.session.expire_all()
+    # An approved completion visit is evidence for the acceptance action; it accepts nothing
+    # by itself (test_workflow.py walks the two acceptances).
     done = db.session.get(Case, case.id)
-    assert done.status == "accepted" and done.accepted_on is not None
-    assert [h.status for h in done.history] == ["planned", "in_progress", "completed", "accepted"]
+    assert done.status == "completed" and done.accepted_on is None
+    assert [(s.action, s.to_stage) for s in done.history] == [
+        ("migrated", "agreement_signed"), ("start", "in_progress"), ("complete", "completed")]
 
     # The timeline: every phase, every visit, the closed rectification; constant queries.
     with count_queries() as queries:
@@ -172,7 +176,7 @@ def test_bad_visits_are_refused_and_nothing_is_stored(client, db, world, change,
     assert db.session.query(Visit).count() == 0
     assert db.session.query(Rectification).count() == 0
     db.session.expire_all()
-    assert db.session.get(Case, world.case.id).status == "planned"
+    assert db.session.get(Case, world.case.id).status == "agreement_signed"
 
 
 def test_visit_outside_area_is_404(client, db, world):

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from backend import create_app
 from backend.extensions import db
 from backend.services.checklists.templates import load_templates
+from backend.services.workflow.templates import load_workflows
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +45,7 @@ def browser_app(instance: Path, **config):
     with app.app_context():
         upgrade()
         load_templates(db.session)
+        load_workflows(db.session)
     return app
 
 

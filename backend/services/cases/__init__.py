@@ -7,9 +7,8 @@ from backend.services.cases.records import (
     CaseQuery,
     get_case,
     list_cases,
-    move_status,
     open_case,
     update_case,
 )
 
-__all__ = ["CaseQuery", "get_case", "list_cases", "move_status", "open_case", "update_case"]
+__all__ = ["CaseQuery", "get_case", "list_cases", "open_case", "update_case"]

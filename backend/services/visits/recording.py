@@ -16,7 +16,6 @@ from sqlalchemy import select
 from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
 from backend.models.base import china_date, utc_now
 from backend.services import audit, checklists, households, policy, rounds
-from backend.services.cases.records import move_status
 from backend.services.checklists.rules import (
     check_appraisal_after,
     check_outcome,
@@ -26,6 +25,7 @@ from backend.services.checklists.rules import (
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
 from backend.services.policy import Actor
 from backend.services.visits.inputs import RectificationInput, VisitInput
+from backend.services.workflow import engine as workflow  # the module: it imports visits too
 from backend.vocabulary import PHASES, VISIT_KIND_LABELS
 
 CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
@@ -85,7 +85,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
             session, actor, visit, spec, rules,
             {r.item: r.rectification for r in body.results if r.rectification})
     if case is not None:
-        _advance_case(case, visit, actor)
+        _advance_case(session, case, visit, actor)
     audit.record(session, actor, "create", "visit", visit.id,
                  {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
     session.commit()
@@ -255,15 +255,16 @@ def _record_appraisal(session, actor: Actor, visit: Visit, household: Household,
     }, visit_id=visit.id)
 
 
-def _advance_case(case: Case, visit: Visit, actor: Actor) -> None:
-    """The first construction visit marks works started; an acceptance marks them completed."""
+def _advance_case(session, case: Case, visit: Visit, actor: Actor) -> None:
+    """The first construction visit starts the works; a completion visit completes them, each
+    through the workflow's own action, when the case waits for it."""
     day = china_date(visit.started_at)
-    if visit.kind == "construction" and case.status in ("planned", "agreement_signed"):
-        move_status(case, "in_progress", effective_on=day, by=actor.user_id,
-                    note=f"首次施工巡查（检查记录 {visit.id}）")
-    elif visit.kind == "completion" and case.status == "in_progress":
-        move_status(case, "completed", effective_on=day, by=actor.user_id,
-                    note=f"竣工验收（检查记录 {visit.id}）")
+    if visit.kind == "construction":
+        workflow.advance_by_visit(session, actor, case, "start", day,
+                                  f"首次施工巡查（检查记录 {visit.id}）")
+    elif visit.kind == "completion":
+        workflow.advance_by_visit(session, actor, case, "complete", day,
+                                  f"竣工验收（检查记录 {visit.id}）")
 
 
 def _plain(value):

@@ -1,14 +1,14 @@
 """A supervisor's review of a visit: approve it, or return it to the inspector with a comment.
 
-An approved completion visit (竣工验收) is what makes a completed case accepted.
+An approved completion visit (竣工验收) is evidence the acceptance action checks; approving it
+does not accept the case by itself (backend/services/workflow/checks.py).
 """
 
 from datetime import date
 
-from backend.models import Case, Visit
-from backend.models.base import china_date, utc_now
+from backend.models import Visit
+from backend.models.base import utc_now
 from backend.services import audit, policy
-from backend.services.cases.records import move_status
 from backend.services.errors import Conflict, InvalidInput
 from backend.services.policy import Actor
 
@@ -27,11 +27,6 @@ def review_visit(session, actor: Actor, visit_id: str, decision: str, comment: s
     visit.review_comment = comment
     visit.reviewed_by = actor.user_id
     visit.reviewed_at = utc_now()
-    if visit.review_state == "approved" and visit.kind == "completion" and visit.case_id:
-        case = session.get(Case, visit.case_id)
-        if case.status == "completed":
-            move_status(case, "accepted", effective_on=china_date(visit.ended_at),
-                        by=actor.user_id, note=f"竣工验收通过（检查记录 {visit.id}）")
     audit.record(session, actor, "review", "visit", visit.id,
                  {"review_state": [old, visit.review_state], "comment": comment})
     session.commit()

@@ -1,0 +1,89 @@
+"""The evidence an action needs: documents on the case, a qualifying appraisal, and what a
+completed house must show before it is accepted."""
+
+from sqlalchemy import select
+
+from backend.models import Appraisal, Attachment, Case, Photo, Rectification, Visit
+from backend.services import checklists
+from backend.services.errors import AcceptanceBlocked
+from backend.services.visits.queries import with_gaps
+from backend.vocabulary import ATTACHMENT_KINDS, PHASES
+
+# 003 §四(五)3(2): a household with no house of its own qualifies without an appraisal only if
+# it is among the poorest: 分散供养五保户、低保户、贫困残疾人家庭或贫困边缘户.
+NO_HOUSE_CATEGORIES = ("tekun", "dibao", "dibao_edge")
+# 003 §四(五)2: the report is signed by at least three (民主监督员、村委负责人、乡镇负责人).
+MIN_APPRAISAL_SIGNATURES = 3
+
+
+def missing_documents(session, case: Case, stage) -> list[str]:
+    if not stage.documents:
+        return []
+    present = set(session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id)))
+    return [ATTACHMENT_KINDS[k] for k in stage.documents if k not in present]
+
+
+def appraisal_problems(session, case: Case) -> list[str]:
+    """Why the case may not be approved for want of an appraisal (003 §四(五)2, 3)."""
+    application = case.application or {}
+    if application.get("no_house"):
+        if case.household.category in NO_HOUSE_CATEGORIES or application.get("disabled_family"):
+            return []
+        return ["无房户仅限分散供养五保户、低保户、贫困残疾人家庭或贫困边缘户（003 §四(五)3(2)）"]
+    appraisal = case.appraisal or session.scalar(
+        select(Appraisal).where(Appraisal.household_id == case.household_id)
+        .order_by(Appraisal.appraised_on.desc(), Appraisal.id.desc()).limit(1))
+    if appraisal is None:
+        return ["没有住房安全性鉴定；须鉴定为 C 级或 D 级（003 §四(五)3(1)）"]
+    reasons = []
+    if appraisal.grade not in ("C", "D"):
+        reasons.append(f"鉴定为 {appraisal.grade} 级，不是 C、D 级危房，不能列为改造对象")
+    signed = [s for s in appraisal.signatures or [] if (s.get("name") or "").strip()]
+    if len(signed) < MIN_APPRAISAL_SIGNATURES:
+        reasons.append(f"鉴定报告仅 {len(signed)} 人签字，须民主监督员、村委负责人、乡镇负责人等"
+                       f" {MIN_APPRAISAL_SIGNATURES} 人以上签字（003 §四(五)2）")
+    if appraisal.filed_on is None:
+        reasons.append("鉴定报告尚未经县级认可备案（003 §四(五)2）")
+    return reasons
+
+
+def acceptance_blocker(session, case: Case, stage) -> AcceptanceBlocked | None:
+    reasons = acceptance_problems(session, case, stage)
+    return AcceptanceBlocked(reasons=reasons) if reasons else None
+
+
+def acceptance_problems(session, case: Case, stage) -> list[str]:
+    """Each reason the house may not be accepted yet (003 §七(四): 档案管理不健全、不符合规定的，
+    一律不予验收; 004 §五(四) the archive's documents)."""
+    reasons = _completion_problems(session, case)
+    for rect in session.scalars(select(Rectification).where(
+            Rectification.household_id == case.household_id, Rectification.status == "open")):
+        reasons.append(f"整改未销号：{rect.problem or rect.task}（时限 {rect.due_on}）")
+    visits = list(session.scalars(select(Visit).where(Visit.case_id == case.id)))
+    photos = list(session.scalars(select(Photo).where(Photo.case_id == case.id)))
+    for gaps in with_gaps(session, visits, photos):
+        for gap in gaps.missing_photos:
+            name = checklists.spec_of(gaps.template).item(gap.item).name
+            reasons.append(f"缺少必拍照片：{PHASES[gaps.phase]}“{name}”")
+    taken = {p.phase for p in photos}
+    reasons += [f"缺少{label}照片" for phase, label in PHASES.items() if phase not in taken]
+    reasons += [f"档案缺少：{name}" for name in missing_documents(session, case, stage)]
+    return reasons
+
+
+def _completion_problems(session, case: Case) -> list[str]:
+    visit = session.scalar(select(Visit).where(Visit.case_id == case.id,
+                                               Visit.kind == "completion")
+                           .order_by(Visit.started_at.desc()).limit(1))
+    if visit is None:
+        return ["没有竣工验收检查记录"]
+    if visit.review_state != "approved":
+        return ["竣工验收检查记录尚未审核通过"]
+    spec = checklists.spec_of(visit.template)
+    reasons = [f"竣工验收不合格项：{spec.item(r.item_code).name}" for r in visit.results
+               if r.result == "fail"]
+    choice = spec.appraisal_after
+    if choice is not None and visit.appraisal_after not in choice.passing:
+        grade = visit.appraisal_after or "未评定"
+        reasons.append(f"竣工后房屋安全性评定为 {grade}，不满足安全要求")
+    return reasons

@@ -1,0 +1,77 @@
+"""部门比对 (003 §四(四), 身份审查表): each department checks the applicant and replies within
+its working days; no reply by the deadline counts as passed, which the system records itself
+with the date, and a problem found by any department stops the case with its note."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from backend.models import Case, CaseStep, DepartmentCheck
+from backend.services.errors import InvalidInput
+from backend.services.workflow.calendar import add_working_days
+from backend.vocabulary import DEPARTMENTS
+
+
+def open_checks(session, case: Case, stage, on: date) -> date:
+    """Send the applicant to every department of the stage; return the last reply date."""
+    due = add_working_days(on, stage.reply_days)
+    existing = {c.department for c in checks_of(session, case)}
+    for department in stage.departments:
+        if department not in existing:
+            session.add(DepartmentCheck(case_id=case.id, department=department, sent_on=on,
+                                        due_on=due.on, due_is_estimate=due.estimated))
+    return due.on
+
+
+def checks_of(session, case: Case) -> list[DepartmentCheck]:
+    return list(session.scalars(select(DepartmentCheck).where(DepartmentCheck.case_id == case.id)
+                                .order_by(DepartmentCheck.id)))
+
+
+def record_reply(session, actor, case: Case, given, on: date) -> DepartmentCheck:
+    check = next((c for c in checks_of(session, case) if c.department == given.department), None)
+    if check is None:
+        raise InvalidInput(fields={"department": "本项目未向该部门发送核查"})
+    if check.result != "pending":
+        name = DEPARTMENTS[check.department]
+        raise InvalidInput(fields={"department": f"{name}的核查结果已登记"})
+    if given.result not in ("passed", "problem"):
+        raise InvalidInput(fields={"result": "应为 passed（合格）或 problem（发现问题）"})
+    if given.result == "problem" and not (given.note or "").strip():
+        raise InvalidInput(fields={"note": "发现问题时须写明情况"})
+    check.result, check.replied_on, check.note = given.result, on, given.note
+    check.entered_by = actor.user_id
+    check.document_attachment_id = (given.attachment_ids or [None])[0]
+    return check
+
+
+def settle_silence(session, case: Case, today: date) -> bool:
+    """Mark the departments that did not reply by their deadline as passed, dated that day;
+    return whether any was marked."""
+    if case.status != "department_check":
+        return False
+    settled = False
+    for check in checks_of(session, case):
+        if check.result == "pending" and check.due_on < today:
+            check.result, check.replied_on = "passed_by_silence", check.due_on
+            case.history.append(CaseStep(
+                case_id=case.id, stage=case.status, action="silence", to_stage=case.status,
+                effective_on=check.due_on, actor_id=None,
+                note=f"{DEPARTMENTS[check.department]}逾期未回复，视为审查合格（003 §四(四)）",
+                data={"department": check.department}))
+            settled = True
+    if settled:
+        session.flush()
+    return settled
+
+
+def unfinished(session, case: Case, today: date) -> list[str]:
+    """Why the comparison cannot be concluded yet: replies still awaited, problems found."""
+    reasons = []
+    for check in checks_of(session, case):
+        name = DEPARTMENTS[check.department]
+        if check.result == "pending":
+            reasons.append(f"{name}尚未回复（{check.due_on} 前回复，逾期视为合格）")
+        elif check.result == "problem":
+            reasons.append(f"{name}发现问题：{check.note}；应不予通过")
+    return reasons

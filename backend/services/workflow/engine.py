@@ -1,0 +1,273 @@
+"""The case procedure, enforced: a case's stage moves only through named actions, each checked
+against its county's workflow, the actor's role and area, and the evidence it needs.
+
+Every action is a `CaseStep` (who, when, note, attachments) and an audit event; the history is
+the proof. Stage types and their rules are here; which stages a county uses, in which order,
+with which periods and actors, is its workflow file (`spec.py`).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from backend.models import Case, CaseStep, Objection, Publicity
+from backend.services import policy
+from backend.services.errors import (
+    InvalidInput,
+    InvalidTransition,
+    WorkflowBlocked,
+)
+from backend.services.policy import Actor
+from backend.services.workflow import checks, departments, publicity, steps
+from backend.services.workflow.calendar import Deadline, add_days, is_working_day
+from backend.services.workflow.spec import FILING, STAGE_ACTIONS, StageSpec, WorkflowSpec
+from backend.services.workflow.steps import ActionInput
+from backend.services.workflow.templates import workflow_of
+from backend.vocabulary import ACTION_LABELS, FINAL_STATUSES, ROLE_LABELS, STATUSES
+
+# Actions that leave the procedure for good, or go back to the applicant: each needs a reason.
+NEEDS_REASON = ("reject", "return", "cancel", "fail", "defer", "resolve_objection")
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    action: str
+    label: str
+
+
+@dataclass(frozen=True)
+class BlockedAction:
+    action: str
+    label: str
+    code: str
+    reasons: list[str]
+
+
+@dataclass
+class WorkflowState:
+    case: Case
+    workflow: WorkflowSpec
+    stage: StageSpec | None
+    due: Deadline | None
+    allowed: list[ActionOption]
+    blocked: list[BlockedAction]
+    history: list[CaseStep]
+    publicities: list[Publicity]
+    objections: list[Objection]
+    department_checks: list
+
+
+# --- entry points --------------------------------------------------------------------------
+def start_case(session, actor: Actor, case: Case, today: date) -> None:
+    """Put a new case at its county's first stage (called inside the case's creation)."""
+    version, spec = workflow_of(session, case)
+    case.workflow_id = version.id
+    steps.enter(session, case, spec, spec.first(), today)
+    steps.record(session, actor, case, "open", case.status, today, note=None)
+
+
+def place_at(session, case: Case, stage: str, on: date, *, note: str = "此前环节系统外办理"
+             ) -> None:
+    """Put a case that entered this system late at the stage it has reached; the earlier steps
+    are recorded as done outside the system (系统外办理), never invented."""
+    version, spec = workflow_of(session, case)
+    case.workflow_id = version.id
+    steps.record(session, None, case, "migrated", stage, on, note=note, outside_system=True)
+    steps.enter(session, case, spec, stage, on)
+
+
+def workflow_state(session, actor: Actor, case_id: int, today: date) -> WorkflowState:
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    _, spec = workflow_of(session, case)
+    if departments.settle_silence(session, case, today):
+        session.commit()
+    return _state(session, actor, case, spec, today)
+
+
+def perform(session, actor: Actor, case_id: int, given: ActionInput,
+            today: date) -> WorkflowState:
+    """Take one action on a case, or refuse it with the rule that blocks it."""
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    _, spec = workflow_of(session, case)
+    departments.settle_silence(session, case, today)
+    stage = spec.stage(case.status)
+    _check_allowed(spec, stage, case, actor, given.action)
+    if given.action in NEEDS_REASON and not (given.note or "").strip():
+        raise InvalidInput(fields={"note": "请写明理由"})
+    on = given.effective_on or today
+    if on > today:
+        raise InvalidInput(fields={"effective_on": "办理日期不能晚于今天"})
+    steps.check_attachments(session, case, given)
+    blocked = _blockers(session, case, spec, stage, given.action, on)
+    if blocked:
+        raise blocked
+    handler = HANDLERS.get(given.action, steps.advance)
+    handler(session, actor, case, spec, stage, given, on)
+    session.commit()
+    return _state(session, actor, case, spec, today)
+
+
+def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
+                     note: str) -> bool:
+    """Start or complete works from an inspector's visit, when the case waits for exactly that
+    and the county lets the inspector's role do it; return whether it moved."""
+    _, spec = workflow_of(session, case)
+    stage = spec.stage(case.status)
+    if stage is None or action not in STAGE_ACTIONS[stage.type] \
+            or actor.role not in stage.roles_for(action):
+        return False
+    steps.advance(session, actor, case, spec, stage, ActionInput(action, note=note), on)
+    return True
+
+
+# --- what the caller may do ----------------------------------------------------------------
+def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
+           ) -> WorkflowState:
+    stage = spec.stage(case.status)
+    allowed, blocked = [], []
+    for action in _offered(spec, stage, case):
+        label = ACTION_LABELS.get(action, action)
+        roles = _roles(spec, stage, action)
+        if actor.role not in roles:
+            who = "、".join(ROLE_LABELS[r] for r in roles) or "无人"
+            blocked.append(BlockedAction(action, label, "not_your_role", [f"由{who}办理"]))
+            continue
+        problem = _blockers(session, case, spec, stage, action, today)
+        if problem is None:
+            allowed.append(ActionOption(action, label))
+        else:
+            blocked.append(BlockedAction(action, label, problem.code,
+                                         problem.details.get("reasons") or [problem.message]))
+    publicities = list(session.scalars(select(Publicity).where(Publicity.case_id == case.id)
+                                       .order_by(Publicity.id)))
+    objections = list(session.scalars(select(Objection).where(Objection.case_id == case.id)
+                                      .order_by(Objection.id)))
+    return WorkflowState(case, spec, stage, _due(case), allowed, blocked, list(case.history),
+                         publicities, objections, departments.checks_of(session, case))
+
+
+def _offered(spec: WorkflowSpec, stage: StageSpec | None, case: Case) -> list[str]:
+    if stage is None:
+        return []
+    actions = list(STAGE_ACTIONS[stage.type])
+    if spec.filing_roles and spec.comes_before("approval", case.status) \
+            and not any(s.action == FILING for s in case.history):
+        actions.append(FILING)
+    return actions + ["cancel"]
+
+
+def _roles(spec: WorkflowSpec, stage: StageSpec | None, action: str) -> tuple[str, ...]:
+    if action == "cancel":
+        return spec.cancel_roles
+    if action == FILING:
+        return spec.filing_roles
+    return stage.roles_for(action) if stage else ()
+
+
+def _check_allowed(spec, stage, case: Case, actor: Actor, action: str) -> None:
+    if case.status in FINAL_STATUSES or stage is None:
+        raise InvalidTransition(f"该项目已{STATUSES[case.status]}，不能再办理")
+    if action not in _offered(spec, stage, case):
+        raise InvalidTransition(f"“{stage.label}”环节不能办理“{ACTION_LABELS.get(action, action)}”",
+                                fields={"action": "当前环节不能办理此事项"})
+    roles = _roles(spec, stage, action)
+    if actor.role not in roles:
+        who = "、".join(ROLE_LABELS[r] for r in roles) or "无人"
+        raise InvalidTransition(f"“{ACTION_LABELS.get(action, action)}”由{who}办理",
+                                fields={"action": "您的角色不能办理此事项"})
+
+
+def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action: str,
+              today: date) -> WorkflowBlocked | None:
+    """The rule that holds this action back now, or None."""
+    missing = checks.missing_documents(session, case, stage) \
+        if action in ("submit", "pass", "sign", "pay", "approve") else []
+    if missing:
+        return WorkflowBlocked("缺少材料", reasons=[f"缺少{m}" for m in missing])
+    if stage.type == "publicity":
+        return publicity.blockers(session, case, stage, action, today)
+    if action == "conclude":
+        pending = departments.unfinished(session, case, today)
+        return WorkflowBlocked("部门核查未完成", reasons=pending) if pending else None
+    if action == "approve":
+        reasons = checks.appraisal_problems(session, case)
+        return WorkflowBlocked("鉴定不符合要求", reasons=reasons) if reasons else None
+    if action in ("urge", "defer"):
+        return _start_rule_blockers(case, stage, action, today)
+    if action == "accept":
+        return checks.acceptance_blocker(session, case, stage)
+    return None
+
+
+def _start_rule_blockers(case: Case, stage: StageSpec, action: str, today: date):
+    """003 §四(五)4(7): not started a month after the agreement, the village urges; still not
+    started, the town may cancel this year's slot and move the household to next year."""
+    limit = add_days(case.agreement_signed_on or case.stage_entered_on, stage.start_within_days)
+    if today <= limit.on:
+        return WorkflowBlocked("协议签订未满期限", reasons=[
+            f"协议签订后 {stage.start_within_days} 日内（至 {limit.on}）仍可开工"])
+    urged = any(s.action == "urge" for s in steps.since_entry(case))
+    if action == "defer" and not urged:
+        return WorkflowBlocked("尚未督促开工", reasons=["须先由村民委员会督促开工"])
+    return None
+
+
+def _exit(target: str):
+    def handler(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+        steps.record(session, actor, case, given.action, target, on, note=given.note,
+                attachments=given.attachment_ids)
+        case.closed_reason = given.note
+        steps.enter(session, case, spec, target, on)
+    return handler
+
+
+def _back_to_applicant(session, actor, case, spec, stage, given, on) -> None:
+    """退回: the application goes back to the applicant with the written reason."""
+    steps.record(session, actor, case, given.action, spec.first(), on, note=given.note,
+            attachments=given.attachment_ids)
+    steps.enter(session, case, spec, spec.first(), on)
+
+
+def _record_reply(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    departments.record_reply(session, actor, case, given, on)
+    steps.record(session, actor, case, "record_reply", case.status, on, note=given.note,
+            attachments=given.attachment_ids,
+            data={"department": given.department, "result": given.result})
+
+
+def _urge(session, actor, case, spec, stage, given, on) -> None:
+    steps.record(session, actor, case, "urge", case.status, on, note=given.note,
+            attachments=given.attachment_ids)
+
+
+def _file(session, actor, case, spec, stage, given, on) -> None:
+    steps.record(session, actor, case, FILING, case.status, on, note=given.note,
+            attachments=given.attachment_ids)
+
+
+def _fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """A failed acceptance returns the case to works with a rectification deadline."""
+    if given.rectify_by is None or given.rectify_by <= on:
+        raise InvalidInput(fields={"rectify_by": "请填写晚于今天的整改期限"})
+    steps.record(session, actor, case, "fail", "in_progress", on, note=given.note,
+            attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
+    steps.enter(session, case, spec, "in_progress", on)
+    case.completed_on = None
+    case.due_on = given.rectify_by
+
+
+# Actions with rules of their own; every other action is the stage's forward move.
+HANDLERS = {
+    "return": _back_to_applicant, "reject": _exit("rejected"), "cancel": _exit("cancelled"),
+    "defer": _exit("deferred"), "post": publicity.post,
+    "record_objection": publicity.record_objection,
+    "resolve_objection": publicity.resolve_objection, "close": publicity.close,
+    "record_reply": _record_reply, "urge": _urge, FILING: _file, "fail": _fail,
+}
+
+
+def _due(case: Case) -> Deadline | None:
+    if case.due_on is None:
+        return None
+    return Deadline(case.due_on, is_working_day(case.due_on)[1])

@@ -1,0 +1,401 @@
+"""The case procedure through the API: stages move only by named actions, each checked against
+the county's workflow (山阴, 003 §四, for the test county 140621), the actor's role and area,
+and the evidence it needs."""
+
+import io
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from backend.models import Appraisal, Case, CaseStep, DepartmentCheck, Publicity
+from backend.models.base import china_today
+from backend.services.workflow.calendar import add_working_days
+from tests import factories
+
+TODAY = china_today()
+SIGNERS = [{"role": "民主监督员", "name": "赵一"}, {"role": "村委负责人", "name": "钱二"},
+           {"role": "乡镇负责人", "name": "孙三"}]
+
+
+@pytest.fixture
+def world(db, templates):
+    return factories.world(db.session)
+
+
+def attach(client, w, case_id, kind, role="town_reviewer") -> str:
+    attachment_id = str(uuid.uuid4())
+    r = client.put(f"/api/v1/attachments/{attachment_id}", headers=w.headers(role),
+                   content_type="multipart/form-data",
+                   data={"case_id": str(case_id), "kind": kind,
+                         "file": (io.BytesIO(b"%PDF-1.4\n" + kind.encode() + b"\n%%EOF\n"),
+                                  f"{kind}.pdf")})
+    assert r.status_code == 201, r.get_json()
+    return attachment_id
+
+
+def act(client, w, case_id, role, action, **fields):
+    for key, value in list(fields.items()):
+        if isinstance(value, date):
+            fields[key] = value.isoformat()
+    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields},
+                       headers=w.headers(role))
+
+
+def ok(response):
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def stage_of(db, case_id) -> str:
+    db.session.expire_all()
+    return db.session.get(Case, case_id).status
+
+
+def apply(client, w, household=None, role="village_cadre", **application) -> int:
+    h = household or w.households[w.village_a1]
+    r = client.post(f"/api/v1/households/{h.id}/cases", headers=w.headers(role), json={
+        "year": TODAY.year, "method": "拆除重建", "build_mode": "自建",
+        "application": {"applicant": h.name, "reason": "房屋墙体开裂", **application}})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def publicize(client, w, case_id, role, *, days_ago):
+    photo = attach(client, w, case_id, "publicity_photo", role)
+    return act(client, w, case_id, role, "post", report_phone="0349-1234567",
+               notice_attachment_id=photo, effective_on=TODAY - timedelta(days=days_ago))
+
+
+def to_town_review(client, w, case_id):
+    """申请 → 村评议 → 村公示, posted a week ago and closed today."""
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit"))
+    attach(client, w, case_id, "meeting_minutes", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "pass", note="四议两公开，同意上报"))
+    ok(publicize(client, w, case_id, "village_cadre", days_ago=7))
+    ok(act(client, w, case_id, "village_cadre", "close"))
+
+
+def to_department_check(client, w, case_id, *, entered_days_ago=0):
+    to_town_review(client, w, case_id)
+    attach(client, w, case_id, "review_form")
+    ok(act(client, w, case_id, "town_reviewer", "pass"))
+    ok(publicize(client, w, case_id, "town_reviewer", days_ago=7 + entered_days_ago))
+    ok(act(client, w, case_id, "town_reviewer", "close",
+           effective_on=TODAY - timedelta(days=entered_days_ago)))
+
+
+def qualify_appraisal(db, household, *, signatures=3, filed=True, grade="D"):
+    a = Appraisal(household_id=household.id, grade=grade,
+                  appraised_on=TODAY - timedelta(days=90), appraiser="山阴县房屋鉴定站",
+                  filed_on=TODAY - timedelta(days=80) if filed else None,
+                  signatures=SIGNERS[:signatures])
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+# --- the application and the village ---------------------------------------------------------
+def test_the_workflow_says_what_i_may_do_and_what_blocks_the_rest(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    body = client.get(f"/api/v1/cases/{case_id}/workflow", headers=w.headers("village_cadre"))
+    state = ok(body)
+    assert state["stage"]["code"] == "application" and state["stage"]["label"] == "申请"
+    assert state["workflow"]["code"] == "shanyin" and "003" in state["stage"]["source"]
+    assert state["due_on"] == (TODAY + timedelta(days=7)).isoformat()
+    blocked = {b["action"]: b for b in state["blocked"]}
+    assert blocked["submit"]["reasons"] == ["缺少申请书"]
+    assert "cancel" in blocked and blocked["cancel"]["code"] == "not_your_role"
+    r = act(client, w, case_id, "village_cadre", "submit")
+    assert r.status_code == 422 and r.get_json()["error"]["details"]["reasons"] == ["缺少申请书"]
+    attach(client, w, case_id, "application_form", "village_cadre")
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow",
+                          headers=w.headers("village_cadre")))
+    assert [a["action"] for a in state["allowed_actions"]] == ["submit"]
+    state = ok(act(client, w, case_id, "village_cadre", "submit"))
+    assert state["stage"]["code"] == "village_review"
+    assert [s["action"] for s in state["history"]] == ["open", "submit"]
+    assert state["history"][1]["actor_id"] == w.users["village_cadre"].id
+
+
+def test_an_action_of_another_stage_or_role_is_an_invalid_transition(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    r = act(client, w, case_id, "town_reviewer", "approve")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "invalid_transition"
+    attach(client, w, case_id, "application_form")
+    r = act(client, w, case_id, "inspector", "submit")
+    assert r.status_code == 409 and "村干部" in r.get_json()["error"]["message"]
+    r = act(client, w, case_id, "village_cadre", "no_such_action")
+    assert r.status_code == 422
+    assert stage_of(db, case_id) == "application"
+
+
+def test_a_case_outside_my_area_is_not_found(client, db, world):
+    w = world
+    case_id = apply(client, w, w.households[w.village_b1], role="county_admin")
+    for role in ("village_cadre", "town_reviewer", "inspector"):
+        assert act(client, w, case_id, role, "cancel", note="x").status_code == 404
+        r = client.get(f"/api/v1/cases/{case_id}/workflow", headers=w.headers(role))
+        assert r.status_code == 404
+    assert stage_of(db, case_id) == "application"
+
+
+def test_publicity_lasts_seven_days_posted_on_d_it_closes_on_d_plus_7(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit"))
+    attach(client, w, case_id, "meeting_minutes", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "pass"))
+    r = act(client, w, case_id, "village_cadre", "close")
+    assert r.status_code == 422 and "尚未张榜公示" in str(r.get_json())
+    state = ok(publicize(client, w, case_id, "village_cadre", days_ago=6))
+    assert state["publicities"][0]["earliest_end_on"] == (TODAY + timedelta(days=1)).isoformat()
+    assert state["due_on"] == (TODAY + timedelta(days=1)).isoformat()
+    r = act(client, w, case_id, "village_cadre", "close")  # D+6
+    assert r.status_code == 422
+    assert r.get_json()["error"]["code"] == "publicity_period_not_over"
+    assert stage_of(db, case_id) == "village_publicity"
+    # A day later is D+7, the earliest it may close: move the notice a day back instead.
+    notice = db.session.query(Publicity).one()
+    notice.posted_on -= timedelta(days=1)
+    notice.earliest_end_on -= timedelta(days=1)
+    db.session.commit()
+    state = ok(act(client, w, case_id, "village_cadre", "close"))
+    assert state["stage"]["code"] == "town_review"
+    assert state["publicities"][0]["ended_on"] == TODAY.isoformat()
+    # 003 §四(三): the town reviews within 7 working days of receipt.
+    assert state["due_on"] == add_working_days(TODAY, 7).on.isoformat()
+
+
+def test_an_open_objection_blocks_the_end_of_publicity(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit"))
+    attach(client, w, case_id, "meeting_minutes", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "pass"))
+    ok(publicize(client, w, case_id, "village_cadre", days_ago=8))
+    evidence = attach(client, w, case_id, "objection_material", "village_cadre")
+    state = ok(act(client, w, case_id, "village_cadre", "record_objection", reporter="村民甲",
+                   content="该户在县城有商品房", attachment_ids=[evidence],
+                   effective_on=TODAY - timedelta(days=3)))
+    objection = state["objections"][0]
+    assert objection["status"] == "open" and objection["attachment_ids"] == [evidence]
+    r = act(client, w, case_id, "village_cadre", "close")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "objection_open"
+    r = act(client, w, case_id, "village_cadre", "resolve_objection",
+            objection_id=objection["id"], outcome="dismissed")
+    assert r.status_code == 422 and "note" in r.get_json()["error"]["fields"]
+    state = ok(act(client, w, case_id, "village_cadre", "resolve_objection",
+                   objection_id=objection["id"], outcome="dismissed",
+                   note="经专项调查，该房屋为其子所有；已书面告知举报人"))
+    assert state["objections"][0]["status"] == "dismissed"
+    assert ok(act(client, w, case_id, "village_cadre", "close"))["stage"]["code"] == "town_review"
+
+
+def test_an_upheld_objection_returns_the_application_with_its_reason(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    to_town_review(client, w, case_id)
+    attach(client, w, case_id, "review_form")
+    ok(act(client, w, case_id, "town_reviewer", "pass"))
+    ok(publicize(client, w, case_id, "town_reviewer", days_ago=2))
+    state = ok(act(client, w, case_id, "town_reviewer", "record_objection",
+                   content="家庭有大型农机具"))
+    state = ok(act(client, w, case_id, "town_reviewer", "resolve_objection",
+                   objection_id=state["objections"][0]["id"], outcome="upheld",
+                   note="核实属实，退回村委会并书面告知申请家庭"))
+    assert state["stage"]["code"] == "application"
+    last = state["history"][-1]
+    assert last["action"] == "resolve_objection" and "书面告知" in last["note"]
+
+
+# --- the departments ---------------------------------------------------------------------------
+def test_silence_past_ten_working_days_counts_as_passed_with_its_date(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    to_department_check(client, w, case_id, entered_days_ago=30)
+    db.session.expire_all()
+    checks = db.session.query(DepartmentCheck).filter_by(case_id=case_id).all()
+    assert len(checks) == 8 and all(c.due_on < TODAY for c in checks)
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow",
+                          headers=w.headers("town_reviewer")))
+    rows = state["department_checks"]
+    assert {r["result"] for r in rows} == {"passed_by_silence"}
+    assert all(r["replied_on"] == r["due_on"] for r in rows)
+    silent = [s for s in state["history"] if s["action"] == "silence"]
+    assert len(silent) == 8 and all(s["actor_id"] is None for s in silent)
+    assert "conclude" in [a["action"] for a in state["allowed_actions"]]
+    assert ok(act(client, w, case_id, "town_reviewer", "conclude"))["stage"]["code"] == \
+        "approval"
+
+
+def test_each_department_replies_and_a_problem_stops_the_case(client, db, world):
+    w = world
+    case_id = apply(client, w)
+    to_department_check(client, w, case_id)
+    r = act(client, w, case_id, "town_reviewer", "conclude")
+    assert r.status_code == 422 and len(r.get_json()["error"]["details"]["reasons"]) == 8
+    letter = attach(client, w, case_id, "department_reply", "department")
+    state = ok(act(client, w, case_id, "department", "record_reply", department="civil_affairs",
+                   result="passed", attachment_ids=[letter]))
+    civil = next(c for c in state["department_checks"] if c["department"] == "civil_affairs")
+    assert civil["result"] == "passed" and civil["document_attachment_id"] == letter
+    r = act(client, w, case_id, "department", "record_reply", department="civil_affairs",
+            result="passed")
+    assert r.status_code == 422  # once per department
+    ok(act(client, w, case_id, "county_admin", "record_reply", department="traffic_police",
+           result="problem", note="名下登记小型轿车一辆"))
+    r = act(client, w, case_id, "town_reviewer", "conclude")
+    assert r.status_code == 422 and "交警发现问题" in str(r.get_json())
+    state = ok(act(client, w, case_id, "town_reviewer", "reject", note="交警核查：名下有轿车"))
+    assert state["stage"]["code"] == "rejected" and state["allowed_actions"] == []
+    assert state["case"]["closed_reason"] == "交警核查：名下有轿车"
+    r = act(client, w, case_id, "town_reviewer", "cancel", note="x")
+    assert r.status_code == 409
+
+
+# --- approval and the appraisal -------------------------------------------------------------------
+def approval_case(client, db, w, household=None, **application):
+    case_id = apply(client, w, household, **application)
+    to_department_check(client, w, case_id, entered_days_ago=30)
+    ok(act(client, w, case_id, "town_reviewer", "conclude"))
+    return case_id
+
+
+def test_approval_needs_a_signed_filed_c_or_d_appraisal(client, db, world):
+    w = world
+    h = w.households[w.village_a1]
+    case_id = approval_case(client, db, w)
+    r = act(client, w, case_id, "town_reviewer", "approve")
+    assert r.status_code == 422 and "没有住房安全性鉴定" in str(r.get_json())
+    a = qualify_appraisal(db, h, signatures=2, filed=False, grade="B")
+    reasons = act(client, w, case_id, "town_reviewer", "approve").get_json()["error"][
+        "details"]["reasons"]
+    assert len(reasons) == 3 and "B 级" in reasons[0] and "2 人签字" in reasons[1]
+    r = client.patch(f"/api/v1/appraisals/{a.id}", headers=w.headers("town_reviewer"),
+                     json={"filed_on": TODAY.isoformat()})
+    assert r.status_code == 403  # the county files
+    qualify_appraisal(db, h)
+    state = ok(act(client, w, case_id, "town_reviewer", "approve", note="核准拆除重建"))
+    assert state["stage"]["code"] == "planned"
+    # 山阴: the town decides and the county keeps the record (备案).
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow",
+                          headers=w.headers("county_admin")))
+    assert "file" in [a["action"] for a in state["allowed_actions"]]
+    state = ok(act(client, w, case_id, "county_admin", "file", note="县住建局村镇室备案"))
+    assert state["stage"]["code"] == "planned"
+    assert "file" not in [a["action"] for a in state["allowed_actions"]]
+
+
+def test_the_appraisal_patch_records_signatures_and_the_county_filing(client, db, world):
+    w = world
+    a = qualify_appraisal(db, w.households[w.village_a1], signatures=0, filed=False)
+    r = client.patch(f"/api/v1/appraisals/{a.id}", headers=w.headers("inspector"),
+                     json={"signatures": SIGNERS})
+    assert r.status_code == 200 and len(r.get_json()["signatures"]) == 3
+    r = client.patch(f"/api/v1/appraisals/{a.id}", headers=w.headers("county_admin"),
+                     json={"filed_on": TODAY.isoformat()})
+    assert r.status_code == 200 and r.get_json()["filed_on"] == TODAY.isoformat()
+
+
+@pytest.mark.parametrize("category,disabled,allowed", [
+    ("tekun", False, True), ("dibao", False, True), ("dibao_edge", False, True),
+    ("lifted_supported", True, True), ("lifted_supported", False, False),
+    ("ordinary", False, False)])
+def test_only_the_poorest_households_without_a_house_skip_the_appraisal(
+        client, db, world, category, disabled, allowed):
+    w = world
+    h = factories.household(db.session, w.village_a1, name="无房户", category=category)
+    case_id = approval_case(client, db, w, h, no_house=True, disabled_family=disabled)
+    r = act(client, w, case_id, "town_reviewer", "approve")
+    assert (r.status_code == 200) is allowed, r.get_json()
+    if not allowed:
+        assert "003 §四(五)3(2)" in str(r.get_json())
+
+
+# --- agreement and works ---------------------------------------------------------------------
+def test_a_month_after_the_agreement_the_village_urges_then_the_town_may_defer(
+        client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="planned")
+    attach(client, w, case.id, "agreement")
+    ok(act(client, w, case.id, "town_reviewer", "sign", effective_on=TODAY - timedelta(days=30)))
+    r = act(client, w, case.id, "village_cadre", "urge", note="入户督促")
+    assert r.status_code == 422 and "仍可开工" in str(r.get_json())
+    # A day later the month is over.
+    db.session.expire_all()
+    c = db.session.get(Case, case.id)
+    c.agreement_signed_on -= timedelta(days=1)
+    c.stage_entered_on -= timedelta(days=1)
+    db.session.commit()
+    r = act(client, w, case.id, "town_reviewer", "defer", note="仍未开工")
+    assert r.status_code == 422 and "督促" in str(r.get_json())
+    ok(act(client, w, case.id, "village_cadre", "urge", note="入户督促，户主称资金未到位"))
+    state = ok(act(client, w, case.id, "town_reviewer", "defer",
+                   note="督促后仍不开工，取消当年改造资格，安排至下一年度"))
+    assert state["stage"]["code"] == "deferred"
+    assert [s["action"] for s in state["history"]][-3:] == ["sign", "urge", "defer"]
+
+
+# --- acceptance --------------------------------------------------------------------------------
+def test_acceptance_is_blocked_listing_every_reason(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="completed")
+    r = act(client, w, case.id, "town_reviewer", "accept")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "acceptance_blocked"
+    reasons = r.get_json()["error"]["details"]["reasons"]
+    assert "没有竣工验收检查记录" in reasons
+    assert {"缺少改造前照片", "缺少改造中照片", "缺少改造后照片"} <= set(reasons)
+    assert "档案缺少：申请书" in reasons and "档案缺少：改造协议书" in reasons
+    assert stage_of(db, case.id) == "completed"
+
+
+def test_a_failed_acceptance_returns_the_case_to_works_with_a_deadline(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="completed")
+    r = act(client, w, case.id, "town_reviewer", "fail", note="圈梁未闭合")
+    assert r.status_code == 422 and "rectify_by" in r.get_json()["error"]["fields"]
+    state = ok(act(client, w, case.id, "town_reviewer", "fail", note="圈梁未闭合",
+                   rectify_by=TODAY + timedelta(days=15)))
+    assert state["stage"]["code"] == "in_progress"
+    assert state["due_on"] == (TODAY + timedelta(days=15)).isoformat()
+
+
+# --- the to-do list ------------------------------------------------------------------------------
+def test_my_todo_lists_the_steps_my_role_acts_on_and_unfiled_c_d_houses(client, db, world):
+    w = world
+    waiting = apply(client, w)  # the village submits the application
+    factories.case(db.session, w.households[w.village_a2], status="completed")  # town accepts
+    appraised = factories.household(db.session, w.village_a1, name="待建档")
+    qualify_appraisal(db, appraised)
+    cadre = client.get("/api/v1/me/todo", headers=w.headers("village_cadre")).get_json()
+    kinds = {(i["kind"], i["case_id"], i["household_name"]) for i in cadre["items"]}
+    assert ("case", waiting, w.households[w.village_a1].name) in kinds
+    assert ("appraisal", None, "待建档") in kinds
+    town = client.get("/api/v1/me/todo", headers=w.headers("town_reviewer")).get_json()
+    by_stage = {i["stage"]: i for i in town["items"] if i["kind"] == "case"}
+    assert set(by_stage) == {"application", "completed"}  # 山阴: the town may submit too
+    assert by_stage["completed"]["actions"] == ["accept", "fail"]
+    assert by_stage["completed"]["days_left"] is not None
+    inspector = client.get("/api/v1/me/todo", headers=w.headers("inspector")).get_json()
+    assert [i["kind"] for i in inspector["items"]] == []
+
+
+# --- the history --------------------------------------------------------------------------------
+def test_every_action_is_a_dated_step_and_an_audit_event(client, db, world):
+    from backend.models import AuditEvent
+
+    w = world
+    case_id = apply(client, w)
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit", note="村委会代为申请"))
+    step = db.session.query(CaseStep).filter_by(case_id=case_id, action="submit").one()
+    assert (step.stage, step.to_stage, step.effective_on) == ("application", "village_review",
+                                                              TODAY)
+    assert step.note == "村委会代为申请" and not step.outside_system
+    assert db.session.query(AuditEvent).filter_by(entity="case", action="submit").count() == 1

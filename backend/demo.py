@@ -14,7 +14,7 @@ from backend.services.ids import check_char
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec, open_round
 from backend.services.workflow.engine import place_at
-from backend.vocabulary import STRUCTURE_TYPES, TARGET_CATEGORIES
+from backend.vocabulary import STATUS_PHASES, STRUCTURE_TYPES, TARGET_CATEGORIES
 
 COUNTY = ("140621000000", "山阴县")
 TOWNS = {
@@ -33,7 +33,10 @@ CATEGORY_WEIGHTS = {
     "lifted_supported": 12, "lifted_unstable": 3, "edge_at_risk": 4, "dibao": 10, "tekun": 3,
     "severe_hardship": 2, "dibao_edge": 4, "other_lifted": 6, "ordinary": 56,
 }
-CASE_PLAN = [  # (method, status) for the demo cases
+CASE_PLAN = [  # (method, stage) for the demo cases: every stage of 山阴's procedure has one
+    ("拆除重建", "application"), ("修缮加固", "village_review"), ("拆除重建", "village_publicity"),
+    ("修缮加固", "town_review"), ("拆除重建", "town_publicity"), ("拆除重建", "department_check"),
+    ("修缮加固", "approval"), ("拆除重建", "town_accepted"),
     ("拆除重建", "planned"), ("拆除重建", "agreement_signed"), ("拆除重建", "in_progress"),
     ("修缮加固", "in_progress"), ("修缮加固", "completed"), ("拆除重建", "accepted"),
     ("修缮加固", "paid"), ("选址新建", "in_progress"), ("抗震改造", "planned"),
@@ -45,7 +48,12 @@ USERS = [  # (role, username, name, region)
     ("inspector", "inspector", "岱岳镇检查员", "140621100000"),
     ("village_cadre", "dongping", "东坪村村干部", "140621100201"),
     ("auditor", "auditor", "县级核查员", COUNTY[0]),
+    ("finance", "caizheng", "县财政局", COUNTY[0]),
+    ("department", "minzheng", "县民政局核查员", COUNTY[0]),
 ]
+# 003 §四(五)2: the appraisal report signed by at least three and filed by the county.
+SIGNERS = [{"role": "民主监督员", "name": "张守义"}, {"role": "村委负责人", "name": "李福贵"},
+           {"role": "乡镇负责人", "name": "王志强"}]
 
 
 def fake_id_number(rng: random.Random, born: date, sex: str) -> str:
@@ -141,14 +149,17 @@ def _cases(session, rng: random.Random, targets: list[Household]) -> None:
         appraised = date.today() - timedelta(days=rng.randint(60, 200))
         appraisal = Appraisal(household=household, grade="D" if "重建" in method or "新建" in method
                               else "C", appraised_on=appraised, appraiser="山阴县房屋鉴定站",
-                              notes="承重墙体多处裂缝，屋面漏雨")
+                              notes="承重墙体多处裂缝，屋面漏雨", signatures=SIGNERS,
+                              filed_on=appraised + timedelta(days=5))
         session.add(appraisal)
         case = Case(household=household, village_code=household.village_code, year=year,
                     method=method, build_mode="自建", appraisal=appraisal,
                     subsidy_yuan=25232 if method != "修缮加固" else 15000)
         session.add(case)
         session.flush()
-        day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today())
+        works_begun = STATUS_PHASES[status] != "before" or status == "agreement_signed"
+        day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today()) \
+            if works_begun else date.today() - timedelta(days=rng.randint(1, 5))
         place_at(session, case, status, day, note="演示数据：此前环节系统外办理")
 
 

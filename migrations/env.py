@@ -30,11 +30,21 @@ def run_migrations_online():
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copying and dropping it; with foreign keys enforced
+            # the drop fails once other tables hold rows that point at it (SQLite's own advice:
+            # turn them off around such a change). It must be set outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=db.metadata,
                           process_revision_directives=skip_empty, render_as_batch=True,
                           compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            if dangling := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+                raise RuntimeError(f"rows point at rows that do not exist: {dangling[:5]}")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pool keeps it
 
 
 if context.is_offline_mode():

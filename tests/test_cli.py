@@ -25,7 +25,8 @@ def test_seed_demo_builds_a_county_once(app, db):
     assert "county_admin" in result.output and "inspector" in result.output
     assert db.session.query(Household).count() == 300
     assert {u.role for u in db.session.query(User)} == {
-        "inspector", "village_cadre", "town_reviewer", "county_admin", "auditor"}
+        "inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
+        "department"}
     # This quarter's routine survey of 岱岳镇 is open, its target households assigned.
     rnd = db.session.query(Round).one()
     assert rnd.status == "open" and rnd.kind == "routine" and "季度常规排查" in rnd.name

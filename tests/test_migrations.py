@@ -18,3 +18,49 @@ def test_migrations_match_the_models(app, db):
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_existing_cases_keep_their_stage_and_their_changes_become_outside_steps(tmp_path):
+    """0005: a case recorded before the procedure existed stays at its stage; its recorded
+    status changes become steps marked as done outside the system (系统外办理), nothing more
+    is invented, and the procedure then applies from where it stands."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from backend import create_app
+    from backend.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}",
+                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    with app.app_context():
+        upgrade(revision="0004")
+        now = "2026-03-01 08:00:00"
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO regions (code, name, level) VALUES ('140621100201', '东坪村', "
+                "'village')"))
+            conn.execute(text(
+                "INSERT INTO households (id, village_code, name, id_number, id_tail, category, "
+                "created_at, updated_at) VALUES (1, '140621100201', '王建国', "
+                "'14062119620315001X', '001X', 'dibao', :now, :now)"), {"now": now})
+            conn.execute(text(
+                "INSERT INTO cases (id, household_id, village_code, year, method, build_mode, "
+                "status, started_on, created_at, updated_at) VALUES (1, 1, '140621100201', "
+                "2026, '拆除重建', '自建', 'in_progress', '2026-04-02', :now, :now)"), {"now": now})
+            for status, day in (("planned", "2026-03-10"), ("in_progress", "2026-04-02")):
+                conn.execute(text(
+                    "INSERT INTO case_status_changes (case_id, status, effective_on, changed_at) "
+                    "VALUES (1, :status, :day, :now)"), {"status": status, "day": day, "now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            case = conn.execute(text("SELECT status, stage_entered_on, application FROM cases"))\
+                .one()
+            steps = conn.execute(text(
+                "SELECT stage, action, to_stage, effective_on, outside_system FROM case_steps "
+                "ORDER BY id")).all()
+        db.engine.dispose()
+    assert case[0] == "in_progress" and str(case[1]) == "2026-04-02"
+    assert [(s[1], s[2], str(s[3]), bool(s[4])) for s in steps] == [
+        ("migrated", "planned", "2026-03-10", True),
+        ("migrated", "in_progress", "2026-04-02", True)]

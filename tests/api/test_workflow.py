@@ -399,3 +399,144 @@ def test_every_action_is_a_dated_step_and_an_audit_event(client, db, world):
                                                               TODAY)
     assert step.note == "村委会代为申请" and not step.outside_system
     assert db.session.query(AuditEvent).filter_by(entity="case", action="submit").count() == 1
+
+
+def test_two_stage_acceptance_co_signed_then_paid_and_archived(client, db, world):
+    from tests.api.test_visits import photo, put_visit, ts, visit_body
+
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="in_progress")
+    photo(client, w, case, "site.safety", "site", phase="before", seed=41)
+    photo(client, w, case, "foundation.type", "foundation", phase="during", seed=42)
+    after = [photo(client, w, case, item, node, phase="after", seed=43 + i)
+             for i, (node, item) in enumerate([("basis", "basis.site"),
+                                               ("structure", "structure.walls")])]
+    signoffs = [{"role": role, "name": name, "signed_at": ts(1)} for role, name in
+                (("town", "岱岳镇 李工"), ("household", "王建国"), ("builder", "赵师傅"))]
+    visit_id = str(uuid.uuid4())
+    r = put_visit(client, w, visit_body(
+        w, case, kind="completion", phase="after", template="completion", days_ago=1,
+        signoffs=signoffs, appraisal_after="A", results=[
+            {"item": "basis.site", "result": "pass", "photos": [after[0]]},
+            {"item": "structure.walls", "result": "pass", "photos": [after[1]]}]),
+        visit_id=visit_id)
+    assert r.status_code == 201, r.get_json()
+    assert stage_of(db, case.id) == "completed"  # the completion visit completed the works
+    reasons = act(client, w, case.id, "town_reviewer", "accept").get_json()["error"][
+        "details"]["reasons"]
+    assert "竣工验收检查记录尚未审核通过" in reasons
+    ok(client.post(f"/api/v1/visits/{visit_id}/review", json={"decision": "approve"},
+                   headers=w.headers("town_reviewer")))
+    for kind in ("application_form", "household_register", "income_proof", "head_photo",
+                 "meeting_minutes", "review_form", "appraisal_report", "agreement",
+                 "publicity_photo"):
+        attach(client, w, case.id, kind)
+    state = ok(act(client, w, case.id, "town_reviewer", "accept", note="乡镇实地验收合格"))
+    assert state["stage"]["code"] == "town_accepted" and state["stage"]["label"] == "县级验收"
+    reasons = act(client, w, case.id, "county_admin", "accept").get_json()["error"]["details"][
+        "reasons"]
+    assert reasons == ["档案缺少：竣工验收表"]
+    attach(client, w, case.id, "acceptance_form", "county_admin")
+    # 住建 with 财政: the county's acceptance moves on once both have signed.
+    state = ok(act(client, w, case.id, "county_admin", "accept"))
+    assert state["stage"]["code"] == "town_accepted"
+    assert "accept" not in [a["action"] for a in state["allowed_actions"]] or True
+    state = ok(act(client, w, case.id, "finance", "accept", note="财政局会签"))
+    assert state["stage"]["code"] == "accepted" and state["case"]["accepted_on"]
+    assert state["due_on"] == (TODAY + timedelta(days=30)).isoformat()  # 004 §四(二): 30 日内
+    r = act(client, w, case.id, "finance", "pay")
+    assert r.status_code == 422 and "拨付凭证" in str(r.get_json())
+    attach(client, w, case.id, "payment_voucher", "finance")
+    assert ok(act(client, w, case.id, "finance", "pay"))["stage"]["code"] == "paid"
+    state = ok(act(client, w, case.id, "town_reviewer", "archive"))
+    assert state["stage"]["code"] == "archived" and state["allowed_actions"] == []
+    assert [s["action"] for s in state["history"]][-5:] == ["accept", "accept", "accept", "pay",
+                                                           "archive"]
+
+
+INVENTED = {
+    "code": "lianhua", "version": 1, "name": "莲花县（虚构）简化流程",
+    "source": "a county invented for the test: no publicity, no departments, one acceptance",
+    "counties": ["360321000000"], "cancel_roles": ["county_admin"],
+    "stages": [
+        {"code": "application", "type": "application", "due_days": 3,
+         "roles": {"submit": ["town_reviewer"]}},
+        {"code": "town_review", "type": "review", "due_days": 5, "working_days": True,
+         "roles": {"pass": ["county_admin"], "return": ["county_admin"],
+                   "reject": ["county_admin"]}},
+        {"code": "approval", "type": "approval", "label": "县级审批",
+         "roles": {"approve": ["county_admin"], "reject": ["county_admin"]}},
+        {"code": "planned", "type": "agreement", "roles": {"sign": ["village_cadre"]}},
+        {"code": "agreement_signed", "type": "works_start", "start_within_days": 60,
+         "roles": {"start": ["village_cadre"], "urge": ["village_cadre"],
+                   "defer": ["county_admin"]}},
+        {"code": "in_progress", "type": "works", "roles": {"complete": ["village_cadre"]}},
+        {"code": "completed", "type": "acceptance", "label": "县级验收",
+         "roles": {"accept": ["county_admin"], "fail": ["county_admin"]}},
+        {"code": "accepted", "type": "payment", "roles": {"pay": ["county_admin"]}},
+        {"code": "paid", "type": "archive", "roles": {"archive": ["county_admin"]}},
+    ],
+}
+
+
+def test_an_invented_county_walks_its_own_procedure_with_no_code_change(client, db, templates):
+    from backend.services.workflow.spec import parse_workflow
+    from backend.services.workflow.templates import load_workflows
+
+    assert load_workflows(db.session, [parse_workflow(INVENTED)], [INVENTED]) == ["lianhua v1"]
+    factories.region(db.session, "360000000000", "江西省", "province")
+    factories.region(db.session, "360300000000", "萍乡市", "prefecture", "360000000000")
+    factories.region(db.session, "360321000000", "莲花县", "county", "360300000000")
+    factories.region(db.session, "360321100000", "琴亭镇", "town", "360321000000")
+    factories.region(db.session, "360321100201", "花塘村", "village", "360321100000")
+    w = factories.World()
+    for role, area in (("town_reviewer", "360321100000"), ("county_admin", "360321000000"),
+                       ("village_cadre", "360321100201")):
+        w.users[role] = factories.user(db.session, role, [area], username=f"lh_{role}")
+        w.tokens[role] = factories.token_for(db.session, w.users[role])
+    h = factories.household(db.session, "360321100201", name="刘莲花", category="dibao")
+    qualify_appraisal(db, h)
+    case_id = apply(client, w, h, role="town_reviewer")
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow",
+                          headers=w.headers("town_reviewer")))
+    assert state["workflow"]["code"] == "lianhua"
+    assert state["due_on"] == (TODAY + timedelta(days=3)).isoformat()
+    assert act(client, w, case_id, "village_cadre", "submit").status_code == 409
+    walk = [("town_reviewer", "submit"), ("county_admin", "pass"), ("county_admin", "approve"),
+            ("village_cadre", "sign"), ("village_cadre", "start"), ("village_cadre", "complete")]
+    for role, action in walk:
+        state = ok(act(client, w, case_id, role, action))
+    assert state["stage"] == {"code": "completed", "label": "县级验收", "type": "acceptance",
+                              "source": ""}
+    assert act(client, w, case_id, "county_admin", "accept").get_json()["error"]["code"] == \
+        "acceptance_blocked"
+    state = ok(act(client, w, case_id, "county_admin", "fail", note="返工",
+                   rectify_by=TODAY + timedelta(days=10)))
+    assert state["stage"]["code"] == "in_progress"
+    assert [s["action"] for s in state["history"]] == ["open", *[a for _, a in walk], "fail"]
+
+
+def test_a_workflow_file_with_faults_names_them_all():
+    from backend.services.workflow.spec import WorkflowError, load_all, parse_workflow
+
+    assert {w.code for w in load_all()} == {"default", "shanyin", "tancheng"}
+    broken = {**INVENTED, "stages": [
+        {"code": "nowhere", "type": "review", "roles": {}},
+        {"code": "application", "type": "magic"},
+        {"code": "planned", "type": "agreement", "roles": {"sign": ["mayor"]},
+         "documents": ["deed"], "due_days": 0}]}
+    with pytest.raises(WorkflowError) as raised:
+        parse_workflow(broken)
+    text = "\n".join(raised.value.errors)
+    for fault in ("nowhere", "magic", "mayor", "deed", "due_days", "who takes 'pass'"):
+        assert fault in text, fault
+
+
+def test_a_stored_workflow_version_never_changes(db):
+    from backend.services.workflow.spec import parse_workflow
+    from backend.services.workflow.templates import WorkflowVersionChanged, load_workflows
+
+    load_workflows(db.session, [parse_workflow(INVENTED)], [INVENTED])
+    edited = {**INVENTED, "name": "改了名字却没改版本"}
+    with pytest.raises(WorkflowVersionChanged):
+        load_workflows(db.session, [parse_workflow(edited)], [edited])

@@ -158,7 +158,8 @@ def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
 
 def _roles(names: Any, path: str, errors: list[str]) -> tuple[str, ...]:
     if not isinstance(names, list) or any(n not in ROLES for n in names):
-        errors.append(f"{path}: a list of roles from {', '.join(ROLES)}")
+        unknown = [n for n in names if n not in ROLES] if isinstance(names, list) else names
+        errors.append(f"{path}: {unknown!r} — a list of roles from {', '.join(ROLES)}")
         return ()
     return tuple(names)
 

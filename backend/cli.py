@@ -129,7 +129,7 @@ def seed_demo(if_empty, households):
         click.echo("database already has data; demo not seeded")
         return
     logins = seed(db.session, households=households,
-                  hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+                  hash_method=current_app.config["PASSWORD_HASH_METHOD"], store=object_store())
     path = Path(current_app.config["INSTANCE_DIR"]) / "demo_logins.txt"
     lines = [f"{role:14s} {username:12s} {password}" for role, username, password in logins]
     path.write_text("\n".join(lines) + "\n")

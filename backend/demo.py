@@ -5,16 +5,19 @@ Names, ID numbers and phone numbers are generated; the ID numbers carry valid ch
 
 import random
 import secrets
+import uuid
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from backend.models import Appraisal, Case, Household, Region, User
+from backend.services import attachments
 from backend.services.ids import check_char
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec, open_round
-from backend.services.workflow.engine import place_at
-from backend.vocabulary import STATUS_PHASES, STRUCTURE_TYPES, TARGET_CATEGORIES
+from backend.services.workflow.engine import ActionInput, perform, place_at
+from backend.vocabulary import ATTACHMENT_KINDS, STATUS_PHASES, STRUCTURE_TYPES, TARGET_CATEGORIES
 
 COUNTY = ("140621000000", "山阴县")
 TOWNS = {
@@ -51,6 +54,7 @@ USERS = [  # (role, username, name, region)
     ("finance", "caizheng", "县财政局", COUNTY[0]),
     ("department", "minzheng", "县民政局核查员", COUNTY[0]),
 ]
+DEMO_PDF = b"%PDF-1.4\n% demo document\n%%EOF\n"
 # 003 §四(五)2: the appraisal report signed by at least three and filed by the county.
 SIGNERS = [{"role": "民主监督员", "name": "张守义"}, {"role": "村委负责人", "name": "李福贵"},
            {"role": "乡镇负责人", "name": "王志强"}]
@@ -63,15 +67,25 @@ def fake_id_number(rng: random.Random, born: date, sex: str) -> str:
     return body + check_char(body)
 
 
-def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_value: int = 2026):
-    """Create the demo county; return [(role, username, password)] for the demo users."""
+def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_value: int = 2026,
+         store=None):
+    """Create the demo county; return [(role, username, password)] for the demo users.
+
+    With a photo store, the procedure's harder moments are staged too (an open objection, a
+    department that has not replied, one passed by silence, an overdue town review), so a
+    newcomer meets them on the 待办 page.
+    """
     rng = random.Random(seed_value)
     villages = _regions(session)
     users, logins = _users(session, hash_method)
     made = _households(session, rng, villages, households)
-    _cases(session, rng, [h for h in made if h.category != "ordinary"])
+    targets = [h for h in made if h.category != "ordinary"]
+    _cases(session, rng, targets)
     session.commit()
     _open_quarter_round(session, users["town_reviewer"])
+    if store is not None:
+        with_case = set(session.scalars(select(Case.household_id)))
+        procedure_examples(session, store, users, [h for h in targets if h.id not in with_case])
     return logins
 
 
@@ -161,6 +175,55 @@ def _cases(session, rng: random.Random, targets: list[Household]) -> None:
         day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today()) \
             if works_begun else date.today() - timedelta(days=rng.randint(1, 5))
         place_at(session, case, status, day, note="演示数据：此前环节系统外办理")
+
+
+def procedure_examples(session, store, users: dict[str, User], free: list[Household]) -> None:
+    """Cases at the procedure's awkward moments, made through the engine's own actions."""
+    today = date.today()
+    cadre_village = [h for h in free if h.village_code == users["village_cadre"].regions[0].code]
+    town = [h for h in free if h.village_code.startswith("140621100")
+            and h is not cadre_village[0]]
+    actor = {role: Actor.of(user) for role, user in users.items()}
+
+    def case_at(household: Household, stage: str, entered: date) -> Case:
+        case = Case(household=household, village_code=household.village_code, year=today.year,
+                    method="拆除重建", build_mode="自建", subsidy_yuan=25232,
+                    application={"applicant": household.name, "reason": "房屋主体开裂"})
+        session.add(case)
+        session.flush()
+        place_at(session, case, stage, entered, note="演示数据：此前环节系统外办理")
+        session.commit()
+        return case
+
+    def document(case: Case, kind: str, who: str) -> str:
+        attachment, _ = attachments.store_attachment(
+            session, store, actor[who], str(uuid.uuid4()), DEMO_PDF + kind.encode(),
+            case_id=case.id, kind=kind, filename=f"{ATTACHMENT_KINDS[kind]}.pdf",
+            max_bytes=1 << 20)
+        return attachment.id
+
+    # 村公示 posted three days ago, with an objection still open.
+    disputed = case_at(cadre_village[0], "village_publicity", today - timedelta(days=3))
+    perform(session, actor["village_cadre"], disputed.id, ActionInput(
+        "post", report_phone="0349-7021234", effective_on=today - timedelta(days=3),
+        notice_attachment_id=document(disputed, "publicity_photo", "village_cadre")), today)
+    perform(session, actor["village_cadre"], disputed.id, ActionInput(
+        "record_objection", reporter="村民（匿名）", content="反映该户子女在县城有商品房",
+        effective_on=today - timedelta(days=1)), today)
+    # 部门比对: sent a month ago, nobody replied (passed by silence when first read) …
+    case_at(town[0], "department_check", today - timedelta(days=30))
+    # … and sent three days ago: 民政 replied, the rest have not.
+    waiting = case_at(town[1], "department_check", today - timedelta(days=3))
+    perform(session, actor["department"], waiting.id, ActionInput(
+        "record_reply", department="civil_affairs", result="passed",
+        attachment_ids=[document(waiting, "department_reply", "department")]), today)
+    # 乡镇审核 received twelve days ago: past its 7 working days.
+    case_at(town[2], "town_review", today - timedelta(days=12))
+    # Found C/D by an appraisal, no case yet (发现一户、建档一户).
+    session.add(Appraisal(household=town[3], grade="D", appraised_on=today - timedelta(days=6),
+                          appraiser="山阴县房屋鉴定站", notes="墙体严重开裂，屋架下沉",
+                          signatures=SIGNERS))
+    session.commit()
 
 
 def _open_quarter_round(session, reviewer: User) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from backend.models.base import CHINA_TZ
 from backend.services import policy
 from backend.services.policy import Actor
+from backend.services.workflow.calendar import working_days_between
 
 EMPTY = "—"
 
@@ -69,6 +70,19 @@ def metres(value: float | None) -> str:
 def overdue_words(due_on: date, today: date) -> str:
     """How late something due on `due_on` is: 已逾期 3 天."""
     return f"已逾期 {(today - due_on).days} 天"
+
+
+def due_words(due_on: date | None, today: date, *, working: bool = False) -> str:
+    """A step's due date in words: 还剩 2 个工作日, 今天到期, 已超期 3 天."""
+    if due_on is None:
+        return "无时限"
+    if due_on < today:
+        return f"已超期 {(today - due_on).days} 天"
+    if due_on == today:
+        return "今天到期"
+    if working:
+        return f"还剩 {working_days_between(today, due_on)} 个工作日"
+    return f"还剩 {(due_on - today).days} 天"
 
 
 # --- photo flags ---------------------------------------------------------------------------

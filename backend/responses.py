@@ -5,7 +5,7 @@ import io
 from flask import current_app, redirect, send_file
 
 from backend.extensions import db, object_store
-from backend.services import photos
+from backend.services import attachments, photos
 from backend.services.policy import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,6 +25,22 @@ def photo_content(actor: Actor, photo_id: str, variant: str):
     response = send_file(store.local_path(key) or store.open(key), mimetype=mime,
                          conditional=True, etag=key.rsplit("/", 1)[-1], max_age=86400)
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+def attachment_content(actor: Actor, attachment_id: str):
+    """A document's bytes after the scope check; never cached (documents hold personal data)."""
+    store = object_store()
+    attachment, key, url = attachments.content_location(
+        db.session, store, actor, attachment_id,
+        expires_in=current_app.config["S3_PRESIGN_EXPIRES"])
+    if url:
+        response = redirect(url, 302)
+    else:
+        response = send_file(store.local_path(key) or store.open(key), mimetype=attachment.mime,
+                             download_name=attachment.filename)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

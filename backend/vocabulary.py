@@ -113,7 +113,7 @@ OBJECTION_STATUSES = {"open": "待处理", "upheld": "异议成立", "dismissed"
 ATTACHMENT_KINDS = {
     "application_form": "申请书",
     "household_register": "户口簿及身份证明",
-    "income_proof": "低保/五保/收入证明",
+    "income_proof": "低保/五保/残疾/收入证明",
     "head_photo": "户主照片",
     "meeting_minutes": "评议会议纪要",
     "publicity_photo": "公示照片",

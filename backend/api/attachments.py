@@ -1,9 +1,10 @@
 """Case documents (附件): idempotent upload by the client's UUID, metadata, and the bytes."""
 
-from flask import current_app, redirect, request, send_file
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from backend import responses
 from backend.api.base import BaseSchema, api_blueprint, current_actor
 from backend.extensions import db, object_store
 from backend.services import attachments
@@ -13,7 +14,6 @@ from backend.vocabulary import ATTACHMENT_KINDS
 blp = api_blueprint("attachments", __name__)
 MULTIPART_SLACK = 64 * 1024  # room for the fields beside the file
 # Documents hold personal data (ID cards, incomes, signatures): never kept by a browser or proxy.
-NO_STORE = "private, no-store"
 
 
 class AttachmentFormSchema(BaseSchema):
@@ -79,15 +79,4 @@ class AttachmentContent(MethodView):
     @blp.response(200, description="the document, or a redirect to a short-lived signed URL")
     def get(self, attachment_id):
         """Serve a document's bytes as uploaded."""
-        store = object_store()
-        attachment, key, url = attachments.content_location(
-            db.session, store, current_actor(), str(attachment_id),
-            expires_in=current_app.config["S3_PRESIGN_EXPIRES"])
-        if url:
-            response = redirect(url, 302)
-        else:
-            response = send_file(store.local_path(key) or store.open(key),
-                                 mimetype=attachment.mime, download_name=attachment.filename)
-            response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = NO_STORE
-        return response
+        return responses.attachment_content(current_actor(), str(attachment_id))

@@ -72,7 +72,7 @@ class CaseFieldsSchema(BaseSchema):
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
     build_mode = fields.String(required=True, validate=validate.OneOf(BUILD_MODES))
     appraisal_id = fields.Integer(load_only=True, allow_none=True)
-    agreement_signed_on = fields.Date(allow_none=True)
+    agreement_signed_on = fields.Date(dump_only=True)  # stamped by the action that signs it
     planned_start_on = fields.Date(allow_none=True)
     planned_end_on = fields.Date(allow_none=True)
     area_after_m2 = fields.Decimal(allow_none=True, places=2, as_string=False,
@@ -113,6 +113,7 @@ class CaseSchema(CaseFieldsSchema):
     id = fields.Integer(dump_only=True)
     household_id = fields.Integer(dump_only=True)
     household = fields.Nested(HouseholdBriefSchema, dump_only=True)
+    application = fields.Dict(dump_only=True)  # as stored: plain JSON, dates and money as text
     village_code = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     status_label = fields.Function(lambda c: STATUSES[c.status], dump_only=True)

@@ -9,8 +9,8 @@ from backend.api.cases import CaseSchema, CaseStepSchema
 from backend.extensions import db
 from backend.services.workflow import engine, todo
 from backend.services.workflow.engine import ActionInput
+from backend.services.workflow.spec import FILING, STAGE_ACTIONS
 from backend.vocabulary import (
-    ACTION_LABELS,
     DEPARTMENT_RESULTS,
     DEPARTMENTS,
     OBJECTION_STATUSES,
@@ -18,6 +18,8 @@ from backend.vocabulary import (
 )
 
 blp = api_blueprint("workflow", __name__)
+# What a user may ask for: the stages' actions, the county's filing, cancelling.
+ACTIONS = sorted({a for actions in STAGE_ACTIONS.values() for a in actions} | {FILING, "cancel"})
 
 
 class StageSchema(BaseSchema):
@@ -93,7 +95,7 @@ class WorkflowSchema(BaseSchema):
 
 
 class ActionSchema(BaseSchema):
-    action = fields.String(required=True, validate=validate.OneOf(list(ACTION_LABELS)))
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     effective_on = fields.Date(allow_none=True)
     attachment_ids = fields.List(fields.UUID(), load_default=list)

@@ -7,6 +7,7 @@ returns the stored document; the same UUID with other bytes or for another case 
 import hashlib
 import unicodedata
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.models import Attachment, Case
@@ -70,6 +71,12 @@ def store_attachment(session, store: ObjectStore, actor: Actor, attachment_id: s
                  {"case_id": case.id, "kind": kind, "sha256": sha, "mime": mime})
     session.commit()
     return attachment, True
+
+
+def of_case(session, case: Case) -> list[Attachment]:
+    """A case's documents, by kind then upload time (the caller has read the case)."""
+    return list(session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                                .order_by(Attachment.kind, Attachment.uploaded_at)))
 
 
 def get_attachment(session, actor: Actor, attachment_id: str) -> Attachment:

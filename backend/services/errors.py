@@ -80,6 +80,21 @@ class WorkflowBlocked(DomainError):
     message = "办理条件尚未满足"
 
 
+class DocumentsMissing(WorkflowBlocked):
+    code = "documents_missing"
+    message = "缺少本环节需要的材料"
+
+
+class DepartmentsPending(WorkflowBlocked):
+    code = "departments_pending"
+    message = "部门比对尚未完成"
+
+
+class AppraisalRequired(WorkflowBlocked):
+    code = "appraisal_required"
+    message = "鉴定不符合要求"
+
+
 class PublicityPeriodNotOver(WorkflowBlocked):
     code = "publicity_period_not_over"
     message = "公示期未满"

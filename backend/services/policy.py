@@ -84,6 +84,8 @@ def scoped(stmt: Select, actor: Actor, model) -> Select:
 
 def get_in_scope(session, model, ident, actor: Actor):
     """Load one row of a scoped model; raise OutsideScope (a 404) if missing or elsewhere."""
+    if isinstance(ident, int) and not 0 < ident < 2**31:
+        raise OutsideScope()  # no such row, and the database would refuse the number
     row = session.get(model, ident)
     if row is None or not actor.covers(row.village_code):
         raise OutsideScope()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.models import Appraisal, Case, CaseStep, DepartmentCheck, Publicity
+from backend.models import Appraisal, Case, CaseStep, DepartmentCheck
 from backend.models.base import china_today
 from backend.services.workflow.calendar import add_working_days
 from tests import factories
@@ -52,38 +52,53 @@ def stage_of(db, case_id) -> str:
     return db.session.get(Case, case_id).status
 
 
-def apply(client, w, household=None, role="village_cadre", **application) -> int:
+def days_ago(n: int) -> date:
+    return TODAY - timedelta(days=n)
+
+
+def apply(client, w, household=None, role="village_cadre", *, on=TODAY, **application) -> int:
+    """Register an application received on `on` (a clerk may enter a paper one later)."""
     h = household or w.households[w.village_a1]
     r = client.post(f"/api/v1/households/{h.id}/cases", headers=w.headers(role), json={
         "year": TODAY.year, "method": "拆除重建", "build_mode": "自建",
-        "application": {"applicant": h.name, "reason": "房屋墙体开裂", **application}})
+        "application": {"applicant": h.name, "reason": "房屋墙体开裂", "applied_on": on.isoformat(),
+                        **application}})
     assert r.status_code == 201, r.get_json()
     return r.get_json()["id"]
 
 
-def publicize(client, w, case_id, role, *, days_ago):
+def publicize(client, w, case_id, role, *, on):
     photo = attach(client, w, case_id, "publicity_photo", role)
     return act(client, w, case_id, role, "post", report_phone="0349-1234567",
-               notice_attachment_id=photo, effective_on=TODAY - timedelta(days=days_ago))
+               notice_attachment_id=photo, effective_on=on)
 
 
-def to_town_review(client, w, case_id):
-    """申请 → 村评议 → 村公示, posted a week ago and closed today."""
+def to_village_publicity(client, w, case_id, on):
+    """申请 → 村评议 → 村公示 posted, all on `on`."""
     attach(client, w, case_id, "application_form", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "submit"))
+    ok(act(client, w, case_id, "village_cadre", "submit", effective_on=on))
     attach(client, w, case_id, "meeting_minutes", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "pass", note="四议两公开，同意上报"))
-    ok(publicize(client, w, case_id, "village_cadre", days_ago=7))
-    ok(act(client, w, case_id, "village_cadre", "close"))
+    ok(act(client, w, case_id, "village_cadre", "pass", note="四议两公开，同意上报",
+           effective_on=on))
+    ok(publicize(client, w, case_id, "village_cadre", on=on))
 
 
-def to_department_check(client, w, case_id, *, entered_days_ago=0):
-    to_town_review(client, w, case_id)
+def to_town_review(client, w, case_id, on):
+    """… then the village notice closes a week later: the town receives it on `on` + 7."""
+    to_village_publicity(client, w, case_id, on)
+    ok(act(client, w, case_id, "village_cadre", "close", effective_on=on + timedelta(days=7)))
+    return on + timedelta(days=7)
+
+
+def to_department_check(client, w, case_id, on):
+    """… the town reviews and posts on receipt; the departments receive it a week later."""
+    received = to_town_review(client, w, case_id, on)
     attach(client, w, case_id, "review_form")
-    ok(act(client, w, case_id, "town_reviewer", "pass"))
-    ok(publicize(client, w, case_id, "town_reviewer", days_ago=7 + entered_days_ago))
-    ok(act(client, w, case_id, "town_reviewer", "close",
-           effective_on=TODAY - timedelta(days=entered_days_ago)))
+    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received))
+    ok(publicize(client, w, case_id, "town_reviewer", on=received))
+    sent = received + timedelta(days=7)
+    ok(act(client, w, case_id, "town_reviewer", "close", effective_on=sent))
+    return sent
 
 
 def qualify_appraisal(db, household, *, signatures=3, filed=True, grade="D"):
@@ -145,26 +160,24 @@ def test_a_case_outside_my_area_is_not_found(client, db, world):
 
 def test_publicity_lasts_seven_days_posted_on_d_it_closes_on_d_plus_7(client, db, world):
     w = world
-    case_id = apply(client, w)
-    attach(client, w, case_id, "application_form", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "submit"))
-    attach(client, w, case_id, "meeting_minutes", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "pass"))
-    r = act(client, w, case_id, "village_cadre", "close")
+    early = apply(client, w, on=days_ago(6))
+    attach(client, w, early, "application_form", "village_cadre")
+    ok(act(client, w, early, "village_cadre", "submit", effective_on=days_ago(6)))
+    attach(client, w, early, "meeting_minutes", "village_cadre")
+    ok(act(client, w, early, "village_cadre", "pass", effective_on=days_ago(6)))
+    r = act(client, w, early, "village_cadre", "close")
     assert r.status_code == 422 and "尚未张榜公示" in str(r.get_json())
-    state = ok(publicize(client, w, case_id, "village_cadre", days_ago=6))
+    state = ok(publicize(client, w, early, "village_cadre", on=days_ago(6)))
     assert state["publicities"][0]["earliest_end_on"] == (TODAY + timedelta(days=1)).isoformat()
     assert state["due_on"] == (TODAY + timedelta(days=1)).isoformat()
-    r = act(client, w, case_id, "village_cadre", "close")  # D+6
+    r = act(client, w, early, "village_cadre", "close")  # D+6
     assert r.status_code == 422
     assert r.get_json()["error"]["code"] == "publicity_period_not_over"
-    assert stage_of(db, case_id) == "village_publicity"
-    # A day later is D+7, the earliest it may close: move the notice a day back instead.
-    notice = db.session.query(Publicity).one()
-    notice.posted_on -= timedelta(days=1)
-    notice.earliest_end_on -= timedelta(days=1)
-    db.session.commit()
-    state = ok(act(client, w, case_id, "village_cadre", "close"))
+    assert stage_of(db, early) == "village_publicity"
+    neighbour = factories.household(db.session, w.village_a1, name="邻户")
+    on_time = apply(client, w, neighbour, on=days_ago(7))
+    to_village_publicity(client, w, on_time, days_ago(7))
+    state = ok(act(client, w, on_time, "village_cadre", "close"))  # D+7, the earliest
     assert state["stage"]["code"] == "town_review"
     assert state["publicities"][0]["ended_on"] == TODAY.isoformat()
     # 003 §四(三): the town reviews within 7 working days of receipt.
@@ -173,12 +186,8 @@ def test_publicity_lasts_seven_days_posted_on_d_it_closes_on_d_plus_7(client, db
 
 def test_an_open_objection_blocks_the_end_of_publicity(client, db, world):
     w = world
-    case_id = apply(client, w)
-    attach(client, w, case_id, "application_form", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "submit"))
-    attach(client, w, case_id, "meeting_minutes", "village_cadre")
-    ok(act(client, w, case_id, "village_cadre", "pass"))
-    ok(publicize(client, w, case_id, "village_cadre", days_ago=8))
+    case_id = apply(client, w, on=days_ago(8))
+    to_village_publicity(client, w, case_id, days_ago(8))
     evidence = attach(client, w, case_id, "objection_material", "village_cadre")
     state = ok(act(client, w, case_id, "village_cadre", "record_objection", reporter="村民甲",
                    content="该户在县城有商品房", attachment_ids=[evidence],
@@ -199,26 +208,29 @@ def test_an_open_objection_blocks_the_end_of_publicity(client, db, world):
 
 def test_an_upheld_objection_returns_the_application_with_its_reason(client, db, world):
     w = world
-    case_id = apply(client, w)
-    to_town_review(client, w, case_id)
+    case_id = apply(client, w, on=days_ago(9))
+    received = to_town_review(client, w, case_id, days_ago(9))
     attach(client, w, case_id, "review_form")
-    ok(act(client, w, case_id, "town_reviewer", "pass"))
-    ok(publicize(client, w, case_id, "town_reviewer", days_ago=2))
-    state = ok(act(client, w, case_id, "town_reviewer", "record_objection",
-                   content="家庭有大型农机具"))
+    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received))
+    ok(publicize(client, w, case_id, "town_reviewer", on=received))
+    for content in ("家庭有大型农机具", "在县城有住房"):
+        state = ok(act(client, w, case_id, "town_reviewer", "record_objection",
+                       content=content))
     state = ok(act(client, w, case_id, "town_reviewer", "resolve_objection",
                    objection_id=state["objections"][0]["id"], outcome="upheld",
                    note="核实属实，退回村委会并书面告知申请家庭"))
-    assert state["stage"]["code"] == "application"
+    # 003 §四(三): at the town, the material goes back to the village committee.
+    assert state["stage"]["code"] == "village_review"
     last = state["history"][-1]
     assert last["action"] == "resolve_objection" and "书面告知" in last["note"]
+    assert [o["status"] for o in state["objections"]] == ["upheld", "upheld"]
 
 
 # --- the departments ---------------------------------------------------------------------------
 def test_silence_past_ten_working_days_counts_as_passed_with_its_date(client, db, world):
     w = world
-    case_id = apply(client, w)
-    to_department_check(client, w, case_id, entered_days_ago=30)
+    case_id = apply(client, w, on=days_ago(40))
+    to_department_check(client, w, case_id, days_ago(40))  # sent 26 days ago
     db.session.expire_all()
     checks = db.session.query(DepartmentCheck).filter_by(case_id=case_id).all()
     assert len(checks) == 8 and all(c.due_on < TODAY for c in checks)
@@ -236,8 +248,8 @@ def test_silence_past_ten_working_days_counts_as_passed_with_its_date(client, db
 
 def test_each_department_replies_and_a_problem_stops_the_case(client, db, world):
     w = world
-    case_id = apply(client, w)
-    to_department_check(client, w, case_id)
+    case_id = apply(client, w, on=days_ago(14))
+    to_department_check(client, w, case_id, days_ago(14))  # sent today
     r = act(client, w, case_id, "town_reviewer", "conclude")
     assert r.status_code == 422 and len(r.get_json()["error"]["details"]["reasons"]) == 8
     letter = attach(client, w, case_id, "department_reply", "department")
@@ -248,8 +260,12 @@ def test_each_department_replies_and_a_problem_stops_the_case(client, db, world)
     r = act(client, w, case_id, "department", "record_reply", department="civil_affairs",
             result="passed")
     assert r.status_code == 422  # once per department
+    r = act(client, w, case_id, "county_admin", "record_reply", department="traffic_police",
+            result="problem", note="名下登记小型轿车一辆")
+    assert r.status_code == 422 and "attachment_ids" in r.get_json()["error"]["fields"]
+    letter = attach(client, w, case_id, "department_reply", "county_admin")
     ok(act(client, w, case_id, "county_admin", "record_reply", department="traffic_police",
-           result="problem", note="名下登记小型轿车一辆"))
+           result="problem", note="名下登记小型轿车一辆", attachment_ids=[letter]))
     r = act(client, w, case_id, "town_reviewer", "conclude")
     assert r.status_code == 422 and "交警发现问题" in str(r.get_json())
     state = ok(act(client, w, case_id, "town_reviewer", "reject", note="交警核查：名下有轿车"))
@@ -261,8 +277,8 @@ def test_each_department_replies_and_a_problem_stops_the_case(client, db, world)
 
 # --- approval and the appraisal -------------------------------------------------------------------
 def approval_case(client, db, w, household=None, **application):
-    case_id = apply(client, w, household, **application)
-    to_department_check(client, w, case_id, entered_days_ago=30)
+    case_id = apply(client, w, household, on=days_ago(40), **application)
+    to_department_check(client, w, case_id, days_ago(40))
     ok(act(client, w, case_id, "town_reviewer", "conclude"))
     return case_id
 
@@ -312,6 +328,10 @@ def test_only_the_poorest_households_without_a_house_skip_the_appraisal(
     w = world
     h = factories.household(db.session, w.village_a1, name="无房户", category=category)
     case_id = approval_case(client, db, w, h, no_house=True, disabled_family=disabled)
+    if allowed:  # a claim, until the certificate is on the case
+        r = act(client, w, case_id, "town_reviewer", "approve")
+        assert r.status_code == 422 and "证明" in str(r.get_json())
+        attach(client, w, case_id, "income_proof")
     r = act(client, w, case_id, "town_reviewer", "approve")
     assert (r.status_code == 200) is allowed, r.get_json()
     if not allowed:
@@ -440,7 +460,9 @@ def test_two_stage_acceptance_co_signed_then_paid_and_archived(client, db, world
     # 住建 with 财政: the county's acceptance moves on once both have signed.
     state = ok(act(client, w, case.id, "county_admin", "accept"))
     assert state["stage"]["code"] == "town_accepted"
-    assert "accept" not in [a["action"] for a in state["allowed_actions"]] or True
+    assert "accept" not in [a["action"] for a in state["allowed_actions"]]
+    r = act(client, w, case.id, "county_admin", "accept")  # the same role cannot sign twice
+    assert r.status_code == 422 and "会签" in str(r.get_json())
     state = ok(act(client, w, case.id, "finance", "accept", note="财政局会签"))
     assert state["stage"]["code"] == "accepted" and state["case"]["accepted_on"]
     assert state["due_on"] == (TODAY + timedelta(days=30)).isoformat()  # 004 §四(二): 30 日内
@@ -467,7 +489,7 @@ INVENTED = {
         {"code": "approval", "type": "approval", "label": "县级审批",
          "roles": {"approve": ["county_admin"], "reject": ["county_admin"]}},
         {"code": "planned", "type": "agreement", "roles": {"sign": ["village_cadre"]}},
-        {"code": "agreement_signed", "type": "works_start", "start_within_days": 60,
+        {"code": "agreement_signed", "type": "works_start", "start_within_months": 2,
          "roles": {"start": ["village_cadre"], "urge": ["village_cadre"],
                    "defer": ["county_admin"]}},
         {"code": "in_progress", "type": "works", "roles": {"complete": ["village_cadre"]}},
@@ -540,3 +562,50 @@ def test_a_stored_workflow_version_never_changes(db):
     edited = {**INVENTED, "name": "改了名字却没改版本"}
     with pytest.raises(WorkflowVersionChanged):
         load_workflows(db.session, [parse_workflow(edited)], [edited])
+
+
+def test_an_action_is_dated_inside_its_stage(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(3))
+    attach(client, w, case_id, "application_form", "village_cadre")
+    for day, field in ((days_ago(4), "effective_on"), (TODAY + timedelta(days=1), "effective_on")):
+        r = act(client, w, case_id, "village_cadre", "submit", effective_on=day)
+        assert r.status_code == 422 and field in r.get_json()["error"]["fields"]
+    ok(act(client, w, case_id, "village_cadre", "submit", effective_on=days_ago(2)))
+    r = act(client, w, case_id, "village_cadre", "pass", effective_on=days_ago(3))
+    assert r.status_code == 422  # before the stage began
+    assert stage_of(db, case_id) == "village_review"
+
+
+def test_cancel_needs_no_notice_and_ends_once_paid(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(1))
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit"))
+    attach(client, w, case_id, "meeting_minutes", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "pass"))  # at 村公示, nothing posted yet
+    state = ok(act(client, w, case_id, "town_reviewer", "cancel", note="农户自愿放弃"))
+    assert state["stage"]["code"] == "cancelled"
+    paid = factories.case(db.session, w.households[w.village_a2], status="paid")
+    state = ok(client.get(f"/api/v1/cases/{paid.id}/workflow", headers=w.headers("county_admin")))
+    assert "cancel" not in [a["action"] for a in state["allowed_actions"] + state["blocked"]]
+
+
+def test_a_failed_acceptance_keeps_the_works_start_date(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="in_progress")
+    started = db.session.get(Case, case.id).started_on
+    ok(act(client, w, case.id, "inspector", "complete"))
+    ok(act(client, w, case.id, "town_reviewer", "fail", note="圈梁未闭合",
+           rectify_by=TODAY + timedelta(days=10)))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).started_on == started
+
+
+def test_a_number_beyond_any_row_is_not_found(client, db, world):
+    w = world
+    for url in (f"/api/v1/cases/{2**70}/workflow", f"/api/v1/cases/{2**31}"):
+        assert client.get(url, headers=w.headers("county_admin")).status_code == 404
+    r = client.post(f"/api/v1/cases/{2**63}/actions", json={"action": "cancel", "note": "x"},
+                    headers=w.headers("county_admin"))
+    assert r.status_code == 404

@@ -1,11 +1,13 @@
 """Renovation cases: opening one at its county's first stage (the application), editing its
 facts, lists. The stage itself moves only through the workflow engine's actions."""
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
+from backend import display
 from backend.models import Appraisal, Case, Household
 from backend.models.region import code_range
 from backend.services import audit, policy
@@ -51,6 +53,7 @@ def open_case(session, actor: Actor, household_id: int, values: dict, *, today: 
     actor.require(policy.CASE_APPLY)
     household = get_household(session, actor, household_id)
     _check_choices(values)
+    values["application"] = _plain(values.get("application") or {})
     appraisal = _appraisal(session, household, values.pop("appraisal_id", None))
     if session.scalar(select(Case.id).where(Case.household_id == household.id,
                                             Case.year == values["year"])):
@@ -58,9 +61,12 @@ def open_case(session, actor: Actor, household_id: int, values: dict, *, today: 
                            fields={"year": "该户本年度已有改造项目"})
     case = Case(household=household, village_code=household.village_code, appraisal=appraisal,
                 **values)
+    applied_on = date.fromisoformat(values["application"].get("applied_on") or today.isoformat())
+    if applied_on > today:
+        raise InvalidInput(fields={"application.applied_on": "申请日期不能晚于今天"})
     session.add(case)
     session.flush()
-    start_case(session, actor, case, today)
+    start_case(session, actor, case, applied_on)  # a paper application counts from its date
     audit.record(session, actor, "create", "case", case.id,
                  {"household_id": household.id, "method": case.method, "year": case.year})
     session.commit()
@@ -72,13 +78,30 @@ def update_case(session, actor: Actor, case_id: int, values: dict, *, today: dat
     actor.require(policy.CASE_WRITE)
     case = get_case(session, actor, case_id)
     _check_choices(values)
+    if "application" in values:
+        values["application"] = _plain(values["application"] or {})
     if "appraisal_id" in values:
         case.appraisal = _appraisal(session, case.household, values.pop("appraisal_id"))
     changes = audit.diff(case, values)
+    if "application" in changes:  # the log must not become a copy of family ID numbers
+        changes["application"] = [_masked(a) for a in changes["application"]]
     if changes:
         audit.record(session, actor, "update", "case", case.id, changes)
     session.commit()
     return case
+
+
+def _plain(application: dict) -> dict:
+    """The application as JSON: money as a decimal string, dates as ISO text."""
+    return json.loads(json.dumps(application, default=str, ensure_ascii=False))
+
+
+def _masked(application: dict | None) -> dict | None:
+    if not application:
+        return application
+    members = [{**m, "id_number": display.masked_id_number(m["id_number"])}
+               for m in application.get("members", []) if m.get("id_number")]
+    return {**application, "members": members}
 
 
 def _check_choices(values: dict) -> None:

@@ -45,5 +45,23 @@ def add_days(start: date, days: int) -> Deadline:
     return Deadline(start + timedelta(days=days))
 
 
+def add_months(start: date, months: int) -> Deadline:
+    """The same day `months` later, or that month's last day (一个月: 1 Jan → 1 Feb,
+    31 Jan → 28/29 Feb)."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return Deadline(date(year, month, min(start.day, last)))
+
+
 def deadline(start: date, days: int, *, working: bool) -> Deadline:
     return add_working_days(start, days) if working else add_days(start, days)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`."""
+    day, counted = start, 0
+    while day < end:
+        day += timedelta(days=1)
+        counted += is_working_day(day)[0]
+    return counted

@@ -16,20 +16,26 @@ NO_HOUSE_CATEGORIES = ("tekun", "dibao", "dibao_edge")
 MIN_APPRAISAL_SIGNATURES = 3
 
 
-def missing_documents(session, case: Case, stage) -> list[str]:
-    if not stage.documents:
-        return []
-    present = set(session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id)))
+def document_kinds(session, case: Case) -> set[str]:
+    return set(session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id)))
+
+
+def missing_documents(stage, present: set[str]) -> list[str]:
+    """The documents the stage needs that the case does not have (`present`: its kinds)."""
     return [ATTACHMENT_KINDS[k] for k in stage.documents if k not in present]
 
 
-def appraisal_problems(session, case: Case) -> list[str]:
+def appraisal_problems(session, case: Case, present: set[str]) -> list[str]:
     """Why the case may not be approved for want of an appraisal (003 §四(五)2, 3)."""
     application = case.application or {}
     if application.get("no_house"):
-        if case.household.category in NO_HOUSE_CATEGORIES or application.get("disabled_family"):
-            return []
-        return ["无房户仅限分散供养五保户、低保户、贫困残疾人家庭或贫困边缘户（003 §四(五)3(2)）"]
+        if case.household.category not in NO_HOUSE_CATEGORIES \
+                and not application.get("disabled_family"):
+            return ["无房户仅限分散供养五保户、低保户、贫困残疾人家庭或贫困边缘户"
+                    "（003 §四(五)3(2)）"]
+        if "income_proof" not in present:  # a claim, until the certificate is on the case
+            return ["无房户须附低保、五保或残疾人家庭证明（003 §四(五)3(2)、4(3)）"]
+        return []
     appraisal = case.appraisal or session.scalar(
         select(Appraisal).where(Appraisal.household_id == case.household_id)
         .order_by(Appraisal.appraised_on.desc(), Appraisal.id.desc()).limit(1))
@@ -47,12 +53,13 @@ def appraisal_problems(session, case: Case) -> list[str]:
     return reasons
 
 
-def acceptance_blocker(session, case: Case, stage) -> AcceptanceBlocked | None:
-    reasons = acceptance_problems(session, case, stage)
+def acceptance_blocker(session, case: Case, stage, present: set[str]
+                       ) -> AcceptanceBlocked | None:
+    reasons = acceptance_problems(session, case, stage, present)
     return AcceptanceBlocked(reasons=reasons) if reasons else None
 
 
-def acceptance_problems(session, case: Case, stage) -> list[str]:
+def acceptance_problems(session, case: Case, stage, present: set[str]) -> list[str]:
     """Each reason the house may not be accepted yet (003 §七(四): 档案管理不健全、不符合规定的，
     一律不予验收; 004 §五(四) the archive's documents)."""
     reasons = _completion_problems(session, case)
@@ -67,7 +74,7 @@ def acceptance_problems(session, case: Case, stage) -> list[str]:
             reasons.append(f"缺少必拍照片：{PHASES[gaps.phase]}“{name}”")
     taken = {p.phase for p in photos}
     reasons += [f"缺少{label}照片" for phase, label in PHASES.items() if phase not in taken]
-    reasons += [f"档案缺少：{name}" for name in missing_documents(session, case, stage)]
+    reasons += [f"档案缺少：{name}" for name in missing_documents(stage, present)]
     return reasons
 
 

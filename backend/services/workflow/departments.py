@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from backend.models import Case, CaseStep, DepartmentCheck
+from backend.services import audit, policy
 from backend.services.errors import InvalidInput
 from backend.services.workflow.calendar import add_working_days
 from backend.vocabulary import DEPARTMENTS
@@ -15,11 +16,16 @@ from backend.vocabulary import DEPARTMENTS
 def open_checks(session, case: Case, stage, on: date) -> date:
     """Send the applicant to every department of the stage; return the last reply date."""
     due = add_working_days(on, stage.reply_days)
-    existing = {c.department for c in checks_of(session, case)}
+    existing = {c.department: c for c in checks_of(session, case)}
     for department in stage.departments:
-        if department not in existing:
+        check = existing.get(department)
+        if check is None:
             session.add(DepartmentCheck(case_id=case.id, department=department, sent_on=on,
                                         due_on=due.on, due_is_estimate=due.estimated))
+        else:  # sent again after a return: a new round (the old replies stay in the steps)
+            check.sent_on, check.due_on, check.due_is_estimate = on, due.on, due.estimated
+            check.result, check.replied_on, check.note = "pending", None, None
+            check.document_attachment_id = check.entered_by = None
     return due.on
 
 
@@ -39,6 +45,10 @@ def record_reply(session, actor, case: Case, given, on: date) -> DepartmentCheck
         raise InvalidInput(fields={"result": "应为 passed（合格）或 problem（发现问题）"})
     if given.result == "problem" and not (given.note or "").strip():
         raise InvalidInput(fields={"note": "发现问题时须写明情况"})
+    if not given.attachment_ids:  # who entered it is the step; what the department said, this
+        raise InvalidInput(fields={"attachment_ids": "请上传该部门的核查回复文件"})
+    if on < check.sent_on:
+        raise InvalidInput(fields={"effective_on": "回复日期早于发送日期"})
     check.result, check.replied_on, check.note = given.result, on, given.note
     check.entered_by = actor.user_id
     check.document_attachment_id = (given.attachment_ids or [None])[0]
@@ -54,11 +64,13 @@ def settle_silence(session, case: Case, today: date) -> bool:
     for check in checks_of(session, case):
         if check.result == "pending" and check.due_on < today:
             check.result, check.replied_on = "passed_by_silence", check.due_on
+            note = f"{DEPARTMENTS[check.department]}逾期未回复，视为审查合格（003 §四(四)）"
             case.history.append(CaseStep(
                 case_id=case.id, stage=case.status, action="silence", to_stage=case.status,
-                effective_on=check.due_on, actor_id=None,
-                note=f"{DEPARTMENTS[check.department]}逾期未回复，视为审查合格（003 §四(四)）",
+                effective_on=check.due_on, actor_id=None, note=note,
                 data={"department": check.department}))
+            audit.record(session, None, "silence", "case", case.id,
+                         {"department": check.department, "due_on": str(check.due_on)})
             settled = True
     if settled:
         session.flush()
@@ -75,3 +87,12 @@ def unfinished(session, case: Case, today: date) -> list[str]:
         elif check.result == "problem":
             reasons.append(f"{name}发现问题：{check.note}；应不予通过")
     return reasons
+
+
+def settle_all(session, actor, today: date) -> bool:
+    """Settle silence for every case of the caller's area waiting at 部门比对, in one read."""
+    overdue = session.scalars(policy.scoped(
+        select(Case).join(DepartmentCheck, DepartmentCheck.case_id == Case.id)
+        .where(Case.status == "department_check", DepartmentCheck.result == "pending",
+               DepartmentCheck.due_on < today), actor, Case).distinct()).all()
+    return any([settle_silence(session, case, today) for case in overdue])

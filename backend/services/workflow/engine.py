@@ -12,15 +12,18 @@ from datetime import date
 from sqlalchemy import select
 
 from backend.models import Case, CaseStep, Objection, Publicity
-from backend.services import policy
+from backend.services import attachments, policy
 from backend.services.errors import (
+    AppraisalRequired,
+    DepartmentsPending,
+    DocumentsMissing,
     InvalidInput,
     InvalidTransition,
     WorkflowBlocked,
 )
 from backend.services.policy import Actor
 from backend.services.workflow import checks, departments, publicity, steps
-from backend.services.workflow.calendar import Deadline, add_days, is_working_day
+from backend.services.workflow.calendar import Deadline, add_months, is_working_day
 from backend.services.workflow.spec import FILING, STAGE_ACTIONS, StageSpec, WorkflowSpec
 from backend.services.workflow.steps import ActionInput
 from backend.services.workflow.templates import workflow_of
@@ -56,6 +59,17 @@ class WorkflowState:
     publicities: list[Publicity]
     objections: list[Objection]
     department_checks: list
+    documents: list
+    order: list[str]  # the case's attachments, by kind
+
+    @property
+    def forms(self) -> list:
+        """The actions a form should be offered for, in the stage's order: those allowed now
+        and those waiting only for documents, which the form uploads with the action."""
+        waiting = {b.action: b for b in self.blocked if b.code == DocumentsMissing.code}
+        ready = {a.action: a for a in self.allowed}
+        return [ready.get(action) or waiting[action] for action in self.order
+                if action in ready or action in waiting]
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -89,6 +103,8 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
             today: date) -> WorkflowState:
     """Take one action on a case, or refuse it with the rule that blocks it."""
     case = policy.get_in_scope(session, Case, case_id, actor)
+    # One action at a time on a case: two co-signers or a double click wait for each other.
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     _, spec = workflow_of(session, case)
     departments.settle_silence(session, case, today)
     stage = spec.stage(case.status)
@@ -96,10 +112,10 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
     if given.action in NEEDS_REASON and not (given.note or "").strip():
         raise InvalidInput(fields={"note": "请写明理由"})
     on = given.effective_on or today
-    if on > today:
-        raise InvalidInput(fields={"effective_on": "办理日期不能晚于今天"})
+    _check_date(case, on, today)
     steps.check_attachments(session, case, given)
-    blocked = _blockers(session, case, spec, stage, given.action, on)
+    present = checks.document_kinds(session, case)
+    blocked = _blockers(session, case, spec, stage, given.action, on, present, actor.role)
     if blocked:
         raise blocked
     handler = HANDLERS.get(given.action, steps.advance)
@@ -108,14 +124,27 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
     return _state(session, actor, case, spec, today)
 
 
+def _check_date(case: Case, on: date, today: date) -> None:
+    """An action is dated inside its stage: not before the case entered it or before the
+    stage's last step, and not in the future (paper records may be entered afterwards)."""
+    if on > today:
+        raise InvalidInput(fields={"effective_on": "办理日期不能晚于今天"})
+    floor = max([case.stage_entered_on or on,
+                 *(s.effective_on for s in steps.since_entry(case))])
+    if on < floor:
+        raise InvalidInput(fields={"effective_on": f"办理日期不能早于本环节上一步（{floor}）"})
+
+
 def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
                      note: str) -> bool:
-    """Start or complete works from an inspector's visit, when the case waits for exactly that
-    and the county lets the inspector's role do it; return whether it moved."""
+    """Start or complete works from an inspector's visit, when the case waits for exactly that,
+    the visit is not older than the stage, and the county lets the inspector's role do it;
+    return whether it moved."""
     _, spec = workflow_of(session, case)
     stage = spec.stage(case.status)
     if stage is None or action not in STAGE_ACTIONS[stage.type] \
-            or actor.role not in stage.roles_for(action):
+            or actor.role not in stage.roles_for(action) \
+            or (case.stage_entered_on and on < case.stage_entered_on):
         return False
     steps.advance(session, actor, case, spec, stage, ActionInput(action, note=note), on)
     return True
@@ -125,6 +154,8 @@ def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
 def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
            ) -> WorkflowState:
     stage = spec.stage(case.status)
+    documents = attachments.of_case(session, case)
+    present = {d.kind for d in documents}
     allowed, blocked = [], []
     for action in _offered(spec, stage, case):
         label = ACTION_LABELS.get(action, action)
@@ -133,7 +164,7 @@ def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
             who = "、".join(ROLE_LABELS[r] for r in roles) or "无人"
             blocked.append(BlockedAction(action, label, "not_your_role", [f"由{who}办理"]))
             continue
-        problem = _blockers(session, case, spec, stage, action, today)
+        problem = _blockers(session, case, spec, stage, action, today, present, actor.role)
         if problem is None:
             allowed.append(ActionOption(action, label))
         else:
@@ -141,10 +172,14 @@ def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
                                          problem.details.get("reasons") or [problem.message]))
     publicities = list(session.scalars(select(Publicity).where(Publicity.case_id == case.id)
                                        .order_by(Publicity.id)))
+    # Objections come only with a notice, department checks only once the case reached them.
     objections = list(session.scalars(select(Objection).where(Objection.case_id == case.id)
-                                      .order_by(Objection.id)))
-    return WorkflowState(case, spec, stage, _due(case), allowed, blocked, list(case.history),
-                         publicities, objections, departments.checks_of(session, case))
+                                      .order_by(Objection.id))) if publicities else []
+    reached = any(s.to_stage == "department_check" for s in case.history)
+    checks_sent = departments.checks_of(session, case) if reached else []
+    return WorkflowState(case, spec, stage, _due(case, stage), allowed, blocked, list(case.history),
+                         publicities, objections, checks_sent, documents,
+                         _offered(spec, stage, case))
 
 
 def _offered(spec: WorkflowSpec, stage: StageSpec | None, case: Case) -> list[str]:
@@ -154,7 +189,8 @@ def _offered(spec: WorkflowSpec, stage: StageSpec | None, case: Case) -> list[st
     if spec.filing_roles and spec.comes_before("approval", case.status) \
             and not any(s.action == FILING for s in case.history):
         actions.append(FILING)
-    return actions + ["cancel"]
+    # Once the money is paid the case is only archived, never cancelled.
+    return actions + ([] if stage.type in ("archive",) or case.paid_on else ["cancel"])
 
 
 def _roles(spec: WorkflowSpec, stage: StageSpec | None, action: str) -> tuple[str, ...]:
@@ -179,34 +215,39 @@ def _check_allowed(spec, stage, case: Case, actor: Actor, action: str) -> None:
 
 
 def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action: str,
-              today: date) -> WorkflowBlocked | None:
-    """The rule that holds this action back now, or None."""
-    missing = checks.missing_documents(session, case, stage) \
+              today: date, present: set[str], actor_role: str) -> WorkflowBlocked | None:
+    """The rule that holds this action back now, or None; `present`: the case's documents."""
+    missing = checks.missing_documents(stage, present) \
         if action in ("submit", "pass", "sign", "pay", "approve") else []
     if missing:
-        return WorkflowBlocked("缺少材料", reasons=[f"缺少{m}" for m in missing])
-    if stage.type == "publicity":
+        return DocumentsMissing(reasons=[f"缺少{m}" for m in missing])
+    if stage.type == "publicity" and action in STAGE_ACTIONS["publicity"]:
         return publicity.blockers(session, case, stage, action, today)
     if action == "conclude":
         pending = departments.unfinished(session, case, today)
-        return WorkflowBlocked("部门核查未完成", reasons=pending) if pending else None
+        return DepartmentsPending(reasons=pending) if pending else None
     if action == "approve":
-        reasons = checks.appraisal_problems(session, case)
-        return WorkflowBlocked("鉴定不符合要求", reasons=reasons) if reasons else None
+        reasons = checks.appraisal_problems(session, case, present)
+        return AppraisalRequired(reasons=reasons) if reasons else None
     if action in ("urge", "defer"):
         return _start_rule_blockers(case, stage, action, today)
     if action == "accept":
-        return checks.acceptance_blocker(session, case, stage)
+        signed = [s for s in steps.since_entry(case) if s.action == "accept"]
+        if stage.cosign and any(s.data.get("role") == actor_role for s in signed):
+            return WorkflowBlocked("已会签",
+                                   reasons=["您的角色已在本轮验收中签署，等待其他单位会签"])
+        return checks.acceptance_blocker(session, case, stage, present)
     return None
 
 
 def _start_rule_blockers(case: Case, stage: StageSpec, action: str, today: date):
     """003 §四(五)4(7): not started a month after the agreement, the village urges; still not
     started, the town may cancel this year's slot and move the household to next year."""
-    limit = add_days(case.agreement_signed_on or case.stage_entered_on, stage.start_within_days)
+    limit = add_months(case.agreement_signed_on or case.stage_entered_on,
+                       stage.start_within_months)
     if today <= limit.on:
         return WorkflowBlocked("协议签订未满期限", reasons=[
-            f"协议签订后 {stage.start_within_days} 日内（至 {limit.on}）仍可开工"])
+            f"协议签订后 {stage.start_within_months} 个月内（至 {limit.on}）仍可开工"])
     urged = any(s.action == "urge" for s in steps.since_entry(case))
     if action == "defer" and not urged:
         return WorkflowBlocked("尚未督促开工", reasons=["须先由村民委员会督促开工"])
@@ -216,7 +257,7 @@ def _start_rule_blockers(case: Case, stage: StageSpec, action: str, today: date)
 def _exit(target: str):
     def handler(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
         steps.record(session, actor, case, given.action, target, on, note=given.note,
-                attachments=given.attachment_ids)
+                     attachments=given.attachment_ids)
         case.closed_reason = given.note
         steps.enter(session, case, spec, target, on)
     return handler
@@ -225,35 +266,36 @@ def _exit(target: str):
 def _back_to_applicant(session, actor, case, spec, stage, given, on) -> None:
     """退回: the application goes back to the applicant with the written reason."""
     steps.record(session, actor, case, given.action, spec.first(), on, note=given.note,
-            attachments=given.attachment_ids)
+                 attachments=given.attachment_ids)
     steps.enter(session, case, spec, spec.first(), on)
 
 
 def _record_reply(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
     departments.record_reply(session, actor, case, given, on)
     steps.record(session, actor, case, "record_reply", case.status, on, note=given.note,
-            attachments=given.attachment_ids,
-            data={"department": given.department, "result": given.result})
+                 attachments=given.attachment_ids,
+                 data={"department": given.department, "result": given.result})
 
 
 def _urge(session, actor, case, spec, stage, given, on) -> None:
     steps.record(session, actor, case, "urge", case.status, on, note=given.note,
-            attachments=given.attachment_ids)
+                 attachments=given.attachment_ids)
 
 
 def _file(session, actor, case, spec, stage, given, on) -> None:
     steps.record(session, actor, case, FILING, case.status, on, note=given.note,
-            attachments=given.attachment_ids)
+                 attachments=given.attachment_ids)
 
 
 def _fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
     """A failed acceptance returns the case to works with a rectification deadline."""
     if given.rectify_by is None or given.rectify_by <= on:
         raise InvalidInput(fields={"rectify_by": "请填写晚于今天的整改期限"})
-    steps.record(session, actor, case, "fail", "in_progress", on, note=given.note,
-            attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
-    steps.enter(session, case, spec, "in_progress", on)
-    case.completed_on = None
+    works = spec.works_stage()
+    steps.record(session, actor, case, "fail", works, on, note=given.note,
+                 attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
+    steps.enter(session, case, spec, works, on)
+    case.completed_on = case.town_accepted_on = None
     case.due_on = given.rectify_by
 
 
@@ -267,7 +309,10 @@ HANDLERS = {
 }
 
 
-def _due(case: Case) -> Deadline | None:
+def _due(case: Case, stage: StageSpec | None) -> Deadline | None:
+    """The stage's due date; an estimate only where it counts working days the official
+    calendar does not know yet (calendar days need no calendar)."""
     if case.due_on is None:
         return None
-    return Deadline(case.due_on, is_working_day(case.due_on)[1])
+    working = stage is not None and (stage.working_days or stage.type == "departments")
+    return Deadline(case.due_on, working and is_working_day(case.due_on)[1])

@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from backend.models import Case, Objection, Publicity
+from backend.models import Case, Household, Objection, Publicity
+from backend.services import policy
 from backend.services.errors import (
     InvalidInput,
     ObjectionOpen,
@@ -77,20 +78,37 @@ def record_objection(session, actor, case, spec, stage, given: ActionInput, on: 
 def resolve_objection(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
     """Upheld: the application returns to the applicant with the written reason; dismissed: the
     reporter is told in writing (003 §四(二))."""
+    notice = current_publicity(session, case, stage)
     objection = session.get(Objection, given.objection_id) if given.objection_id else None
-    if objection is None or objection.case_id != case.id or objection.status != "open":
-        raise InvalidInput(fields={"objection_id": "请选择本项目待处理的异议"})
+    if objection is None or objection.publicity_id != notice.id or objection.status != "open":
+        raise InvalidInput(fields={"objection_id": "请选择本次公示中待处理的异议"})
+    if on < objection.received_on:
+        raise InvalidInput(fields={"effective_on": "处理日期早于收到异议的日期"})
     if given.outcome not in ("upheld", "dismissed"):
         raise InvalidInput(fields={"outcome": "应为 upheld（异议成立）或 dismissed（异议不成立）"})
     objection.status, objection.outcome_note = given.outcome, given.note
     objection.resolved_on, objection.resolved_by = on, actor.user_id
-    target = spec.first() if given.outcome == "upheld" else case.status
+    target = returned_to(spec, stage) if given.outcome == "upheld" else case.status
     record(session, actor, case, "resolve_objection", target, on, note=given.note,
             attachments=given.attachment_ids,
             data={"objection_id": objection.id, "outcome": given.outcome})
     if given.outcome == "upheld":
-        current_publicity(session, case, stage).ended_on = on
+        notice.ended_on = on
+        for other in objections_of(session, notice):  # answered by the same decision
+            if other.status == "open":
+                other.status, other.resolved_on, other.resolved_by = "upheld", on, actor.user_id
+                other.outcome_note = (f"随同 {objection.received_on} 收到的异议一并成立："
+                                      f"{given.note}")
         enter(session, case, spec, target, on)
+
+
+def returned_to(spec, stage: StageSpec) -> str:
+    """Where an upheld objection sends the application: at the village, back to the applicant;
+    above it, back to the village committee (003 §四(二): 将材料退回…向申请家庭说明情况;
+    §四(三): 将原材料退回所在村委会)."""
+    if stage.code == "village_publicity" or spec.stage("village_review") is None:
+        return spec.first()
+    return "village_review"
 
 
 def close(session, actor, case, spec, stage, given, on) -> None:
@@ -107,3 +125,12 @@ def current_publicity(session, case: Case, stage: StageSpec) -> Publicity | None
 
 def objections_of(session, notice: Publicity) -> list[Objection]:
     return list(session.scalars(select(Objection).where(Objection.publicity_id == notice.id)))
+
+
+def posted_list(session, actor, stage: str) -> list[tuple[Case, Publicity]]:
+    """The cases under publicity at this level in the caller's area, by village and name."""
+    return list(session.execute(policy.scoped(
+        select(Case, Publicity).join(Publicity, Publicity.case_id == Case.id)
+        .join(Household, Household.id == Case.household_id)
+        .where(Publicity.stage == stage, Publicity.ended_on.is_(None)), actor, Case)
+        .order_by(Case.village_code, Household.name)).all())

@@ -50,7 +50,7 @@ class StageSpec:
     min_days: int = 7  # publicity: the notice stays up at least this many days
     departments: tuple[str, ...] = ()
     reply_days: int = 10  # departments: working days to reply; silence then counts as passed
-    start_within_days: int = 30  # works_start: then the village urges, then the town may defer
+    start_within_months: int = 1  # works_start: then the village urges, the town may defer
     documents: tuple[str, ...] = ()  # attachments the stage's forward action needs
     cosign: tuple[str, ...] = ()  # acceptance: every one of these roles accepts before it moves
     source: str = ""
@@ -85,6 +85,10 @@ class WorkflowSpec:
     def first(self) -> str:
         return self.stages[0].code
 
+    def works_stage(self) -> str:
+        """Where a failed acceptance sends the case back (every procedure has one)."""
+        return next(s.code for s in self.stages if s.type == "works")
+
     def comes_before(self, a: str, b: str) -> bool:
         return a in self._index and b in self._index and self._index[a] < self._index[b]
 
@@ -105,6 +109,8 @@ def parse_workflow(data: Any, *, origin: str = "<dict>") -> WorkflowSpec:
         errors.append("a stage code appears twice")
     if codes and STATUSES.get(codes[0]) is None:
         errors.append("the first stage is unknown")
+    if stages and not any(s and s.type == "works" for s in stages):
+        errors.append("no works stage: a failed acceptance would have nowhere to go")
     cancel_roles = _roles(data.get("cancel_roles", []), "cancel_roles", errors)
     filing_roles = _roles(data.get("filing_roles", []), "filing_roles", errors)
     if errors:
@@ -142,7 +148,7 @@ def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
     if unknown := [d for d in documents if d not in ATTACHMENT_KINDS]:
         errors.append(f"{path}.documents: unknown {unknown}")
     numbers = {}
-    for key in ("due_days", "min_days", "reply_days", "start_within_days"):
+    for key in ("due_days", "min_days", "reply_days", "start_within_months"):
         value = data.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or not 0 < value <= 366):

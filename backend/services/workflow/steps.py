@@ -11,7 +11,7 @@ from backend.services import audit
 from backend.services.errors import InvalidInput
 from backend.services.policy import Actor
 from backend.services.workflow import departments
-from backend.services.workflow.calendar import add_days, deadline
+from backend.services.workflow.calendar import add_months, deadline
 from backend.services.workflow.spec import WorkflowSpec
 
 
@@ -54,9 +54,11 @@ def record(session, actor: Actor | None, case: Case, action: str, to_stage: str,
 
 
 def enter(session, case: Case, spec: WorkflowSpec, target: str, on: date) -> None:
+    """Put the case at `target`: its date stamped the first time (works begun once stay
+    begun after a failed acceptance), its due date from the stage's period."""
     case.status = target
     case.stage_entered_on = on
-    if column := STAGE_DATES.get(target):
+    if (column := STAGE_DATES.get(target)) and getattr(case, column) is None:
         setattr(case, column, on)
     stage = spec.stage(target)
     case.due_on = None
@@ -65,7 +67,7 @@ def enter(session, case: Case, spec: WorkflowSpec, target: str, on: date) -> Non
     if stage.type == "departments":
         case.due_on = departments.open_checks(session, case, stage, on)
     elif stage.type == "works_start":
-        case.due_on = add_days(on, stage.start_within_days).on
+        case.due_on = add_months(on, stage.start_within_months).on
     elif stage.due_days:
         case.due_on = deadline(on, stage.due_days, working=stage.working_days).on
 

@@ -4,14 +4,14 @@ first, and houses confirmed C/D with no case yet (发现一户、建档一户, 0
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from backend.models import Appraisal, Case, Household
+from backend.models import Appraisal, Case, Household, WorkflowVersion
 from backend.services import policy
 from backend.services.policy import Actor
 from backend.services.workflow import departments
 from backend.services.workflow.spec import STAGE_ACTIONS
-from backend.services.workflow.templates import workflow_of
+from backend.services.workflow.templates import spec_of, workflow_of
 from backend.vocabulary import ACTION_LABELS, FINAL_STATUSES
 
 # Actions that are records, not the step the stage waits for.
@@ -28,6 +28,7 @@ class TodoItem:
     actions: list[str]
     action_labels: list[str]
     due_on: date | None
+    working_days: bool = False  # the stage's period counts working days
 
     def days_left(self, today: date) -> int | None:
         return None if self.due_on is None else (self.due_on - today).days
@@ -40,39 +41,49 @@ def todo(session, actor: Actor, today: date, *, limit: int = 500) -> list[TodoIt
 
 
 def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
+    if departments.settle_all(session, actor, today):
+        session.commit()
+    stages = _stages_acted_on(session, actor.role)
+    if not stages:
+        return []
     cases = session.scalars(policy.scoped(select(Case), actor, Case)
-                            .where(Case.status.not_in(FINAL_STATUSES))
+                            .where(Case.status.in_(stages))
                             .order_by(Case.due_on, Case.id)).all()
-    items, settled = [], False
+    items = []
     for case in cases:
         _, spec = workflow_of(session, case)
         stage = spec.stage(case.status)
-        if stage is None:
-            continue
-        settled |= departments.settle_silence(session, case, today)
         mine = [a for a in STAGE_ACTIONS[stage.type]
-                if a not in SIDE_ACTIONS and actor.role in stage.roles_for(a)]
+                if a not in SIDE_ACTIONS and actor.role in stage.roles_for(a)] if stage else []
         if mine:
             items.append(TodoItem("case", case.household, case.id, case.status, stage.label,
-                                  mine, [ACTION_LABELS[a] for a in mine], case.due_on))
-    if settled:
-        session.commit()
+                                  mine, [ACTION_LABELS[a] for a in mine], case.due_on,
+                                  stage.working_days or stage.type == "departments"))
     return items
+
+
+def _stages_acted_on(session, role: str) -> set[str]:
+    """The stages, in any county's procedure, where this role takes the step."""
+    return {stage.code for version in session.scalars(select(WorkflowVersion))
+            for stage in spec_of(version).stages
+            if any(role in stage.roles_for(a) for a in STAGE_ACTIONS[stage.type]
+                   if a not in SIDE_ACTIONS)}
 
 
 def _appraisal_items(session, actor: Actor) -> list[TodoItem]:
     if not actor.can(policy.CASE_APPLY):
         return []
+    # The latest appraisal of a household with no open case (a deferred or rejected one ended).
+    latest = (select(func.max(Appraisal.id)).where(Appraisal.household_id == Household.id)
+              .correlate(Household).scalar_subquery())
+    open_case = select(Case.id).where(Case.household_id == Household.id,
+                                      Case.status.not_in(FINAL_STATUSES)).exists()
     rows = session.execute(policy.scoped(
-        select(Household, Appraisal).join(Appraisal, Appraisal.household_id == Household.id)
-        .where(Appraisal.grade.in_(("C", "D")),
-               ~select(Case.id).where(Case.household_id == Household.id).exists()),
+        select(Household, Appraisal).join(Appraisal, Appraisal.id == latest)
+        .where(Appraisal.grade.in_(("C", "D")), ~open_case),
         actor, Household).order_by(Appraisal.appraised_on)).all()
-    seen, items = set(), []
+    items = []
     for household, appraisal in rows:
-        if household.id in seen:
-            continue
-        seen.add(household.id)
         items.append(TodoItem("appraisal", household, None, None,
                               f"鉴定为 {appraisal.grade} 级，尚未建档", ["open_case"],
                               ["登记改造申请"], None))

@@ -20,11 +20,17 @@ from backend.services.errors import DomainError, Unauthenticated, from_storage, 
 from backend.services.policy import Actor
 from backend.storage import StorageError
 from backend.vocabulary import (
+    ACTION_LABELS,
+    ATTACHMENT_KINDS,
+    BUILD_MODES,
     CATEGORIES,
+    DEPARTMENT_RESULTS,
+    DEPARTMENTS,
     FLAG_LABELS,
     FLAG_STATUS_LABELS,
     GRADES,
     METHODS,
+    OBJECTION_STATUSES,
     OUTCOME_LABELS,
     PHASES,
     RESULT_LABELS,
@@ -32,6 +38,7 @@ from backend.vocabulary import (
     ROLE_LABELS,
     ROUND_KINDS,
     STATUSES,
+    STRUCTURE_TYPES,
     VISIT_KIND_LABELS,
 )
 
@@ -47,6 +54,9 @@ NOTICES = {
     "reasons": "已保存未排查原因",
     "closed": "本轮排查已结束",
     "moved": "已改派所选农户",
+    "acted": "已办理",
+    "applied": "已登记改造申请",
+    "uploaded": "附件已上传",
 }
 ERRORS = {
     "comment_required": "退回时须填写意见",
@@ -152,11 +162,18 @@ def template_words() -> dict:
             "KIND_LABELS": VISIT_KIND_LABELS, "RESULT_LABELS": RESULT_LABELS,
             "OUTCOME_LABELS": OUTCOME_LABELS, "CATEGORIES": CATEGORIES, "GRADES": GRADES,
             "ROLE_LABELS": ROLE_LABELS, "ROUND_KINDS": ROUND_KINDS,
+            "STRUCTURE_TYPES": STRUCTURE_TYPES, "BUILD_MODES": BUILD_MODES,
             "me": g.get("review_user"),
             "can_review": g.get("review_actor") is not None
             and g.review_actor.can(policy.VISIT_REVIEW),
+            "can_manage_users": g.get("review_actor") is not None
+            and g.review_actor.can(policy.USER_MANAGE),
             "show_id": show_id, "local": display.local_time, "metres": display.metres,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,
+            "due_words": display.due_words, "public_id": display.masked_id_number,
+            "ACTION_LABELS": ACTION_LABELS, "ATTACHMENT_KINDS": ATTACHMENT_KINDS,
+            "DEPARTMENTS": DEPARTMENTS, "DEPARTMENT_RESULTS": DEPARTMENT_RESULTS,
+            "OBJECTION_STATUSES": OBJECTION_STATUSES,
             "today_date": today()}
 
 

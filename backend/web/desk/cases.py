@@ -7,10 +7,11 @@ from flask import Blueprint, current_app, render_template, request
 
 from backend.extensions import db
 from backend.rules import current_rules
-from backend.services import visits
+from backend.services import accounts, policy, visits
 from backend.services.cases import dossier, overview
 from backend.services.cases.overdue import overdue_items
 from backend.services.errors import Conflict, Forbidden, InvalidInput
+from backend.services.workflow import engine
 from backend.vocabulary import FLAG_LABELS, METHODS, STATUSES
 from backend.web.desk import plots
 from backend.web.desk.base import (
@@ -45,9 +46,24 @@ def overview_page():
 
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int):
-    data = dossier.case_dossier(db.session, actor(), case_id)
+    return case_page(case_id)
+
+
+def case_page(case_id: int, *, failed: dict | None = None, typed=None, status: int = 200):
+    """The case's procedure (what to do now, why the rest waits), its evidence and visits.
+
+    `failed` is a refused action, shown at its form with what was typed.
+    """
+    me = actor()
+    data = dossier.case_dossier(db.session, me, case_id)
+    state = engine.workflow_state(db.session, me, case_id, today())
+    people = {s.actor_id for s in state.history} | {o.recorded_by for o in state.objections}
+    users = {**data.users, **accounts.users_by_id(db.session, people - set(data.users))}
     plot = plots.position_plot(data, **tile_settings())
-    return render_template("review/case.html", r=data, plot=plot, **notice_and_error())
+    return render_template("review/case.html", r=data, plot=plot, wf=state, docs=state.documents,
+                           can_upload=me.can(policy.ATTACHMENT_WRITE),
+                           users=users, failed=failed, typed=typed or {},
+                           **notice_and_error()), status
 
 
 @bp.get("/cases/<int:case_id>/plot")

@@ -1,4 +1,5 @@
 // Review pages: small enhancements; every page works without this module.
+import { idNumberProblem } from "../app/rules.js";
 
 // A return needs a comment, a dismissal a reason: say so before the round trip.
 function requireTextFor(form) {
@@ -65,3 +66,33 @@ function viewer(root) {
 document.querySelectorAll("form[data-require]").forEach(requireTextFor);
 document.querySelectorAll("[data-plot]").forEach(linkPlot);
 document.querySelectorAll("[data-viewer]").forEach(viewer);
+
+// The application form: ID numbers checked as they are typed (GB 11643, the phone's own rule),
+// and more family rows on demand (a copy of the last one, emptied).
+function applicationForm(form) {
+  const check = (input) => {
+    const hint = input.parentElement.querySelector("[data-id-problem]");
+    const problem = input.value.trim() ? idNumberProblem(input.value) : null;
+    input.setCustomValidity(problem || "");
+    if (hint) { hint.textContent = problem || ""; hint.hidden = !problem; }
+  };
+  form.addEventListener("input", (event) => {
+    if (event.target.matches("[data-id-number]")) check(event.target);
+  });
+  const body = form.querySelector("[data-members]");
+  form.querySelector("[data-add-member]")?.addEventListener("click", () => {
+    const last = body.lastElementChild;
+    const row = last.cloneNode(true);
+    const index = body.children.length;
+    row.querySelectorAll("input").forEach((input) => {
+      input.name = input.name.replace(/member-\d+-/, `member-${index}-`);
+      input.value = "";
+      input.setCustomValidity("");
+    });
+    row.querySelectorAll(".field-error").forEach((el) => { el.textContent = ""; el.hidden = true; });
+    body.append(row);
+    row.querySelector("input").focus();
+  });
+}
+
+document.querySelectorAll("form[data-application]").forEach(applicationForm);

@@ -56,7 +56,11 @@ def appraisal_problems(session, case: Case, present: set[str]) -> list[str]:
 def acceptance_blocker(session, case: Case, stage, present: set[str]
                        ) -> AcceptanceBlocked | None:
     reasons = acceptance_problems(session, case, stage, present)
-    return AcceptanceBlocked(reasons=reasons) if reasons else None
+    if not reasons:
+        return None
+    # Papers alone can be attached with the acceptance itself (the desk's form does).
+    papers = len(missing_documents(stage, present))
+    return AcceptanceBlocked(reasons=reasons, only_documents=papers == len(reasons))
 
 
 def acceptance_problems(session, case: Case, stage, present: set[str]) -> list[str]:

@@ -45,6 +45,7 @@ class BlockedAction:
     label: str
     code: str
     reasons: list[str]
+    only_documents: bool = False  # what blocks it are papers the action's form can carry
 
 
 @dataclass
@@ -66,7 +67,7 @@ class WorkflowState:
     def forms(self) -> list:
         """The actions a form should be offered for, in the stage's order: those allowed now
         and those waiting only for documents, which the form uploads with the action."""
-        waiting = {b.action: b for b in self.blocked if b.code == DocumentsMissing.code}
+        waiting = {b.action: b for b in self.blocked if b.only_documents}
         ready = {a.action: a for a in self.allowed}
         return [ready.get(action) or waiting[action] for action in self.order
                 if action in ready or action in waiting]
@@ -168,8 +169,10 @@ def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
         if problem is None:
             allowed.append(ActionOption(action, label))
         else:
-            blocked.append(BlockedAction(action, label, problem.code,
-                                         problem.details.get("reasons") or [problem.message]))
+            blocked.append(BlockedAction(
+                action, label, problem.code, problem.details.get("reasons") or [problem.message],
+                isinstance(problem, DocumentsMissing) or problem.details.get("only_documents",
+                                                                             False)))
     publicities = list(session.scalars(select(Publicity).where(Publicity.case_id == case.id)
                                        .order_by(Publicity.id)))
     # Objections come only with a notice, department checks only once the case reached them.

@@ -83,7 +83,9 @@ class WorkflowSchema(BaseSchema):
     stage = fields.Function(lambda s: {
         "code": s.case.status, "label": s.stage.label if s.stage else STATUSES[s.case.status],
         "type": s.stage.type if s.stage else None,
-        "source": s.stage.source if s.stage else None})
+        "source": s.stage.source if s.stage else None,
+        "checks": [{"code": c, "label": label} for c, label in s.stage.checks]
+        if s.stage else []})
     due_on = fields.Function(lambda s: s.due.on.isoformat() if s.due else None)
     due_is_estimate = fields.Function(lambda s: bool(s.due and s.due.estimated))
     allowed_actions = fields.List(fields.Nested(ActionOptionSchema), attribute="allowed")
@@ -108,6 +110,10 @@ class ActionSchema(BaseSchema):
     department = fields.String(allow_none=True, validate=validate.OneOf(list(DEPARTMENTS)))
     result = fields.String(allow_none=True, validate=validate.OneOf(["passed", "problem"]))
     rectify_by = fields.Date(allow_none=True)
+    checks = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list,
+                         validate=validate.Length(max=50),
+                         metadata={"description": "pass: the codes of the review's checks "
+                                                  "confirmed"})
 
     @post_load
     def make(self, data, **_):

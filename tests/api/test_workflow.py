@@ -14,6 +14,8 @@ from backend.services.workflow.calendar import add_working_days
 from tests import factories
 
 TODAY = china_today()
+TOWN_CHECKS = ["household_register", "income", "no_public_payroll", "no_city_home", "no_vehicle",
+               "no_machinery", "no_company", "not_repeated"]
 SIGNERS = [{"role": "民主监督员", "name": "赵一"}, {"role": "村委负责人", "name": "钱二"},
            {"role": "乡镇负责人", "name": "孙三"}]
 
@@ -94,7 +96,8 @@ def to_department_check(client, w, case_id, on):
     """… the town reviews and posts on receipt; the departments receive it a week later."""
     received = to_town_review(client, w, case_id, on)
     attach(client, w, case_id, "review_form")
-    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received))
+    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received,
+           checks=TOWN_CHECKS))
     ok(publicize(client, w, case_id, "town_reviewer", on=received))
     sent = received + timedelta(days=7)
     ok(act(client, w, case_id, "town_reviewer", "close", effective_on=sent))
@@ -211,7 +214,8 @@ def test_an_upheld_objection_returns_the_application_with_its_reason(client, db,
     case_id = apply(client, w, on=days_ago(9))
     received = to_town_review(client, w, case_id, days_ago(9))
     attach(client, w, case_id, "review_form")
-    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received))
+    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received,
+           checks=TOWN_CHECKS))
     ok(publicize(client, w, case_id, "town_reviewer", on=received))
     for content in ("家庭有大型农机具", "在县城有住房"):
         state = ok(act(client, w, case_id, "town_reviewer", "record_objection",
@@ -529,7 +533,7 @@ def test_an_invented_county_walks_its_own_procedure_with_no_code_change(client, 
     for role, action in walk:
         state = ok(act(client, w, case_id, role, action))
     assert state["stage"] == {"code": "completed", "label": "县级验收", "type": "acceptance",
-                              "source": ""}
+                              "source": "", "checks": []}
     assert act(client, w, case_id, "county_admin", "accept").get_json()["error"]["code"] == \
         "acceptance_blocked"
     state = ok(act(client, w, case_id, "county_admin", "fail", note="返工",
@@ -609,3 +613,19 @@ def test_a_number_beyond_any_row_is_not_found(client, db, world):
     r = client.post(f"/api/v1/cases/{2**63}/actions", json={"action": "cancel", "note": "x"},
                     headers=w.headers("county_admin"))
     assert r.status_code == 404
+
+
+def test_the_town_review_passes_only_with_every_check_confirmed(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(9))
+    received = to_town_review(client, w, case_id, days_ago(9))
+    attach(client, w, case_id, "review_form")
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow", headers=w.headers("town_reviewer")))
+    assert [c["code"] for c in state["stage"]["checks"]] == TOWN_CHECKS
+    r = act(client, w, case_id, "town_reviewer", "pass", effective_on=received,
+            checks=TOWN_CHECKS[:-1])
+    assert r.status_code == 422
+    assert "未重复享受危房改造" in r.get_json()["error"]["fields"]["checks"]
+    state = ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received,
+                   checks=TOWN_CHECKS))
+    assert state["history"][-1]["data"]["checks"] == sorted(TOWN_CHECKS)

@@ -119,6 +119,10 @@ def test_a_case_walks_the_procedure_on_the_desk(site, page_for, tmp_path):
 
     sign_in(page, url, "town_reviewer")
     page.goto(case_url)
+    form = page.locator("details.action", has=page.locator("summary", has_text="审核通过"))
+    form.locator("summary").click()
+    for box in form.locator("input[name=checks]").all():  # 003 §四(三): each one verified
+        box.check()
     act(page, "审核通过", on=D + timedelta(days=7), files=["review_form"], tmp_path=tmp_path)
     act(page, "张榜公示", on=D + timedelta(days=7), fields={"report_phone": "0349-7020000"},
         files=["publicity_photo"], tmp_path=tmp_path)

@@ -302,13 +302,25 @@ def _fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> No
     case.due_on = given.rectify_by
 
 
+def _pass(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """A review passes only with each of its checks confirmed (003 §四(三)); a check that does
+    not hold is a reason to return or reject, not to pass."""
+    unconfirmed = [label for code, label in stage.checks if code not in given.checks]
+    if unconfirmed:
+        raise InvalidInput("审核事项未全部核实",
+                           fields={"checks": "未核实：" + "、".join(unconfirmed)})
+    steps.advance(session, actor, case, spec, stage, given, on)
+    if stage.checks:
+        case.history[-1].data = {**case.history[-1].data, "checks": sorted(given.checks)}
+
+
 # Actions with rules of their own; every other action is the stage's forward move.
 HANDLERS = {
     "return": _back_to_applicant, "reject": _exit("rejected"), "cancel": _exit("cancelled"),
     "defer": _exit("deferred"), "post": publicity.post,
     "record_objection": publicity.record_objection,
     "resolve_objection": publicity.resolve_objection, "close": publicity.close,
-    "record_reply": _record_reply, "urge": _urge, FILING: _file, "fail": _fail,
+    "record_reply": _record_reply, "urge": _urge, FILING: _file, "fail": _fail, "pass": _pass,
 }
 
 

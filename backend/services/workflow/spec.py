@@ -53,6 +53,9 @@ class StageSpec:
     start_within_months: int = 1  # works_start: then the village urges, the town may defer
     documents: tuple[str, ...] = ()  # attachments the stage's forward action needs
     cosign: tuple[str, ...] = ()  # acceptance: every one of these roles accepts before it moves
+    # review: what the reviewer confirms before passing, (code, label) each
+    checks: tuple[tuple[str, str], ...] = ()
+    checks_source: str = ""
     source: str = ""
 
     def roles_for(self, action: str) -> tuple[str, ...]:
@@ -159,7 +162,17 @@ def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
                      roles=roles, working_days=bool(data.get("working_days", False)),
                      departments=departments, documents=documents,
                      cosign=_roles(data.get("cosign", []), f"{path}.cosign", errors),
+                     checks=_checks(data.get("checks", []), f"{path}.checks", errors),
+                     checks_source=data.get("checks_source", ""),
                      source=data.get("source", ""), **numbers)
+
+
+def _checks(items: Any, path: str, errors: list[str]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and i.get("code") and i.get("label") for i in items):
+        errors.append(f"{path}: a list of {{code, label}}")
+        return ()
+    return tuple((i["code"], i["label"]) for i in items)
 
 
 def _roles(names: Any, path: str, errors: list[str]) -> tuple[str, ...]:

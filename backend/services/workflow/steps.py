@@ -30,6 +30,7 @@ class ActionInput:
     department: str | None = None
     result: str | None = None  # record_reply: passed | problem
     rectify_by: date | None = None  # fail: the rectification deadline
+    checks: list[str] = field(default_factory=list)  # pass: the review's confirmed checks
 
 
 # The date column each stage stamps on the case when it is entered.

@@ -88,7 +88,7 @@ def _action_from(form, uploaded: dict[str, list[str]]) -> ActionInput:
         reporter=form.get("reporter", "").strip() or None,
         content=form.get("content", "").strip() or None, outcome=form.get("outcome") or None,
         department=form.get("department") or None, result=form.get("result") or None,
-        rectify_by=rectify_by)
+        rectify_by=rectify_by, checks=form.getlist("checks"))
 
 
 def _date(value: str | None, field: str, problems: dict) -> date | None:

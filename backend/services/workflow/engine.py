@@ -22,7 +22,7 @@ from backend.services.errors import (
     WorkflowBlocked,
 )
 from backend.services.policy import Actor
-from backend.services.workflow import checks, departments, publicity, steps
+from backend.services.workflow import actions, checks, departments, publicity, steps
 from backend.services.workflow.calendar import Deadline, add_months, is_working_day
 from backend.services.workflow.spec import FILING, STAGE_ACTIONS, StageSpec, WorkflowSpec
 from backend.services.workflow.steps import ActionInput
@@ -119,7 +119,7 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
     blocked = _blockers(session, case, spec, stage, given.action, on, present, actor.role)
     if blocked:
         raise blocked
-    handler = HANDLERS.get(given.action, steps.advance)
+    handler = actions.HANDLERS.get(given.action, steps.advance)
     handler(session, actor, case, spec, stage, given, on)
     session.commit()
     return _state(session, actor, case, spec, today)
@@ -255,73 +255,6 @@ def _start_rule_blockers(case: Case, stage: StageSpec, action: str, today: date)
     if action == "defer" and not urged:
         return WorkflowBlocked("尚未督促开工", reasons=["须先由村民委员会督促开工"])
     return None
-
-
-def _exit(target: str):
-    def handler(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
-        steps.record(session, actor, case, given.action, target, on, note=given.note,
-                     attachments=given.attachment_ids)
-        case.closed_reason = given.note
-        steps.enter(session, case, spec, target, on)
-    return handler
-
-
-def _back_to_applicant(session, actor, case, spec, stage, given, on) -> None:
-    """退回: the application goes back to the applicant with the written reason."""
-    steps.record(session, actor, case, given.action, spec.first(), on, note=given.note,
-                 attachments=given.attachment_ids)
-    steps.enter(session, case, spec, spec.first(), on)
-
-
-def _record_reply(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
-    departments.record_reply(session, actor, case, given, on)
-    steps.record(session, actor, case, "record_reply", case.status, on, note=given.note,
-                 attachments=given.attachment_ids,
-                 data={"department": given.department, "result": given.result})
-
-
-def _urge(session, actor, case, spec, stage, given, on) -> None:
-    steps.record(session, actor, case, "urge", case.status, on, note=given.note,
-                 attachments=given.attachment_ids)
-
-
-def _file(session, actor, case, spec, stage, given, on) -> None:
-    steps.record(session, actor, case, FILING, case.status, on, note=given.note,
-                 attachments=given.attachment_ids)
-
-
-def _fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
-    """A failed acceptance returns the case to works with a rectification deadline."""
-    if given.rectify_by is None or given.rectify_by <= on:
-        raise InvalidInput(fields={"rectify_by": "请填写晚于今天的整改期限"})
-    works = spec.works_stage()
-    steps.record(session, actor, case, "fail", works, on, note=given.note,
-                 attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
-    steps.enter(session, case, spec, works, on)
-    case.completed_on = case.town_accepted_on = None
-    case.due_on = given.rectify_by
-
-
-def _pass(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
-    """A review passes only with each of its checks confirmed (003 §四(三)); a check that does
-    not hold is a reason to return or reject, not to pass."""
-    unconfirmed = [label for code, label in stage.checks if code not in given.checks]
-    if unconfirmed:
-        raise InvalidInput("审核事项未全部核实",
-                           fields={"checks": "未核实：" + "、".join(unconfirmed)})
-    steps.advance(session, actor, case, spec, stage, given, on)
-    if stage.checks:
-        case.history[-1].data = {**case.history[-1].data, "checks": sorted(given.checks)}
-
-
-# Actions with rules of their own; every other action is the stage's forward move.
-HANDLERS = {
-    "return": _back_to_applicant, "reject": _exit("rejected"), "cancel": _exit("cancelled"),
-    "defer": _exit("deferred"), "post": publicity.post,
-    "record_objection": publicity.record_objection,
-    "resolve_objection": publicity.resolve_objection, "close": publicity.close,
-    "record_reply": _record_reply, "urge": _urge, FILING: _file, "fail": _fail, "pass": _pass,
-}
 
 
 def _due(case: Case, stage: StageSpec | None) -> Deadline | None:

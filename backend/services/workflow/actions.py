@@ -1,0 +1,77 @@
+"""The actions with rules of their own; every other action is the stage's forward move
+(`steps.advance`)."""
+
+from datetime import date
+
+from backend.services.errors import InvalidInput
+from backend.services.workflow import departments, publicity, steps
+from backend.services.workflow.spec import FILING
+from backend.services.workflow.steps import ActionInput
+
+
+def exit_to(target: str):
+    def handler(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+        steps.record(session, actor, case, given.action, target, on, note=given.note,
+                     attachments=given.attachment_ids)
+        case.closed_reason = given.note
+        steps.enter(session, case, spec, target, on)
+    return handler
+
+
+def back_to_applicant(session, actor, case, spec, stage, given, on) -> None:
+    """退回: the application goes back to the applicant with the written reason."""
+    steps.record(session, actor, case, given.action, spec.first(), on, note=given.note,
+                 attachments=given.attachment_ids)
+    steps.enter(session, case, spec, spec.first(), on)
+
+
+def record_reply(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    departments.record_reply(session, actor, case, given, on)
+    steps.record(session, actor, case, "record_reply", case.status, on, note=given.note,
+                 attachments=given.attachment_ids,
+                 data={"department": given.department, "result": given.result})
+
+
+def urge(session, actor, case, spec, stage, given, on) -> None:
+    steps.record(session, actor, case, "urge", case.status, on, note=given.note,
+                 attachments=given.attachment_ids)
+
+
+def file_(session, actor, case, spec, stage, given, on) -> None:
+    steps.record(session, actor, case, FILING, case.status, on, note=given.note,
+                 attachments=given.attachment_ids)
+
+
+def fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """A failed acceptance returns the case to works with a rectification deadline."""
+    if given.rectify_by is None or given.rectify_by <= on:
+        raise InvalidInput(fields={"rectify_by": "请填写晚于今天的整改期限"})
+    works = spec.works_stage()
+    steps.record(session, actor, case, "fail", works, on, note=given.note,
+                 attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
+    steps.enter(session, case, spec, works, on)
+    case.completed_on = case.town_accepted_on = None
+    case.due_on = given.rectify_by
+
+
+def pass_review(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """A review passes only with each of its checks confirmed (003 §四(三)); a check that does
+    not hold is a reason to return or reject, not to pass."""
+    unconfirmed = [label for code, label in stage.checks if code not in given.checks]
+    if unconfirmed:
+        raise InvalidInput("审核事项未全部核实",
+                           fields={"checks": "未核实：" + "、".join(unconfirmed)})
+    steps.advance(session, actor, case, spec, stage, given, on)
+    if stage.checks:
+        case.history[-1].data = {**case.history[-1].data, "checks": sorted(given.checks)}
+
+
+# Actions with rules of their own; every other action is the stage's forward move.
+HANDLERS = {
+    "return": back_to_applicant, "reject": exit_to("rejected"), "cancel": exit_to("cancelled"),
+    "defer": exit_to("deferred"), "post": publicity.post,
+    "record_objection": publicity.record_objection,
+    "resolve_objection": publicity.resolve_objection, "close": publicity.close,
+    "record_reply": record_reply, "urge": urge, FILING: file_, "fail": fail,
+    "pass": pass_review,
+}

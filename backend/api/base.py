@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 
 from backend import display
 from backend.extensions import db
@@ -110,4 +110,4 @@ class PhoneField(fields.String):
 
 class PageArgsSchema(BaseSchema):
     cursor = fields.String(load_default=None)
-    limit = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

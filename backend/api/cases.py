@@ -42,8 +42,7 @@ class FamilyMemberSchema(BaseSchema):
 
 class CurrentHouseSchema(BaseSchema):
     year_built = fields.Integer(allow_none=True, validate=validate.Range(1800, 2100))
-    area_m2 = fields.Decimal(allow_none=True, places=2, as_string=True,
-                             validate=validate.Range(0, 10000))
+    area_m2 = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10000))
     rooms = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
     structure_type = fields.String(allow_none=True, validate=validate.OneOf(STRUCTURE_TYPES))
     condition = fields.String(allow_none=True, validate=validate.Length(max=500))
@@ -61,8 +60,7 @@ class ApplicationSchema(BaseSchema):
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
     requested_method = fields.String(allow_none=True, validate=validate.OneOf(METHODS))
     requested_standard = fields.String(allow_none=True, validate=validate.Length(max=200))
-    own_funds_yuan = fields.Decimal(allow_none=True, places=2, as_string=True,
-                                    validate=validate.Range(0, 10**8))
+    own_funds_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**8))
     no_house = fields.Boolean(load_default=False)  # 无房户 (003 §四(五)3(2))
     disabled_family = fields.Boolean(load_default=False)  # 贫困残疾人家庭
 
@@ -72,7 +70,6 @@ class CaseFieldsSchema(BaseSchema):
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
     build_mode = fields.String(required=True, validate=validate.OneOf(BUILD_MODES))
     appraisal_id = fields.Integer(load_only=True, allow_none=True)
-    agreement_signed_on = fields.Date(dump_only=True)  # stamped by the action that signs it
     planned_start_on = fields.Date(allow_none=True)
     planned_end_on = fields.Date(allow_none=True)
     area_after_m2 = fields.Decimal(allow_none=True, places=2, as_string=False,
@@ -117,6 +114,7 @@ class CaseSchema(CaseFieldsSchema):
     village_code = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     status_label = fields.Function(lambda c: STATUSES[c.status], dump_only=True)
+    agreement_signed_on = fields.Date(dump_only=True)  # stamped by the action that signs it
     stage_entered_on = fields.Date(dump_only=True)
     due_on = fields.Date(dump_only=True)
     closed_reason = fields.String(dump_only=True)
@@ -147,8 +145,8 @@ class CaseQueryArgsSchema(PageArgsSchema):
     region = fields.String(load_default=None, validate=validate.Length(equal=12))
     status = fields.String(load_default=None, validate=validate.OneOf(list(STATUSES)))
     method = fields.String(load_default=None, validate=validate.OneOf(METHODS))
-    year = fields.Integer(load_default=None)
-    household_id = fields.Integer(load_default=None)
+    year = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
+    household_id = fields.Integer(load_default=None, validate=validate.Range(1, 2**31 - 1))
 
 
 class CasePageSchema(BaseSchema):

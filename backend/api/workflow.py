@@ -8,6 +8,7 @@ from backend.api.base import BaseSchema, api_blueprint, current_actor, today
 from backend.api.cases import CaseSchema, CaseStepSchema
 from backend.extensions import db
 from backend.services.workflow import engine, todo
+from backend.services.workflow.calendar import is_working_day
 from backend.services.workflow.engine import ActionInput
 from backend.services.workflow.spec import FILING, STAGE_ACTIONS
 from backend.vocabulary import (
@@ -134,6 +135,9 @@ class TodoSchema(BaseSchema):
     actions = fields.List(fields.String())
     action_labels = fields.List(fields.String())
     due_on = fields.Date(allow_none=True)
+    due_counts_working_days = fields.Boolean(attribute="working_days")
+    due_is_estimate = fields.Function(
+        lambda i: bool(i.due_on and i.working_days and is_working_day(i.due_on)[1]))
     days_left = fields.Function(lambda i: i.days_left(today()))
 
 

@@ -88,3 +88,24 @@ def test_household_cases_listed(client, db):
     factories.case(db.session, h)
     r = client.get(f"/api/v1/households/{h.id}/cases", headers=w.headers("inspector"))
     assert r.status_code == 200 and len(r.get_json()) == 1
+
+
+def test_list_parameters_out_of_range_are_refused_not_crashed(client, db):
+    w = factories.world(db.session)
+    factories.case(db.session, w.households[w.village_a1])
+    for query in ("limit=-30", "limit=0", "limit=501", "year=43076105015834",
+                  f"household_id={2**40}"):
+        r = client.get(f"/api/v1/cases?{query}", headers=w.headers("county_admin"))
+        assert r.status_code == 422, query
+
+
+def test_a_case_cannot_move_to_a_year_the_household_already_has(client, db):
+    w = factories.world(db.session)
+    h = w.households[w.village_a1]
+    factories.case(db.session, h, year=2025)
+    later = factories.case(db.session, h, year=2026)
+    r = client.patch(f"/api/v1/cases/{later.id}", json={"year": 2025},
+                     headers=w.headers("county_admin"))
+    assert r.status_code == 422 and "year" in r.get_json()["error"]["fields"]
+    db.session.expire_all()
+    assert db.session.get(Case, later.id).year == 2026

@@ -238,3 +238,10 @@ def test_only_a_user_covering_the_whole_round_closes_it(client, db, world):
     db.session.expire_all()
     assert {row.skip_reason for row in
             db.session.query(RoundHousehold).filter_by(round_id=rnd["id"])} == {"地震后道路中断"}
+
+
+def test_a_round_number_beyond_any_row_is_not_found(client, db, world):
+    for method, path in (("GET", "/progress"), ("POST", "/close"), ("GET", "")):
+        r = client.open(f"/api/v1/rounds/{2**70}{path}", method=method, json={} if method ==
+                        "POST" else None, headers=world.headers("county_admin"))
+        assert r.status_code == 404, path

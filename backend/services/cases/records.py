@@ -80,6 +80,10 @@ def update_case(session, actor: Actor, case_id: int, values: dict, *, today: dat
     _check_choices(values)
     if "application" in values:
         values["application"] = _plain(values["application"] or {})
+    if values.get("year", case.year) != case.year and session.scalar(select(Case.id).where(
+            Case.household_id == case.household_id, Case.year == values["year"])):
+        raise InvalidInput(f"该户 {values['year']} 年已有改造项目",
+                           fields={"year": "该户该年度已有改造项目"})
     if "appraisal_id" in values:
         case.appraisal = _appraisal(session, case.household, values.pop("appraisal_id"))
     changes = audit.diff(case, values)

@@ -72,6 +72,8 @@ class RoundTotals:
 
 def get_round(session, actor: Actor, round_id: int) -> Round:
     """A round is visible to whoever works inside its area."""
+    if not 0 < round_id < 2**31:
+        raise OutsideScope()  # no such round, and the database would refuse the number
     rnd = session.get(Round, round_id)
     if rnd is None or not _overlaps(actor, rnd):
         raise OutsideScope()

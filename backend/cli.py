@@ -14,7 +14,7 @@ from backend.models.base import utc_now
 from backend.services import accounts, imports
 from backend.services.errors import DomainError
 from backend.services.policy import Actor
-from backend.vocabulary import ROLES
+from backend.vocabulary import DEPARTMENTS, ROLES
 
 
 def register(app) -> None:
@@ -51,17 +51,19 @@ def load_workflows():
 @click.command("create-user")
 @click.argument("username")
 @click.option("--name", required=True, help="显示的姓名")
-@click.option("--role", required=True, type=click.Choice(
-    list(ROLES)))
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--region", "regions", multiple=True, required=True, help="12位区划代码，可多次给出")
+@click.option("--department", type=click.Choice(list(DEPARTMENTS)),
+              help="部门核查员的所属部门")
 @click.option("--phone")
 @click.password_option()
-def create_user(username, name, role, regions, phone, password):
+def create_user(username, name, role, regions, department, phone, password):
     """Create a user with a role and one or more regions."""
     try:
         accounts.create_user(db.session, username=username, name=name, role=role,
                              password=password, region_codes=list(regions), phone=phone,
-                             hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+                             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+                             department=department)
     except DomainError as error:
         raise click.ClickException(f"{error.message} {error.fields}") from error
     click.echo(f"created {role} {username}")

@@ -52,7 +52,7 @@ USERS = [  # (role, username, name, region)
     ("village_cadre", "dongping", "东坪村村干部", "140621100201"),
     ("auditor", "auditor", "县级核查员", COUNTY[0]),
     ("finance", "caizheng", "县财政局", COUNTY[0]),
-    ("department", "minzheng", "县民政局核查员", COUNTY[0]),
+    ("department", "minzheng", "县民政局核查员", COUNTY[0]),  # 民政 (civil_affairs)
 ]
 DEMO_PDF = b"%PDF-1.4\n% demo document\n%%EOF\n"
 # 003 §四(五)2: the appraisal report signed by at least three and filed by the county.
@@ -113,7 +113,8 @@ def _users(session, hash_method: str) -> tuple[dict[str, User], list[tuple[str, 
         password = secrets.token_urlsafe(9)
         users[role] = User(username=username, name=name, role=role,
                            password_hash=generate_password_hash(password, method=hash_method),
-                           regions=[session.get(Region, region)])
+                           regions=[session.get(Region, region)],
+                           department="civil_affairs" if role == "department" else None)
         session.add(users[role])
         logins.append((role, username, password))
     return users, logins

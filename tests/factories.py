@@ -35,7 +35,8 @@ def region(session, code: str, name: str, level: str, parent: str | None = None)
 def user(session, role: str, regions: list[str], *, username: str | None = None) -> User:
     u = User(username=username or f"{role}{next(_seq)}", name="测试用户", role=role,
              password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-             regions=[session.get(Region, code) for code in regions])
+             regions=[session.get(Region, code) for code in regions],
+             department="civil_affairs" if role == "department" else None)
     session.add(u)
     session.commit()
     return u

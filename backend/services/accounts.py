@@ -23,7 +23,7 @@ from backend.services.errors import (
     Unauthenticated,
 )
 from backend.services.policy import Actor, in_scope
-from backend.vocabulary import ROLES
+from backend.vocabulary import DEPARTMENTS, ROLES
 
 # Checked against when the username is unknown, so both paths cost one hash.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
@@ -41,10 +41,13 @@ def hash_token(token: str) -> str:
 
 
 def create_user(session, *, username, name, role, password, region_codes, phone=None,
-                hash_method="scrypt", actor: Actor | None = None) -> User:
+                hash_method="scrypt", actor: Actor | None = None,
+                department: str | None = None) -> User:
     """Create a user with a scope of one or more regions."""
     if role not in ROLES:
         raise InvalidInput(fields={"role": f"未知角色：{role}"})
+    if problem := department_problem(role, department):
+        raise InvalidInput(fields={"department": problem})
     if len(password) < 8:
         raise InvalidInput(fields={"password": "密码至少8位"})
     if session.scalar(select(User.id).where(User.username == username)):
@@ -53,6 +56,7 @@ def create_user(session, *, username, name, role, password, region_codes, phone=
     if not region_codes or len(regions) != len(set(region_codes)):
         raise InvalidInput(fields={"regions": "区划代码不存在"})
     user = User(username=username, name=name, role=role, phone=phone, regions=list(regions),
+                department=department if role == "department" else None,
                 password_hash=generate_password_hash(password, method=hash_method))
     session.add(user)
     session.flush()
@@ -136,6 +140,13 @@ class UserFields:
     role: str
     region_codes: tuple[str, ...]
     phone: str | None = None
+    department: str | None = None  # for the department role: which one (vocabulary.DEPARTMENTS)
+
+
+def department_problem(role: str, department: str | None) -> str | None:
+    if role == "department" and department not in DEPARTMENTS:
+        return "部门核查员须选择所属部门"
+    return None
 
 
 def new_password() -> str:
@@ -175,7 +186,8 @@ def add_user(session, actor: Actor, username: str, fields: UserFields, *,
     password = password or new_password()
     user = create_user(session, username=username, name=fields.name, role=fields.role,
                        password=password, region_codes=list(fields.region_codes),
-                       phone=fields.phone, hash_method=hash_method, actor=actor)
+                       phone=fields.phone, hash_method=hash_method, actor=actor,
+                       department=fields.department)
     return user, password
 
 
@@ -186,7 +198,9 @@ def update_user(session, actor: Actor, user_id: int, fields: UserFields) -> User
     if user.id == actor.user_id and fields.role != user.role:
         problems["role"] = "不能修改自己的角色"
     regions = _check_fields(session, actor, fields, problems)
-    changes = audit.diff(user, {"name": fields.name, "phone": fields.phone, "role": fields.role})
+    changes = audit.diff(user, {"name": fields.name, "phone": fields.phone, "role": fields.role,
+                                "department": fields.department
+                                if fields.role == "department" else None})
     before, after = sorted(r.code for r in user.regions), sorted(r.code for r in regions)
     if before != after:
         user.regions = list(regions)
@@ -241,6 +255,8 @@ def _check_fields(session, actor: Actor, fields: UserFields, problems: dict) -> 
         problems["role"] = "请选择角色"
     if fields.phone is not None and not PHONE.fullmatch(fields.phone):
         problems["phone"] = "电话号码格式有误"
+    if problem := department_problem(fields.role, fields.department):
+        problems["department"] = problem
     codes = list(dict.fromkeys(fields.region_codes))
     regions = session.scalars(select(Region).where(Region.code.in_(codes))).all() if codes else []
     if not codes:

@@ -629,3 +629,15 @@ def test_the_town_review_passes_only_with_every_check_confirmed(client, db, worl
     state = ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=received,
                    checks=TOWN_CHECKS))
     assert state["history"][-1]["data"]["checks"] == sorted(TOWN_CHECKS)
+
+
+def test_a_department_clerk_enters_only_their_own_departments_reply(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(14))
+    to_department_check(client, w, case_id, days_ago(14))
+    letter = attach(client, w, case_id, "department_reply", "department")
+    r = act(client, w, case_id, "department", "record_reply", department="traffic_police",
+            result="passed", attachment_ids=[letter])  # the clerk is 民政's
+    assert r.status_code == 422 and "民政" in r.get_json()["error"]["fields"]["department"]
+    ok(act(client, w, case_id, "department", "record_reply", department="civil_affairs",
+           result="passed", attachment_ids=[letter]))

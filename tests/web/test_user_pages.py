@@ -230,3 +230,20 @@ def test_reset_a_password(client, db, world):
     assert api_login(client, "inspector", password).status_code == 200
     event = db.session.query(AuditEvent).filter_by(action="reset_password").one()
     assert event.entity_id == str(inspector.id) and password not in str(event.changes)
+
+
+def test_a_department_clerk_needs_their_department(client, db):
+    from backend.models import User
+    from tests import factories
+    from tests.web.test_round_pages import login_as
+
+    w = factories.world(db.session)
+    csrf = login_as(client, db, w.users["county_admin"])
+    data = {"csrf": csrf, "username": "jiaojing", "name": "交警大队核查员", "phone": "",
+            "role": "department", "regions": [w.county]}
+    r = client.post("/review/users/new", data=data)
+    assert r.status_code == 422 and "所属部门" in r.get_data(as_text=True)
+    r = client.post("/review/users/new", data={**data, "department": "traffic_police"})
+    assert r.status_code in (200, 303), r.get_data(as_text=True)[:300]
+    assert db.session.query(User).filter_by(username="jiaojing").one().department == \
+        "traffic_police"

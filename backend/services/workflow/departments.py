@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from backend.models import Case, CaseStep, DepartmentCheck
+from backend.models import Case, CaseStep, DepartmentCheck, User
 from backend.services import audit, policy
 from backend.services.errors import InvalidInput
 from backend.services.workflow.calendar import add_working_days
@@ -35,6 +35,10 @@ def checks_of(session, case: Case) -> list[DepartmentCheck]:
 
 
 def record_reply(session, actor, case: Case, given, on: date) -> DepartmentCheck:
+    clerk = session.get(User, actor.user_id)
+    if actor.role == "department" and clerk.department != given.department:
+        raise InvalidInput(fields={"department": "只能登记本部门（"
+                                   f"{DEPARTMENTS.get(clerk.department, '未设部门')}）的核查结果"})
     check = next((c for c in checks_of(session, case) if c.department == given.department), None)
     if check is None:
         raise InvalidInput(fields={"department": "本项目未向该部门发送核查"})

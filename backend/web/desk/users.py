@@ -99,17 +99,20 @@ def reset_password(user_id: int):
 def _typed(form) -> dict:
     return {"username": form.get("username", "").strip(), "name": form.get("name", "").strip(),
             "phone": form.get("phone", "").strip(), "role": form.get("role", ""),
+            "department": form.get("department", ""),
             "regions": list(dict.fromkeys(form.getlist("regions")))}
 
 
 def _shown(user) -> dict:
     return {"username": user.username, "name": user.name, "phone": user.phone or "",
-            "role": user.role, "regions": [r.code for r in user.regions]}
+            "role": user.role, "department": user.department or "",
+            "regions": [r.code for r in user.regions]}
 
 
 def _fields(form: dict) -> UserFields:
     return UserFields(name=form["name"], role=form["role"], phone=form["phone"] or None,
-                      region_codes=tuple(form["regions"]))
+                      region_codes=tuple(form["regions"]),
+                      department=form.get("department") or None)
 
 
 def _message(refusal) -> str:

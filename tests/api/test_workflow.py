@@ -376,6 +376,10 @@ def test_acceptance_is_blocked_listing_every_reason(client, db, world):
     assert "没有竣工验收检查记录" in reasons
     assert {"缺少改造前照片", "缺少改造中照片", "缺少改造后照片"} <= set(reasons)
     assert "档案缺少：申请书" in reasons and "档案缺少：改造协议书" in reasons
+    items = r.get_json()["error"]["details"]["items"]
+    assert {"kind": "phase", "ref": "during", "label": "缺少改造中照片"} in items
+    assert {"kind": "document", "ref": "agreement", "label": "档案缺少：改造协议书"} in items
+    assert len(items) == len(reasons)
     assert stage_of(db, case.id) == "completed"
 
 

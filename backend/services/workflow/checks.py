@@ -1,6 +1,8 @@
 """The evidence an action needs: documents on the case, a qualifying appraisal, and what a
 completed house must show before it is accepted."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from backend.models import Appraisal, Attachment, Case, Photo, Rectification, Visit
@@ -53,48 +55,66 @@ def appraisal_problems(session, case: Case, present: set[str]) -> list[str]:
     return reasons
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One reason a house may not be accepted: its kind, what it concerns, and in words."""
+
+    kind: str  # completion_visit | failed_item | grade | rectification | photo | phase | document
+    label: str
+    ref: str | None = None  # the visit, item, rectification, phase or document kind concerned
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "ref": self.ref, "label": self.label}
+
+
 def acceptance_blocker(session, case: Case, stage, present: set[str]
                        ) -> AcceptanceBlocked | None:
-    reasons = acceptance_problems(session, case, stage, present)
-    if not reasons:
+    problems = acceptance_problems(session, case, stage, present)
+    if not problems:
         return None
     # Papers alone can be attached with the acceptance itself (the desk's form does).
-    papers = len(missing_documents(stage, present))
-    return AcceptanceBlocked(reasons=reasons, only_documents=papers == len(reasons))
+    return AcceptanceBlocked(reasons=[p.label for p in problems],
+                             items=[p.as_dict() for p in problems],
+                             only_documents=all(p.kind == "document" for p in problems))
 
 
-def acceptance_problems(session, case: Case, stage, present: set[str]) -> list[str]:
+def acceptance_problems(session, case: Case, stage, present: set[str]) -> list[Problem]:
     """Each reason the house may not be accepted yet (003 §七(四): 档案管理不健全、不符合规定的，
     一律不予验收; 004 §五(四) the archive's documents)."""
-    reasons = _completion_problems(session, case)
+    problems = _completion_problems(session, case)
     for rect in session.scalars(select(Rectification).where(
             Rectification.household_id == case.household_id, Rectification.status == "open")):
-        reasons.append(f"整改未销号：{rect.problem or rect.task}（时限 {rect.due_on}）")
+        problems.append(Problem("rectification", f"整改未销号：{rect.problem or rect.task}"
+                                                 f"（时限 {rect.due_on}）", str(rect.id)))
     visits = list(session.scalars(select(Visit).where(Visit.case_id == case.id)))
     photos = list(session.scalars(select(Photo).where(Photo.case_id == case.id)))
     for gaps in with_gaps(session, visits, photos):
         for gap in gaps.missing_photos:
             name = checklists.spec_of(gaps.template).item(gap.item).name
-            reasons.append(f"缺少必拍照片：{PHASES[gaps.phase]}“{name}”")
+            problems.append(Problem("photo", f"缺少必拍照片：{PHASES[gaps.phase]}“{name}”",
+                                    gap.item))
     taken = {p.phase for p in photos}
-    reasons += [f"缺少{label}照片" for phase, label in PHASES.items() if phase not in taken]
-    reasons += [f"档案缺少：{name}" for name in missing_documents(stage, present)]
-    return reasons
+    problems += [Problem("phase", f"缺少{label}照片", phase) for phase, label in PHASES.items()
+                 if phase not in taken]
+    problems += [Problem("document", f"档案缺少：{ATTACHMENT_KINDS[kind]}", kind)
+                 for kind in stage.documents if kind not in present]
+    return problems
 
 
-def _completion_problems(session, case: Case) -> list[str]:
+def _completion_problems(session, case: Case) -> list[Problem]:
     visit = session.scalar(select(Visit).where(Visit.case_id == case.id,
                                                Visit.kind == "completion")
                            .order_by(Visit.started_at.desc()).limit(1))
     if visit is None:
-        return ["没有竣工验收检查记录"]
+        return [Problem("completion_visit", "没有竣工验收检查记录")]
     if visit.review_state != "approved":
-        return ["竣工验收检查记录尚未审核通过"]
+        return [Problem("completion_visit", "竣工验收检查记录尚未审核通过", visit.id)]
     spec = checklists.spec_of(visit.template)
-    reasons = [f"竣工验收不合格项：{spec.item(r.item_code).name}" for r in visit.results
-               if r.result == "fail"]
+    problems = [Problem("failed_item", f"竣工验收不合格项：{spec.item(r.item_code).name}",
+                        r.item_code) for r in visit.results if r.result == "fail"]
     choice = spec.appraisal_after
     if choice is not None and visit.appraisal_after not in choice.passing:
         grade = visit.appraisal_after or "未评定"
-        reasons.append(f"竣工后房屋安全性评定为 {grade}，不满足安全要求")
-    return reasons
+        problems.append(Problem("grade", f"竣工后房屋安全性评定为 {grade}，不满足安全要求",
+                                visit.id))
+    return problems

@@ -3,11 +3,11 @@ finds, with its path, so one run lists all that is wrong with a hand-edited file
 loading of the template files in `backend/checklists/`.
 """
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from backend.services import versioned
 from backend.services.checklists.specs import (
     AppraisalChoiceSpec,
     Condition,
@@ -308,17 +308,10 @@ def parse_template(data: Any, *, origin: str = "<dict>") -> TemplateSpec:
 
 # --- loading -------------------------------------------------------------------------------
 def load_template_file(path: str | Path) -> TemplateSpec:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TemplateError(path.name, [f"cannot read the file: {exc}"]) from exc
-    spec = parse_template(data, origin=path.name)
-    if spec.code != path.stem:
-        raise TemplateError(path.name, [f"code {spec.code!r} differs from the file name"])
-    return spec
+    return versioned.read_file(path, parse_template, TemplateError)[0]
 
 
 def load_all(directory: str | Path = DEFAULT_DIRECTORY) -> list[TemplateSpec]:
     """Load and validate every `*.json` template in the directory, ordered by code."""
-    return [load_template_file(p) for p in sorted(Path(directory).glob("*.json"))]
+    return [spec for spec, _ in versioned.read_directory(directory, parse_template,
+                                                           TemplateError)]

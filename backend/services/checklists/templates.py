@@ -3,35 +3,21 @@
 from sqlalchemy import func, select
 
 from backend.models import ChecklistTemplate
+from backend.services import versioned
 from backend.services.checklists.parser import load_all, parse_template
 from backend.services.checklists.specs import TemplateSpec
 from backend.services.errors import InvalidInput
 
-
-class TemplateVersionChanged(ValueError):
-    """A file changed its content without a new version number."""
+TemplateVersionChanged = versioned.VersionChanged
 
 
 def load_templates(session, specs: list[TemplateSpec] | None = None) -> list[str]:
     """Store every template file whose version is new; return 'code vN' for each one added.
 
-    A stored version is never changed: a file edited without raising its `version` is refused,
-    so visits keep reading the exact template they were filled on.
+    A visit keeps `spec.to_dict()` of its version, so that form is what is stored and compared.
     """
-    added = []
-    for spec in specs if specs is not None else load_all():
-        data = spec.to_dict()
-        stored = session.scalar(select(ChecklistTemplate).where(
-            ChecklistTemplate.code == spec.code, ChecklistTemplate.version == spec.version))
-        if stored is None:
-            session.add(ChecklistTemplate(code=spec.code, version=spec.version, name=spec.name,
-                                          spec=data))
-            added.append(f"{spec.code} v{spec.version}")
-        elif stored.spec != data:
-            raise TemplateVersionChanged(
-                f"{spec.code} v{spec.version} differs from the stored copy: raise its version")
-    session.commit()
-    return added
+    return versioned.store_new_versions(session, ChecklistTemplate, [
+        (spec, spec.to_dict()) for spec in (specs if specs is not None else load_all())])
 
 
 def latest_templates(session) -> list[ChecklistTemplate]:

@@ -5,11 +5,11 @@ checklist templates; the engine (`engine.py`) gives each stage type its rules.
 Pure Python: no Flask, no database.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.services import versioned
 from backend.vocabulary import ATTACHMENT_KINDS, DEPARTMENTS, ROLES, STATUSES
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
@@ -183,17 +183,6 @@ def _roles(names: Any, path: str, errors: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def load_workflow_file(path: str | Path) -> WorkflowSpec:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WorkflowError(path.name, [f"cannot read the file: {exc}"]) from exc
-    spec = parse_workflow(data, origin=path.name)
-    if spec.code != path.stem:
-        raise WorkflowError(path.name, [f"code {spec.code!r} differs from the file name"])
-    return spec
-
-
-def load_all(directory: str | Path = DEFAULT_DIRECTORY) -> list[WorkflowSpec]:
-    return [load_workflow_file(p) for p in sorted(Path(directory).glob("*.json"))]
+def load_all(directory: str | Path = DEFAULT_DIRECTORY) -> list[tuple[WorkflowSpec, dict]]:
+    """Every workflow file of the directory, parsed, with its JSON as read."""
+    return versioned.read_directory(directory, parse_workflow, WorkflowError)

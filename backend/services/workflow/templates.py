@@ -7,47 +7,22 @@ import json
 from sqlalchemy import select
 
 from backend.models import Case, WorkflowVersion
-from backend.services.workflow.spec import (
-    DEFAULT_DIRECTORY,
-    WorkflowSpec,
-    load_all,
-    parse_workflow,
-)
+from backend.services import versioned
+from backend.services.workflow.spec import WorkflowSpec, load_all, parse_workflow
 
 DEFAULT_CODE = "default"
 _specs: dict[str, WorkflowSpec] = {}  # by the stored JSON's digest
 
 
-class WorkflowVersionChanged(ValueError):
-    """A file changed its content without a new version number."""
+WorkflowVersionChanged = versioned.VersionChanged
 
 
 def load_workflows(session, specs: list[WorkflowSpec] | None = None,
                    raw: list[dict] | None = None) -> list[str]:
-    """Store every workflow file whose version is new; return 'code vN' for each one added.
-
-    A stored version never changes: a file edited without raising its `version` is refused,
-    so a case keeps following the procedure it began on.
-    """
-    added = []
-    pairs = [(s, d) for s, d in zip(specs, raw, strict=True)] if specs is not None else [
-        (s, _read(DEFAULT_DIRECTORY / f"{s.code}.json")) for s in load_all()]
-    for spec, data in pairs:
-        stored = session.scalar(select(WorkflowVersion).where(
-            WorkflowVersion.code == spec.code, WorkflowVersion.version == spec.version))
-        if stored is None:
-            session.add(WorkflowVersion(code=spec.code, version=spec.version, name=spec.name,
-                                        spec=data))
-            added.append(f"{spec.code} v{spec.version}")
-        elif stored.spec != data:
-            raise WorkflowVersionChanged(
-                f"workflow {spec.code} v{spec.version} changed; raise its version number")
-    session.commit()
-    return added
-
-
-def _read(path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """Store every workflow file whose version is new (the JSON as written, which is what a
+    case's version keeps); return 'code vN' for each one added."""
+    entries = list(zip(specs, raw, strict=True)) if specs is not None else load_all()
+    return versioned.store_new_versions(session, WorkflowVersion, entries)
 
 
 def workflow_of(session, case: Case) -> tuple[WorkflowVersion, WorkflowSpec]:

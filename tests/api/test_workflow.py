@@ -645,3 +645,35 @@ def test_a_department_clerk_enters_only_their_own_departments_reply(client, db, 
     assert r.status_code == 422 and "民政" in r.get_json()["error"]["fields"]["department"]
     ok(act(client, w, case_id, "department", "record_reply", department="civil_affairs",
            result="passed", attachment_ids=[letter]))
+
+
+def test_cases_from_before_the_procedure_are_pinned_with_their_due_date(db, world):
+    from backend.services.workflow.templates import load_workflows
+
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="town_review")
+    case.workflow_id, case.due_on = None, None
+    case.stage_entered_on = date(2026, 3, 2)
+    db.session.commit()
+    load_workflows(db.session)  # nothing new to store; the case is pinned all the same
+    db.session.expire_all()
+    pinned = db.session.get(Case, case.id)
+    assert pinned.workflow_id is not None
+    assert pinned.due_on == add_working_days(date(2026, 3, 2), 7).on
+
+
+def test_my_todo_drops_what_my_role_has_already_answered(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(14))
+    to_department_check(client, w, case_id, days_ago(14))
+    clerk = client.get("/api/v1/me/todo", headers=w.headers("department")).get_json()["items"]
+    assert [i["case_id"] for i in clerk] == [case_id]
+    letter = attach(client, w, case_id, "department_reply", "department")
+    ok(act(client, w, case_id, "department", "record_reply", department="civil_affairs",
+           result="passed", attachment_ids=[letter]))
+    assert client.get("/api/v1/me/todo", headers=w.headers("department")).get_json()[
+        "items"] == []
+    signed = factories.case(db.session, w.households[w.village_a2], status="town_accepted")
+    attach(client, w, signed.id, "acceptance_form", "county_admin")
+    mine = client.get("/api/v1/me/todo", headers=w.headers("finance")).get_json()["items"]
+    assert signed.id in [i["case_id"] for i in mine]

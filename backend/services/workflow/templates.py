@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from backend.models import Case, WorkflowVersion
 from backend.services import versioned
+from backend.services.workflow.calendar import add_months, deadline
 from backend.services.workflow.spec import WorkflowSpec, load_all, parse_workflow
 
 DEFAULT_CODE = "default"
@@ -22,7 +23,27 @@ def load_workflows(session, specs: list[WorkflowSpec] | None = None,
     """Store every workflow file whose version is new (the JSON as written, which is what a
     case's version keeps); return 'code vN' for each one added."""
     entries = list(zip(specs, raw, strict=True)) if specs is not None else load_all()
-    return versioned.store_new_versions(session, WorkflowVersion, entries)
+    added = versioned.store_new_versions(session, WorkflowVersion, entries)
+    pin_cases(session)
+    return added
+
+
+def pin_cases(session) -> int:
+    """Give each case that has no procedure yet (one that came before the procedure, 0005)
+    its county's current workflow and its stage's due date; return how many."""
+    pinned = 0
+    for case in session.scalars(select(Case).where(Case.workflow_id.is_(None))):
+        _, spec = workflow_of(session, case)
+        stage = spec.stage(case.status)
+        if stage is not None and case.due_on is None and case.stage_entered_on is not None:
+            if stage.type == "works_start":
+                case.due_on = add_months(case.stage_entered_on, stage.start_within_months).on
+            elif stage.due_days:
+                case.due_on = deadline(case.stage_entered_on, stage.due_days,
+                                       working=stage.working_days).on
+        pinned += 1
+    session.commit()
+    return pinned
 
 
 def workflow_of(session, case: Case) -> tuple[WorkflowVersion, WorkflowSpec]:

@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from backend.models import Appraisal, Case, Household, WorkflowVersion
+from backend.models import Appraisal, Case, DepartmentCheck, Household, User, WorkflowVersion
 from backend.services import policy
 from backend.services.policy import Actor
-from backend.services.workflow import departments
+from backend.services.workflow import departments, steps
 from backend.services.workflow.spec import STAGE_ACTIONS
 from backend.services.workflow.templates import spec_of, workflow_of
 from backend.vocabulary import ACTION_LABELS, FINAL_STATUSES
@@ -49,17 +49,35 @@ def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
     cases = session.scalars(policy.scoped(select(Case), actor, Case)
                             .where(Case.status.in_(stages))
                             .order_by(Case.due_on, Case.id)).all()
+    awaited = _replies_awaited(session, actor, [c.id for c in cases])
     items = []
     for case in cases:
         _, spec = workflow_of(session, case)
         stage = spec.stage(case.status)
         mine = [a for a in STAGE_ACTIONS[stage.type]
                 if a not in SIDE_ACTIONS and actor.role in stage.roles_for(a)] if stage else []
+        if stage and stage.type == "departments" and actor.role == "department" \
+                and case.id not in awaited:
+            mine = []  # my department has answered this one
+        if stage and actor.role in stage.cosign and any(
+                s.action == "accept" and s.data.get("role") == actor.role
+                for s in steps.since_entry(case)):
+            mine = []  # my signature is given; the others' are awaited
         if mine:
             items.append(TodoItem("case", case.household, case.id, case.status, stage.label,
                                   mine, [ACTION_LABELS[a] for a in mine], case.due_on,
                                   stage.working_days or stage.type == "departments"))
     return items
+
+
+def _replies_awaited(session, actor: Actor, case_ids: list[int]) -> set[int]:
+    """The cases whose check by the actor's own department is still pending."""
+    if actor.role != "department" or not case_ids:
+        return set()
+    department = session.get(User, actor.user_id).department
+    return set(session.scalars(select(DepartmentCheck.case_id).where(
+        DepartmentCheck.case_id.in_(case_ids), DepartmentCheck.department == department,
+        DepartmentCheck.result == "pending")))
 
 
 def _stages_acted_on(session, role: str) -> set[str]:

@@ -93,6 +93,8 @@ ACTION_LABELS = {
     "archive": "归档",
     "cancel": "取消",
     "migrated": "系统外办理",
+    "upload": "上传附件",
+    "appraisal": "登记鉴定签字",
     "silence": "逾期未回复视为合格",
 }
 # The departments that check an applicant's identity (003 §四(四), 身份审查表).

@@ -1,6 +1,7 @@
 """What every API module shares: the strict base schema, Chinese field errors, the caller."""
 
 import hashlib
+import unicodedata
 from datetime import date
 
 from flask import current_app, g, request
@@ -40,6 +41,19 @@ class BaseSchema(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": "未知字段", "type": "格式有误"}
+
+
+class Text(fields.String):
+    """User text: control characters (other than line breaks and tabs) are refused, since
+    nothing a person types contains them and a database or an export may choke on them."""
+
+    default_error_messages = {"control": "不能包含控制字符"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(ch not in "\n\r\t" and unicodedata.category(ch) == "Cc" for ch in text):
+            raise self.make_error("control")
+        return text
 
 
 class ErrorSchema(Schema):

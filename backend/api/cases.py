@@ -1,12 +1,15 @@
 """Renovation cases: register an application for a household, list with filters, read, edit
 the facts. The stage moves only through POST /cases/{id}/actions (backend/api/workflow.py)."""
 
+from datetime import date
+
 from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate
 
 from backend.api.base import (
     BaseSchema,
     PageArgsSchema,
+    Text,
     api_blueprint,
     current_actor,
     cursor_key,
@@ -34,32 +37,32 @@ def valid_id_number(value: str) -> None:
 
 
 class FamilyMemberSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 50))
-    id_number = fields.String(required=True, validate=valid_id_number)
-    relation = fields.String(required=True, validate=validate.Length(1, 20))  # 与户主关系
-    health = fields.String(allow_none=True, validate=validate.Length(max=50))
+    name = Text(required=True, validate=validate.Length(1, 50))
+    id_number = Text(required=True, validate=valid_id_number)
+    relation = Text(required=True, validate=validate.Length(1, 20))  # 与户主关系
+    health = Text(allow_none=True, validate=validate.Length(max=50))
 
 
 class CurrentHouseSchema(BaseSchema):
     year_built = fields.Integer(allow_none=True, validate=validate.Range(1800, 2100))
     area_m2 = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10000))
     rooms = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
-    structure_type = fields.String(allow_none=True, validate=validate.OneOf(STRUCTURE_TYPES))
-    condition = fields.String(allow_none=True, validate=validate.Length(max=500))
+    structure_type = Text(allow_none=True, validate=validate.OneOf(STRUCTURE_TYPES))
+    condition = Text(allow_none=True, validate=validate.Length(max=500))
 
 
 class ApplicationSchema(BaseSchema):
     """The household's written application (003 §四(一) 个人申请; 004 §二(二))."""
 
-    applicant = fields.String(validate=validate.Length(1, 50))
-    applied_on = fields.Date(allow_none=True)
+    applicant = Text(validate=validate.Length(1, 50))
+    applied_on = fields.Date(allow_none=True, validate=validate.Range(date(2000, 1, 1)))
     on_behalf_by_village = fields.Boolean(load_default=False)  # 村委会帮其提出申请
     members = fields.List(fields.Nested(FamilyMemberSchema), load_default=list)
-    hardship = fields.String(allow_none=True, validate=validate.Length(max=200))
+    hardship = Text(allow_none=True, validate=validate.Length(max=200))
     house = fields.Nested(CurrentHouseSchema, allow_none=True)
-    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    requested_method = fields.String(allow_none=True, validate=validate.OneOf(METHODS))
-    requested_standard = fields.String(allow_none=True, validate=validate.Length(max=200))
+    reason = Text(allow_none=True, validate=validate.Length(max=2000))
+    requested_method = Text(allow_none=True, validate=validate.OneOf(METHODS))
+    requested_standard = Text(allow_none=True, validate=validate.Length(max=200))
     own_funds_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**8))
     no_house = fields.Boolean(load_default=False)  # 无房户 (003 §四(五)3(2))
     disabled_family = fields.Boolean(load_default=False)  # 贫困残疾人家庭

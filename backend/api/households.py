@@ -9,6 +9,7 @@ from backend.api.base import (
     IdNumberField,
     PageArgsSchema,
     PhoneField,
+    Text,
     api_blueprint,
     current_actor,
     cursor_key,
@@ -42,8 +43,8 @@ class CaseSummarySchema(BaseSchema):
 
 
 class SignatureSchema(BaseSchema):
-    role = fields.String(required=True, validate=validate.Length(1, 30))  # 民主监督员 …
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+    role = Text(required=True, validate=validate.Length(1, 30))  # 民主监督员 …
+    name = Text(required=True, validate=validate.Length(1, 50))
 
 
 class AppraisalSchema(BaseSchema):

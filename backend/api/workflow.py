@@ -4,7 +4,7 @@ what waits for me."""
 from flask.views import MethodView
 from marshmallow import fields, post_load, validate
 
-from backend.api.base import BaseSchema, api_blueprint, current_actor, today
+from backend.api.base import BaseSchema, Text, api_blueprint, current_actor, today
 from backend.api.cases import CaseSchema, CaseStepSchema
 from backend.extensions import db
 from backend.services.workflow import engine, todo
@@ -99,14 +99,14 @@ class WorkflowSchema(BaseSchema):
 
 class ActionSchema(BaseSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    note = Text(allow_none=True, validate=validate.Length(max=2000))
     effective_on = fields.Date(allow_none=True)
     attachment_ids = fields.List(fields.UUID(), load_default=list)
-    report_phone = fields.String(allow_none=True, validate=validate.Length(max=30))
+    report_phone = Text(allow_none=True, validate=validate.Length(max=30))
     notice_attachment_id = fields.UUID(allow_none=True)
     objection_id = fields.Integer(allow_none=True, validate=validate.Range(1, 2**31 - 1))
-    reporter = fields.String(allow_none=True, validate=validate.Length(max=100))
-    content = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    reporter = Text(allow_none=True, validate=validate.Length(max=100))
+    content = Text(allow_none=True, validate=validate.Length(max=4000))
     outcome = fields.String(allow_none=True, validate=validate.OneOf(["upheld", "dismissed"]))
     department = fields.String(allow_none=True, validate=validate.OneOf(list(DEPARTMENTS)))
     result = fields.String(allow_none=True, validate=validate.OneOf(["passed", "problem"]))

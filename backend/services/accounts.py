@@ -165,7 +165,7 @@ def list_users(session, actor: Actor) -> list[User]:
 def managed_user(session, actor: Actor, user_id: int) -> User:
     """One user the administrator manages; OutsideScope (a 404) for anyone else."""
     actor.require(policy.USER_MANAGE)
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
     if user is None or not _inside(actor, user):
         raise OutsideScope()
     return user

@@ -162,3 +162,79 @@ def test_documents_are_added_to_a_case_whatever_its_stage(client, db, world):
     assert r.status_code == 415 and "PDF" in r.get_data(as_text=True)
     login_as(client, db, w.users["auditor"])
     assert "上传附件" not in page(client, case.id)
+
+
+def test_odd_form_input_is_refused_not_crashed(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="village_publicity")
+    csrf = login_as(client, db, w.users["village_cadre"])
+    r = post_action(client, csrf, case.id, "post", files=["publicity_photo"],
+                    report_phone="0" * 31)
+    assert r.status_code == 422 and "张榜公示未办理" in r.get_data(as_text=True)
+    r = post_action(client, csrf, case.id, "post", files=["publicity_photo"],
+                    report_phone="0349-1", note="公示\x00照片")
+    assert r.status_code == 422 and "控制字符" in r.get_data(as_text=True)
+    r = post_action(client, csrf, case.id, "resolve_objection", objection_id="9" * 25,
+                    outcome="upheld", note="x")
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert db.session.query(Publicity).count() == 0
+
+
+def test_a_bad_document_refuses_the_application_before_anything_is_stored(client, db, world):
+    w = world
+    h = w.households[w.village_a1]
+    csrf = login_as(client, db, w.users["village_cadre"])
+    r = client.post(f"/review/households/{h.id}/apply", content_type="multipart/form-data",
+                    data={"csrf": csrf, "year": str(TODAY.year), "applicant": h.name,
+                          "method": "拆除重建", "build_mode": "自建", "reason": "危房",
+                          "doc-application_form": (io.BytesIO(b"GIF89a..."), "a.gif")})
+    assert r.status_code == 415
+    assert db.session.query(Case).count() == 0 and db.session.query(Attachment).count() == 0
+
+
+def test_a_cancelled_case_leaves_the_publicity_list(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="village_publicity")
+    csrf = login_as(client, db, w.users["village_cadre"])
+    assert post_action(client, csrf, case.id, "post", files=["publicity_photo"],
+                       report_phone="0349-7021234").status_code == 303
+    h = w.households[w.village_a1]
+    assert h.name in client.get("/review/publicity").get_data(as_text=True)
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    assert post_action(client, csrf, case.id, "cancel", note="农户放弃").status_code == 303
+    assert h.name not in client.get("/review/publicity").get_data(as_text=True)
+
+
+def test_the_appraisal_is_signed_and_filed_from_the_case_page(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="approval")
+    appraisal_id = case.appraisal_id
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    text = page(client, case.id)
+    assert "登记鉴定报告签字" in text and 'name="filed_on"' not in text  # the county files
+    r = client.post(f"/review/appraisals/{appraisal_id}", data={
+        "csrf": csrf, "case_id": str(case.id), "sign-民主监督员": "赵一", "sign-村委负责人": "钱二",
+        "sign-乡镇负责人": "孙三"})
+    assert r.status_code == 303
+    csrf = login_as(client, db, w.users["county_admin"])
+    r = client.post(f"/review/appraisals/{appraisal_id}", data={
+        "csrf": csrf, "case_id": str(case.id), "sign-民主监督员": "赵一", "sign-村委负责人": "钱二",
+        "sign-乡镇负责人": "孙三", "filed_on": TODAY.isoformat()})
+    assert r.status_code == 303
+    from backend.models import Appraisal
+
+    db.session.expire_all()
+    a = db.session.get(Appraisal, appraisal_id)
+    assert len(a.signatures) == 3 and a.filed_on == TODAY
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    assert post_action(client, csrf, case.id, "approve").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "planned"
+
+
+def test_huge_numbers_in_desk_forms_and_paths_are_not_errors(client, db, world):
+    w = world
+    login_as(client, db, w.users["county_admin"])
+    assert client.get(f"/review/users/{10**20}/edit").status_code == 404
+    assert client.get(f"/review/cases/{10**20}").status_code == 404

@@ -11,6 +11,7 @@ from backend.services.workflow.steps import ActionInput
 
 def exit_to(target: str):
     def handler(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+        publicity.end_open_notices(session, case, on)  # off the posted list with the case
         steps.record(session, actor, case, given.action, target, on, note=given.note,
                      attachments=given.attachment_ids)
         case.closed_reason = given.note

@@ -95,8 +95,17 @@ def unfinished(session, case: Case, today: date) -> list[str]:
 
 def settle_all(session, actor, today: date) -> bool:
     """Settle silence for every case of the caller's area waiting at 部门比对, in one read."""
-    overdue = session.scalars(policy.scoped(
-        select(Case).join(DepartmentCheck, DepartmentCheck.case_id == Case.id)
+    # By id: PostgreSQL cannot compare JSON columns, so no DISTINCT over whole case rows.
+    overdue_ids = policy.scoped(
+        select(Case.id).join(DepartmentCheck, DepartmentCheck.case_id == Case.id)
         .where(Case.status == "department_check", DepartmentCheck.result == "pending",
-               DepartmentCheck.due_on < today), actor, Case).distinct()).all()
+               DepartmentCheck.due_on < today), actor, Case)
+    overdue = session.scalars(select(Case).where(Case.id.in_(overdue_ids))).all()
     return any([settle_silence(session, case, today) for case in overdue])
+
+
+def awaited_from(session, case: Case, actor) -> list[DepartmentCheck]:
+    """The checks still pending that this actor may answer (a clerk: their own department's)."""
+    own = session.get(User, actor.user_id).department if actor.role == "department" else None
+    return [c for c in checks_of(session, case)
+            if c.result == "pending" and (own is None or c.department == own)]

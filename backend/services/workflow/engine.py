@@ -116,7 +116,7 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
     _check_date(case, on, today)
     steps.check_attachments(session, case, given)
     present = checks.document_kinds(session, case)
-    blocked = _blockers(session, case, spec, stage, given.action, on, present, actor.role)
+    blocked = _blockers(session, case, spec, stage, given.action, on, present, actor)
     if blocked:
         raise blocked
     handler = actions.HANDLERS.get(given.action, steps.advance)
@@ -165,7 +165,7 @@ def _state(session, actor: Actor, case: Case, spec: WorkflowSpec, today: date
             who = "、".join(ROLE_LABELS[r] for r in roles) or "无人"
             blocked.append(BlockedAction(action, label, "not_your_role", [f"由{who}办理"]))
             continue
-        problem = _blockers(session, case, spec, stage, action, today, present, actor.role)
+        problem = _blockers(session, case, spec, stage, action, today, present, actor)
         if problem is None:
             allowed.append(ActionOption(action, label))
         else:
@@ -218,7 +218,7 @@ def _check_allowed(spec, stage, case: Case, actor: Actor, action: str) -> None:
 
 
 def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action: str,
-              today: date, present: set[str], actor_role: str) -> WorkflowBlocked | None:
+              today: date, present: set[str], actor: Actor) -> WorkflowBlocked | None:
     """The rule that holds this action back now, or None; `present`: the case's documents."""
     missing = checks.missing_documents(stage, present) \
         if action in ("submit", "pass", "sign", "pay", "approve") else []
@@ -226,6 +226,8 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
         return DocumentsMissing(reasons=[f"缺少{m}" for m in missing])
     if stage.type == "publicity" and action in STAGE_ACTIONS["publicity"]:
         return publicity.blockers(session, case, stage, action, today)
+    if action == "record_reply" and not departments.awaited_from(session, case, actor):
+        return WorkflowBlocked("没有待登记的部门核查结果", reasons=["没有待回复的部门核查"])
     if action == "conclude":
         pending = departments.unfinished(session, case, today)
         return DepartmentsPending(reasons=pending) if pending else None
@@ -236,7 +238,7 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
         return _start_rule_blockers(case, stage, action, today)
     if action == "accept":
         signed = [s for s in steps.since_entry(case) if s.action == "accept"]
-        if stage.cosign and any(s.data.get("role") == actor_role for s in signed):
+        if stage.cosign and any(s.data.get("role") == actor.role for s in signed):
             return WorkflowBlocked("已会签",
                                    reasons=["您的角色已在本轮验收中签署，等待其他单位会签"])
         return checks.acceptance_blocker(session, case, stage, present)

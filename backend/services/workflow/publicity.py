@@ -53,7 +53,6 @@ def post(session, actor, case, spec, stage, given: ActionInput, on: date) -> Non
                           earliest_end_on=end.on, report_phone=given.report_phone.strip(),
                           notice_attachment_id=given.notice_attachment_id,
                           posted_by=actor.user_id))
-    case.due_on = end.on
     record(session, actor, case, "post", case.status, on, note=given.note,
             attachments=[given.notice_attachment_id, *given.attachment_ids],
             data={"report_phone": given.report_phone.strip(), "earliest_end_on": str(end.on)})
@@ -134,3 +133,9 @@ def posted_list(session, actor, stage: str) -> list[tuple[Case, Publicity]]:
         .join(Household, Household.id == Case.household_id)
         .where(Publicity.stage == stage, Publicity.ended_on.is_(None)), actor, Case)
         .order_by(Case.village_code, Household.name)).all())
+
+
+def end_open_notices(session, case: Case, on: date) -> None:
+    for notice in session.scalars(select(Publicity).where(Publicity.case_id == case.id,
+                                                          Publicity.ended_on.is_(None))):
+        notice.ended_on = on

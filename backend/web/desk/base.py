@@ -226,4 +226,6 @@ def region_code(value: str | None) -> str | None:
 
 
 def is_id(text: str) -> bool:
-    return text.isascii() and text.isdigit()  # isdigit() alone passes "²", which int() refuses
+    """A row id as typed in a form: ASCII digits (isdigit() alone passes "²") a database
+    integer can hold."""
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**31

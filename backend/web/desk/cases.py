@@ -62,6 +62,8 @@ def case_page(case_id: int, *, failed: dict | None = None, typed=None, status: i
     plot = plots.position_plot(data, **tile_settings())
     return render_template("review/case.html", r=data, plot=plot, wf=state, docs=state.documents,
                            can_upload=me.can(policy.ATTACHMENT_WRITE),
+                           can_sign_appraisal=me.can(policy.APPRAISAL_WRITE),
+                           can_file_appraisal=me.can(policy.APPRAISAL_FILE),
                            users=users, failed=failed, typed=typed or {},
                            **notice_and_error()), status
 

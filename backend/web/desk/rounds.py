@@ -157,7 +157,8 @@ def round_reasons(round_id: int):
 @bp.post("/rounds/<int:round_id>/reassign", endpoint="round_reassign")
 def round_reassign(round_id: int):
     chosen = [int(v) for v in request.form.getlist("household") if is_id(v)]
-    inspector_id = request.form.get("inspector_id", type=int)
+    typed_id = request.form.get("inspector_id", "")
+    inspector_id = int(typed_id) if is_id(typed_id) else None
     try:
         if not chosen:
             raise InvalidInput(fields={"household_ids": "请先勾选要改派的农户"})

@@ -2,13 +2,14 @@
 documents uploaded in the same form), a case's documents, and the printable publicity list."""
 
 import uuid
-from datetime import date
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from backend import responses
-from backend.api.cases import CaseFieldsSchema  # one validation for the API and this form
+from backend.api.cases import CaseFieldsSchema  # one validation for the API and these forms
+from backend.api.households import AppraisalPatchSchema
+from backend.api.workflow import ActionSchema
 from backend.extensions import db, object_store
 from backend.services import attachments, cases, households, policy
 from backend.services.errors import DomainError, InvalidInput, status_of
@@ -52,53 +53,52 @@ def act(case_id: int):
                     303)
 
 
-def _store_uploads(case_id: int) -> dict[str, list[str]]:
-    """Each file field `doc-<kind>` becomes a document of the case; return kind → ids."""
-    stored: dict[str, list[str]] = {}
+def _uploads() -> list[tuple[str, str, bytes]]:
+    """The form's documents as (kind, filename, bytes), each checked by content and size
+    first, so a bad file refuses the form before anything is stored."""
+    found = []
     for field, upload in request.files.items(multi=True):
-        kind = field.removeprefix("doc-")
-        if not field.startswith("doc-") or kind not in ATTACHMENT_KINDS or not upload.filename:
+        if not field.startswith("doc-") or not upload.filename:
             continue
+        kind = field.removeprefix("doc-")
+        if kind not in ATTACHMENT_KINDS:
+            raise InvalidInput(fields={field: "未知的附件类别"})
+        data = upload.read()
+        if len(data) > current_app.config["ATTACHMENT_MAX_BYTES"]:
+            raise InvalidInput(fields={field: f"{upload.filename} 超过大小限制"})
+        attachments.document_type(data)  # 415 for anything but PDF, JPEG or PNG
+        found.append((kind, upload.filename, data))
+    return found
+
+
+def _store_uploads(case_id: int, files: list[tuple[str, str, bytes]] | None = None
+                   ) -> dict[str, list[str]]:
+    """Each document becomes one of the case's; return kind → ids."""
+    stored: dict[str, list[str]] = {}
+    for kind, filename, data in _uploads() if files is None else files:
         attachment, _ = attachments.store_attachment(
-            db.session, object_store(), actor(), str(uuid.uuid4()), upload.read(),
-            case_id=case_id, kind=kind, filename=upload.filename,
-            max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
+            db.session, object_store(), actor(), str(uuid.uuid4()), data, case_id=case_id,
+            kind=kind, filename=filename, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
         stored.setdefault(kind, []).append(attachment.id)
     return stored
 
 
 def _action_from(form, uploaded: dict[str, list[str]]) -> ActionInput:
-    action = form.get("action", "")
-    notice = None
-    if action == "post":
-        notice = (uploaded.pop("publicity_photo", None) or [None])[0]
-    problems = {}
-    effective_on = _date(form.get("effective_on"), "effective_on", problems)
-    rectify_by = _date(form.get("rectify_by"), "rectify_by", problems)
-    objection = form.get("objection_id", "")
-    if objection and not is_id(objection):
-        problems["objection_id"] = "请选择异议"
-    if problems:
-        raise InvalidInput(fields=problems)
-    return ActionInput(
-        action=action, note=form.get("note", "").strip() or None, effective_on=effective_on,
-        attachment_ids=[i for ids in uploaded.values() for i in ids],
-        report_phone=form.get("report_phone", "").strip() or None, notice_attachment_id=notice,
-        objection_id=int(objection) if objection else None,
-        reporter=form.get("reporter", "").strip() or None,
-        content=form.get("content", "").strip() or None, outcome=form.get("outcome") or None,
-        department=form.get("department") or None, result=form.get("result") or None,
-        rectify_by=rectify_by, checks=form.getlist("checks"))
-
-
-def _date(value: str | None, field: str, problems: dict) -> date | None:
-    if not value:
-        return None
+    """The form as the API's action body, checked by the API's own schema."""
+    notice = (uploaded.pop("publicity_photo", None) or [None])[0] \
+        if form.get("action") == "post" else None
+    body = {key: form.get(key, "").strip() or None for key in (
+        "note", "effective_on", "report_phone", "objection_id", "reporter", "content",
+        "outcome", "department", "result", "rectify_by")}
+    body = {k: v for k, v in body.items() if v is not None}
+    body.update(action=form.get("action", ""), checks=form.getlist("checks"),
+                attachment_ids=[i for ids in uploaded.values() for i in ids])
+    if notice:
+        body["notice_attachment_id"] = notice
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems[field] = "日期格式应为 YYYY-MM-DD"
-        return None
+        return ActionSchema().load(body)
+    except ValidationError as error:
+        raise InvalidInput(fields=_flat(error.messages)) from error
 
 
 @bp.post("/cases/<int:case_id>/attachments")
@@ -124,6 +124,34 @@ def upload(case_id: int):
             "action": "upload", "message": error.message, "reasons": [],
             "fields": {k: str(v) for k, v in error.fields.items()}}, status=status_of(error))
     return redirect(url_for("desk.cases.case", case_id=case_id, notice="uploaded") + "#docs",
+                    303)
+
+
+@bp.post("/appraisals/<int:appraisal_id>")
+def appraisal(appraisal_id: int):
+    """The appraisal report's signatures, and the county's filing (备案)."""
+    from backend.web.desk.cases import case_page
+
+    form = request.form
+    case_id = int(form["case_id"]) if is_id(form.get("case_id", "")) else None
+    values = {"signatures": [{"role": key.removeprefix("sign-"), "name": name.strip()}
+                             for key, name in form.items()
+                             if key.startswith("sign-") and name.strip()]}
+    if "filed_on" in form:
+        values["filed_on"] = form.get("filed_on") or None
+    try:
+        body = AppraisalPatchSchema().load(values)
+        households.update_appraisal(db.session, actor(), appraisal_id, body, today=today())
+    except ValidationError as error:
+        db.session.rollback()
+        if case_id is None:
+            raise InvalidInput(fields=_flat(error.messages)) from error
+        return case_page(case_id, failed={"action": "appraisal", "message": "签字或备案有误",
+                                          "reasons": [], "fields": _flat(error.messages)},
+                         status=422)
+    if case_id is None:
+        return redirect(url_for("desk.workflow.todo_page"), 303)
+    return redirect(url_for("desk.cases.case", case_id=case_id, notice="acted") + "#appraisal",
                     303)
 
 
@@ -157,8 +185,9 @@ def apply(household_id: int):
     form = request.form
     try:
         values = _application_from(form)
+        files = _uploads()
         case = cases.open_case(db.session, me, household.id, values, today=today())
-        _store_uploads(case.id)
+        _store_uploads(case.id, files)
     except DomainError as error:
         db.session.rollback()
         return _apply_page(household, form, error=error, status=status_of(error))

@@ -677,3 +677,22 @@ def test_my_todo_drops_what_my_role_has_already_answered(client, db, world):
     attach(client, w, signed.id, "acceptance_form", "county_admin")
     mine = client.get("/api/v1/me/todo", headers=w.headers("finance")).get_json()["items"]
     assert signed.id in [i["case_id"] for i in mine]
+
+
+def test_todo_names_what_a_notice_still_needs(client, db, world):
+    w = world
+    case_id = apply(client, w, on=days_ago(3))
+    attach(client, w, case_id, "application_form", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "submit", effective_on=days_ago(3)))
+    attach(client, w, case_id, "meeting_minutes", "village_cadre")
+    ok(act(client, w, case_id, "village_cadre", "pass", effective_on=days_ago(3)))
+
+    def actions():
+        items = client.get("/api/v1/me/todo", headers=w.headers("village_cadre")).get_json()
+        return next(i["actions"] for i in items["items"] if i["case_id"] == case_id)
+
+    assert actions() == ["post"]
+    ok(publicize(client, w, case_id, "village_cadre", on=days_ago(3)))
+    assert actions() == ["close"]
+    ok(act(client, w, case_id, "village_cadre", "record_objection", content="有异议"))
+    assert actions() == ["resolve_objection", "close"]

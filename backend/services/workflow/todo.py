@@ -6,7 +6,16 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from backend.models import Appraisal, Case, DepartmentCheck, Household, User, WorkflowVersion
+from backend.models import (
+    Appraisal,
+    Case,
+    DepartmentCheck,
+    Household,
+    Objection,
+    Publicity,
+    User,
+    WorkflowVersion,
+)
 from backend.services import policy
 from backend.services.policy import Actor
 from backend.services.workflow import departments, steps
@@ -49,7 +58,9 @@ def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
     cases = session.scalars(policy.scoped(select(Case), actor, Case)
                             .where(Case.status.in_(stages))
                             .order_by(Case.due_on, Case.id)).all()
-    awaited = _replies_awaited(session, actor, [c.id for c in cases])
+    ids = [c.id for c in cases]
+    awaited = _replies_awaited(session, actor, ids)
+    posted, objected = _notices(session, ids)
     items = []
     for case in cases:
         _, spec = workflow_of(session, case)
@@ -59,6 +70,9 @@ def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
         if stage and stage.type == "departments" and actor.role == "department" \
                 and case.id not in awaited:
             mine = []  # my department has answered this one
+        if stage and stage.type == "publicity":  # what the notice still needs, no more
+            mine = [a for a in mine if (a == "post") != (case.id in posted)
+                    and (a != "resolve_objection" or case.id in objected)]
         if stage and actor.role in stage.cosign and any(
                 s.action == "accept" and s.data.get("role") == actor.role
                 for s in steps.since_entry(case)):
@@ -68,6 +82,17 @@ def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
                                   mine, [ACTION_LABELS[a] for a in mine], case.due_on,
                                   stage.working_days or stage.type == "departments"))
     return items
+
+
+def _notices(session, case_ids: list[int]) -> tuple[set[int], set[int]]:
+    """The cases with a notice up, and those with an objection awaiting its outcome."""
+    if not case_ids:
+        return set(), set()
+    posted = set(session.scalars(select(Publicity.case_id).where(
+        Publicity.case_id.in_(case_ids), Publicity.ended_on.is_(None))))
+    objected = set(session.scalars(select(Objection.case_id).where(
+        Objection.case_id.in_(case_ids), Objection.status == "open")))
+    return posted, objected
 
 
 def _replies_awaited(session, actor: Actor, case_ids: list[int]) -> set[int]:

@@ -214,6 +214,10 @@ def test_todo_and_case_pages_fit_a_desk_and_a_phone(site, page_for, size):
     assert page.locator("h1", has_text="待办").count() == 1
     screenshot(page, f"desk-todo-{size[0]}", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    page.goto(f"{url}/review/cases/1")  # the case the walk above took to acceptance
+    assert page.locator("#workflow-h").count() == 1
+    screenshot(page, f"desk-case-{size[0]}", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     if size[0] == 360:
         page.goto(f"{url}/review/households/{site['household']}/apply")
         screenshot(page, "desk-apply-360", full_page=True)

@@ -1,5 +1,7 @@
 """Households: search and list, register, read, edit, locate, appraisals, import."""
 
+from datetime import date
+
 from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
@@ -62,7 +64,7 @@ class AppraisalPatchSchema(BaseSchema):
     """Signatures gathered on the paper report, and the county's filing (备案)."""
 
     signatures = fields.List(fields.Nested(SignatureSchema))
-    filed_on = fields.Date(allow_none=True)
+    filed_on = fields.Date(allow_none=True, validate=validate.Range(date(2000, 1, 1)))
 
 
 class LocationSchema(BaseSchema):

@@ -1,6 +1,8 @@
 """The case procedure: where a case stands and what may be done now, taking an action, and
 what waits for me."""
 
+from datetime import date
+
 from flask.views import MethodView
 from marshmallow import fields, post_load, validate
 
@@ -19,6 +21,7 @@ from backend.vocabulary import (
 )
 
 blp = api_blueprint("workflow", __name__)
+PLAUSIBLE_FROM = date(2000, 1, 1)  # no record of this programme is older
 # What a user may ask for: the stages' actions, the county's filing, cancelling.
 ACTIONS = sorted({a for actions in STAGE_ACTIONS.values() for a in actions} | {FILING, "cancel"})
 
@@ -100,7 +103,7 @@ class WorkflowSchema(BaseSchema):
 class ActionSchema(BaseSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     note = Text(allow_none=True, validate=validate.Length(max=2000))
-    effective_on = fields.Date(allow_none=True)
+    effective_on = fields.Date(allow_none=True, validate=validate.Range(PLAUSIBLE_FROM))
     attachment_ids = fields.List(fields.UUID(), load_default=list)
     report_phone = Text(allow_none=True, validate=validate.Length(max=30))
     notice_attachment_id = fields.UUID(allow_none=True)
@@ -110,7 +113,8 @@ class ActionSchema(BaseSchema):
     outcome = fields.String(allow_none=True, validate=validate.OneOf(["upheld", "dismissed"]))
     department = fields.String(allow_none=True, validate=validate.OneOf(list(DEPARTMENTS)))
     result = fields.String(allow_none=True, validate=validate.OneOf(["passed", "problem"]))
-    rectify_by = fields.Date(allow_none=True)
+    rectify_by = fields.Date(allow_none=True,
+                             validate=validate.Range(PLAUSIBLE_FROM, date(2100, 1, 1)))
     checks = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list,
                          validate=validate.Length(max=50),
                          metadata={"description": "pass: the codes of the review's checks "

@@ -696,3 +696,14 @@ def test_todo_names_what_a_notice_still_needs(client, db, world):
     assert actions() == ["close"]
     ok(act(client, w, case_id, "village_cadre", "record_objection", content="有异议"))
     assert actions() == ["resolve_objection", "close"]
+
+
+def test_implausible_dates_are_refused(client, db, world):
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="completed")
+    for fields in ({"effective_on": "0665-10-22"}, {"rectify_by": "9999-12-31"}):
+        r = act(client, w, case.id, "town_reviewer", "fail", note="返工", **fields)
+        assert r.status_code == 422 and set(fields) <= set(r.get_json()["error"]["fields"])
+    r = client.patch(f"/api/v1/appraisals/{case.appraisal_id}", json={"filed_on": "0665-10-22"},
+                     headers=w.headers("county_admin"))
+    assert r.status_code == 422

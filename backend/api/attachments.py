@@ -1,18 +1,17 @@
 """Case documents (附件): idempotent upload by the client's UUID, metadata, and the bytes."""
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from backend import responses
-from backend.api.base import BaseSchema, api_blueprint, current_actor
+from backend.api.base import BaseSchema, api_blueprint, current_actor, refuse_large_uploads
 from backend.extensions import db, object_store
 from backend.services import attachments
 from backend.services.errors import AttachmentTooLarge
 from backend.vocabulary import ATTACHMENT_KINDS
 
 blp = api_blueprint("attachments", __name__)
-MULTIPART_SLACK = 64 * 1024  # room for the fields beside the file
 # Documents hold personal data (ID cards, incomes, signatures): never kept by a browser or proxy.
 
 
@@ -41,13 +40,7 @@ class AttachmentSchema(BaseSchema):
     url = fields.Function(lambda a: f"/api/v1/attachments/{a.id}/content")
 
 
-@blp.before_request
-def refuse_oversized_upload():
-    """Refuse a body larger than a document may be before reading any of it."""
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    if request.method == "PUT" and (request.content_length or 0) > limit + MULTIPART_SLACK:
-        raise AttachmentTooLarge(f"附件超过 {limit // (1024 * 1024)} MB",
-                                 bytes=request.content_length, max_bytes=limit)
+refuse_large_uploads(blp, "ATTACHMENT_MAX_BYTES", AttachmentTooLarge, "附件")
 
 
 @blp.route("/attachments/<uuid:attachment_id>")

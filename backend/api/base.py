@@ -122,6 +122,20 @@ class PhoneField(fields.String):
         return display.phone(value, g.actor)
 
 
+MULTIPART_SLACK = 64 * 1024  # room for the fields beside the file
+
+
+def refuse_large_uploads(blp: Blueprint, limit_key: str, error: type, noun: str) -> None:
+    """Refuse a PUT whose body is larger than `config[limit_key]` before reading any of it."""
+
+    @blp.before_request
+    def refuse_oversized_upload():
+        limit = current_app.config[limit_key]
+        if request.method == "PUT" and (request.content_length or 0) > limit + MULTIPART_SLACK:
+            raise error(f"{noun}超过 {limit // (1024 * 1024)} MB",
+                        bytes=request.content_length, max_bytes=limit)
+
+
 class PageArgsSchema(BaseSchema):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

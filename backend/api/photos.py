@@ -2,12 +2,12 @@
 
 from datetime import UTC
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from backend import responses
-from backend.api.base import BaseSchema, api_blueprint, current_actor
+from backend.api.base import BaseSchema, api_blueprint, current_actor, refuse_large_uploads
 from backend.extensions import db, object_store
 from backend.rules import current_rules
 from backend.services import photos
@@ -17,7 +17,6 @@ from backend.services.photos.ingest import PhotoMeta
 from backend.vocabulary import FLAG_LABELS, PHASES, VARIANTS
 
 blp = api_blueprint("photos", __name__)
-MULTIPART_SLACK = 64 * 1024  # room for the metadata fields beside the file
 
 
 class PhotoFormSchema(BaseSchema):
@@ -86,13 +85,7 @@ class PhotoSchema(BaseSchema):
                                       for v in VARIANTS})
 
 
-@blp.before_request
-def refuse_oversized_upload():
-    """Refuse a body larger than a photo may be before reading any of it."""
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    if request.method == "PUT" and (request.content_length or 0) > limit + MULTIPART_SLACK:
-        raise PhotoTooLarge(f"照片超过 {limit // (1024 * 1024)} MB",
-                            bytes=request.content_length, max_bytes=limit)
+refuse_large_uploads(blp, "PHOTO_MAX_BYTES", PhotoTooLarge, "照片")
 
 
 @blp.route("/photos/<uuid:photo_id>")

@@ -12,6 +12,7 @@ from backend.extensions import object_store
 from backend.services import checklists, photos, visits
 from backend.services.photos.checks import PhotoRules
 from backend.services.policy import Actor
+from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories, images
 
 HOUSE = (39.52, 112.81)  # where factories.world puts every house
@@ -25,6 +26,13 @@ class ReviewCase:
     photo_ids: dict[str, str] = field(default_factory=dict)  # name -> photo id
     visit_ids: dict[str, str] = field(default_factory=dict)
     reviewer_b: object = None
+
+
+def login_as(client, db, user) -> str:
+    """Put a fresh token in the review cookie; return the CSRF token for its forms."""
+    token = factories.token_for(db.session, user)
+    client.set_cookie(COOKIE, token, path="/review")
+    return csrf_for(token)
 
 
 def upload(session, actor, household, *, phase, seed, node=None, item=None, north_m=20.0,

@@ -8,20 +8,14 @@ import pytest
 
 from backend import display
 from backend.models import Appraisal, AuditEvent, Household
-from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories
+from tests.web import login_as
 
 
 @pytest.fixture
 def world(db):
     return factories.world(db.session)
 
-
-def login_as(client, db, user) -> str:
-    """Put a fresh token in the review cookie; return the CSRF token for its forms."""
-    token = factories.token_for(db.session, user)
-    client.set_cookie(COOKIE, token, path="/review")
-    return csrf_for(token)
 
 
 def form_for(w, csrf, **over) -> dict:

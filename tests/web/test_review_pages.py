@@ -13,19 +13,13 @@ from backend.web.desk import plots
 from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories
 from tests.api.test_visits import put_visit, visit_body
-from tests.web import review_case, upload
+from tests.web import login_as, review_case, upload
 
 
 @pytest.fixture
 def rc(db):
     return review_case(db.session)
 
-
-def login_as(client, db, user) -> str:
-    """Put a fresh token in the review cookie; return the CSRF token for its forms."""
-    token = factories.token_for(db.session, user)
-    client.set_cookie(COOKIE, token, path="/review")
-    return csrf_for(token)
 
 
 def flag_of(db, photo_id, code) -> PhotoFlag:

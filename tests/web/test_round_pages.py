@@ -11,10 +11,10 @@ from backend.models import AuditEvent, Household, Round, RoundHousehold
 from backend.services import rounds
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec
-from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories, images
 from tests.api.test_photos import put_photo
 from tests.api.test_rounds import survey
+from tests.web import login_as
 
 
 @pytest.fixture
@@ -25,12 +25,6 @@ def world(db, templates):
     db.session.commit()
     return w
 
-
-def login_as(client, db, user) -> str:
-    """Put a fresh token in the review cookie; return the CSRF token for its forms."""
-    token = factories.token_for(db.session, user)
-    client.set_cookie(COOKIE, token, path="/review")
-    return csrf_for(token)
 
 
 def open_round(db, w, *, areas=None, due_on=date(2026, 12, 31), **over) -> Round:

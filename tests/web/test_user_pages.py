@@ -6,20 +6,14 @@ import re
 import pytest
 
 from backend.models import AuditEvent, User
-from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories
+from tests.web import login_as
 
 
 @pytest.fixture
 def world(db):
     return factories.world(db.session)
 
-
-def login_as(client, db, user) -> str:
-    """Put a fresh token in the review cookie; return the CSRF token for its forms."""
-    token = factories.token_for(db.session, user)
-    client.set_cookie(COOKIE, token, path="/review")
-    return csrf_for(token)
 
 
 def api_login(client, username, password):
@@ -235,7 +229,6 @@ def test_reset_a_password(client, db, world):
 def test_a_department_clerk_needs_their_department(client, db):
     from backend.models import User
     from tests import factories
-    from tests.web.test_round_pages import login_as
 
     w = factories.world(db.session)
     csrf = login_as(client, db, w.users["county_admin"])

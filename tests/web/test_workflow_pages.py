@@ -10,7 +10,7 @@ import pytest
 from backend.models import Attachment, Case, Publicity
 from backend.models.base import china_today
 from tests import factories
-from tests.web.test_round_pages import login_as
+from tests.web import login_as
 
 TODAY = china_today()
 PDF = b"%PDF-1.4\n1 0 obj\n%%EOF\n"

@@ -81,7 +81,7 @@ def settle_silence(session, case: Case, today: date) -> bool:
     return settled
 
 
-def unfinished(session, case: Case, today: date) -> list[str]:
+def unfinished(session, case: Case) -> list[str]:
     """Why the comparison cannot be concluded yet: replies still awaited, problems found."""
     reasons = []
     for check in checks_of(session, case):

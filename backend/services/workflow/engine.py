@@ -229,7 +229,7 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
     if action == "record_reply" and not departments.awaited_from(session, case, actor):
         return WorkflowBlocked("没有待登记的部门核查结果", reasons=["没有待回复的部门核查"])
     if action == "conclude":
-        pending = departments.unfinished(session, case, today)
+        pending = departments.unfinished(session, case)
         return DepartmentsPending(reasons=pending) if pending else None
     if action == "approve":
         reasons = checks.appraisal_problems(session, case, present)

@@ -17,6 +17,7 @@ from backend.services.workflow import engine, publicity, todo
 from backend.services.workflow.engine import ActionInput
 from backend.vocabulary import ATTACHMENT_KINDS, STATUSES
 from backend.web.desk.base import actor, is_id, today
+from backend.web.desk.cases import case_page
 
 bp = Blueprint("workflow", __name__)
 PUBLICITY_LEVELS = {"village_publicity": "村级", "town_publicity": "乡镇级",
@@ -35,8 +36,6 @@ def todo_page():
 def act(case_id: int):
     """One action from the case page's forms; its documents are stored first, so a refusal
     keeps them on the case and the page says why, with what was typed."""
-    from backend.web.desk.cases import case_page
-
     form = request.form
     try:
         uploaded = _store_uploads(case_id)
@@ -104,8 +103,6 @@ def _action_from(form, uploaded: dict[str, list[str]]) -> ActionInput:
 @bp.post("/cases/<int:case_id>/attachments")
 def upload(case_id: int):
     """Add documents of one kind to the case (the archive's papers, whatever the stage)."""
-    from backend.web.desk.cases import case_page
-
     kind = request.form.get("kind", "")
     try:
         if kind not in ATTACHMENT_KINDS:
@@ -130,8 +127,6 @@ def upload(case_id: int):
 @bp.post("/appraisals/<int:appraisal_id>")
 def appraisal(appraisal_id: int):
     """The appraisal report's signatures, and the county's filing (备案)."""
-    from backend.web.desk.cases import case_page
-
     form = request.form
     case_id = int(form["case_id"]) if is_id(form.get("case_id", "")) else None
     values = {"signatures": [{"role": key.removeprefix("sign-"), "name": name.strip()}

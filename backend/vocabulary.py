@@ -96,6 +96,7 @@ ACTION_LABELS = {
     "upload": "上传附件",
     "appraisal": "登记鉴定签字",
     "silence": "逾期未回复视为合格",
+    "recover": "追回补助",
 }
 # The departments that check an applicant's identity (003 §四(四), 身份审查表).
 DEPARTMENTS = {
@@ -127,9 +128,27 @@ ATTACHMENT_KINDS = {
     "urge_record": "督促开工记录",
     "acceptance_form": "竣工验收表",
     "payment_voucher": "拨付凭证",
+    # 004 §四(三): paying the builder needs the household's signed consent.
+    "payee_consent": "农户同意支付施工单位协议",
+    "recovery_notice": "追回通知",
     "objection_material": "异议材料",
     "other": "其他",
 }
+
+# --- money: subsidies, payments, recoveries ----------------------------------------------
+# 资金级次, as the monthly report (004 附件1 columns 21–26) splits the funds.
+FUND_LEVELS = {"central": "中央", "provincial": "省级", "below_provincial": "省级以下"}
+# County funds per level and year: 已落实 (confirmed) and 已下达到县 (received), 004 附件1.
+FUND_KINDS = {"confirmed": "已落实", "received": "已下达到县"}
+# A payment's part of the approved subsidy; a county's file says which it uses (004 §四(三)).
+TRANCHES = {"advance": "开工预拨", "balance": "验收后尾款", "full": "验收后全额拨付",
+            "recovery": "追回"}
+PAYEE_KINDS = {"household": "农户“一本通”账户", "builder": "施工单位"}
+# A policy rule's force, from its wording: 不得/严禁 block, 原则上/一般 need a justification.
+POLICY_LEVELS = {"hard": "强制（不得）", "soft": "原则上（需说明理由）", "report": "统计口径"}
+POLICY_RESULTS = {"passed": "符合", "warned": "超出原则，需说明理由", "failed": "不符合",
+                  "pending": "待核（数据未填）", "info": "统计"}
+RECOVERY_STATUSES = {"open": "追回中", "recovered": "已追回"}
 
 # --- visits and checklists ---------------------------------------------------------------
 PHASES = {"before": "改造前", "during": "改造中", "after": "改造后"}

@@ -4,6 +4,7 @@ from backend.models.attachment import Attachment
 from backend.models.audit import AuditEvent
 from backend.models.case import Case
 from backend.models.household import Appraisal, Household
+from backend.models.money import FundAllocation, Payment, Recovery
 from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
 from backend.models.round import Round, RoundHousehold
@@ -26,13 +27,16 @@ __all__ = [
     "ChecklistTemplate",
     "CaseStep",
     "DepartmentCheck",
+    "FundAllocation",
     "Household",
     "LoginAttempt",
     "Objection",
+    "Payment",
     "Photo",
     "PhotoFlag",
     "Publicity",
     "Rectification",
+    "Recovery",
     "Region",
     "Round",
     "RoundHousehold",

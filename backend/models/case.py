@@ -57,9 +57,20 @@ class Case(db.Model):
     accepted_on: Mapped[date | None] = mapped_column(Date)
     paid_on: Mapped[date | None] = mapped_column(Date)
     archived_on: Mapped[date | None] = mapped_column(Date)
+    # The approved plan (核定), set before approval and fixed by it: the planned area and
+    # cost the policy rules check, and the subsidy split by fund level (004 附件1 columns 21–26).
+    planned_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    estimated_cost_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    subsidy_central_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    subsidy_provincial_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    subsidy_below_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    subsidy_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # their sum
+    # The rest of the total investment as 003 附件2 资金情况 has it: 贷款, 其它自筹.
+    loan_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    own_funds_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # As built, entered with the acceptance (竣工验收表): the policy rules check them again.
     area_after_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     cost_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    subsidy_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
@@ -67,6 +78,19 @@ class Case(db.Model):
     household: Mapped[Household] = relationship(lazy="joined")
     appraisal: Mapped[Appraisal | None] = relationship(lazy="joined")
     history: Mapped[list[CaseStep]] = relationship(order_by=CaseStep.id, lazy="selectin")
+
+    @property
+    def subsidy_split(self) -> dict[str, Decimal | None]:
+        """The approved subsidy by fund level (vocabulary.FUND_LEVELS)."""
+        return {"central": self.subsidy_central_yuan, "provincial": self.subsidy_provincial_yuan,
+                "below_provincial": self.subsidy_below_yuan}
+
+    @property
+    def total_investment_yuan(self) -> Decimal | None:
+        """总投资 = 各级政府补助 + 农户危房改造贷款 + 农户其它自筹 (003 附件2)."""
+        if self.subsidy_yuan is None:
+            return None
+        return self.subsidy_yuan + (self.loan_yuan or 0) + (self.own_funds_yuan or 0)
 
     @property
     def phase(self) -> str | None:

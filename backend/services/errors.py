@@ -110,6 +110,41 @@ class AcceptanceBlocked(WorkflowBlocked):
     message = "不符合验收条件"
 
 
+class PolicyViolation(WorkflowBlocked):
+    """A hard rule of the county's policy (不得、严禁) fails; `reasons` cite each."""
+
+    code = "policy_violation"
+    message = "不符合政策规定"
+
+
+class JustificationRequired(WorkflowBlocked):
+    """A soft rule (原则上、一般) is exceeded: the action needs a written justification."""
+
+    code = "justification_required"
+    message = "超出政策原则的事项须书面说明理由"
+
+
+# --- money -------------------------------------------------------------------------------
+class SubsidyLocked(Conflict):
+    code = "subsidy_locked"
+    message = "补助已经批准，不能再修改"
+
+
+class PaymentNotDue(WorkflowBlocked):
+    code = "payment_not_due"
+    message = "该笔款项尚不能拨付"
+
+
+class OverPayment(WorkflowBlocked):
+    code = "over_payment"
+    message = "拨付金额超过核定补助"
+
+
+class PaymentConflict(Conflict):
+    code = "payment_conflict"
+    message = "该拨付记录编号已用于内容不同的另一笔款项"
+
+
 class AttachmentConflict(Conflict):
     code = "attachment_conflict"
     message = "该附件编号已用于另一个文件"

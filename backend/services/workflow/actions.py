@@ -4,6 +4,8 @@
 from datetime import date
 
 from backend.services.errors import InvalidInput
+from backend.services.subsidies import checks as policy_checks
+from backend.services.subsidies import payments
 from backend.services.workflow import departments, publicity, steps
 from backend.services.workflow.spec import FILING
 from backend.services.workflow.steps import ActionInput
@@ -16,6 +18,8 @@ def exit_to(target: str):
                      attachments=given.attachment_ids)
         case.closed_reason = given.note
         steps.enter(session, case, spec, target, on)
+        if target == "cancelled":  # the subsidy goes with the case; what was paid comes back
+            payments.open_recovery(session, actor, case, on, given.note)
     return handler
 
 
@@ -67,6 +71,46 @@ def pass_review(session, actor, case, spec, stage, given: ActionInput, on: date)
         case.history[-1].data = {**case.history[-1].data, "checks": sorted(given.checks)}
 
 
+def approve(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """审批 fixes the subsidy: the county's rules are checked on the plan first."""
+    recorded = policy_checks.enforce(session, case, spec, "approval", given.justifications)
+    steps.advance(session, actor, case, spec, stage, given, on)
+    _note_policy(case, recorded)
+
+
+def accept(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
+    """验收 records the house as built; the acceptance that releases the money checks the
+    county's rules again on the built area and the actual cost."""
+    if given.area_m2 is not None:
+        case.area_after_m2 = given.area_m2
+    if given.cost_yuan is not None:
+        case.cost_yuan = given.cost_yuan
+    recorded = []
+    following = spec.stage(spec.next_after(case.status))
+    if following is not None and following.type == "payment":
+        missing = {}
+        if case.area_after_m2 is None:
+            missing["area_m2"] = "请填写竣工建筑面积"
+        if case.cost_yuan is None:
+            missing["cost_yuan"] = "请填写实际改造费用"
+        if missing:
+            raise InvalidInput("验收须填写竣工面积和实际费用", fields=missing)
+        recorded = policy_checks.enforce(session, case, spec, "acceptance",
+                                         given.justifications)
+    steps.advance(session, actor, case, spec, stage, given, on)
+    _note_policy(case, recorded)
+
+
+def _note_policy(case, recorded: list[dict]) -> None:
+    step = case.history[-1]
+    data = {**step.data}
+    if recorded:
+        data["policy"] = recorded
+    if case.area_after_m2 is not None and step.action == "accept":
+        data.update(area_m2=str(case.area_after_m2), cost_yuan=str(case.cost_yuan))
+    step.data = data
+
+
 # Actions with rules of their own; every other action is the stage's forward move.
 HANDLERS = {
     "return": back_to_applicant, "reject": exit_to("rejected"), "cancel": exit_to("cancelled"),
@@ -74,5 +118,5 @@ HANDLERS = {
     "record_objection": publicity.record_objection,
     "resolve_objection": publicity.resolve_objection, "close": publicity.close,
     "record_reply": record_reply, "urge": urge, FILING: file_, "fail": fail,
-    "pass": pass_review,
+    "pass": pass_review, "approve": approve, "accept": accept,
 }

@@ -19,9 +19,11 @@ from backend.services.errors import (
     DocumentsMissing,
     InvalidInput,
     InvalidTransition,
+    PolicyViolation,
     WorkflowBlocked,
 )
 from backend.services.policy import Actor
+from backend.services.subsidies import checks as policy_checks
 from backend.services.workflow import actions, checks, departments, publicity, steps
 from backend.services.workflow.calendar import Deadline, add_months, is_working_day
 from backend.services.workflow.spec import FILING, STAGE_ACTIONS, StageSpec, WorkflowSpec
@@ -221,7 +223,7 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
               today: date, present: set[str], actor: Actor) -> WorkflowBlocked | None:
     """The rule that holds this action back now, or None; `present`: the case's documents."""
     missing = checks.missing_documents(stage, present) \
-        if action in ("submit", "pass", "sign", "pay", "approve") else []
+        if action in ("submit", "pass", "sign", "approve") else []
     if missing:
         return DocumentsMissing(reasons=[f"缺少{m}" for m in missing])
     if stage.type == "publicity" and action in STAGE_ACTIONS["publicity"]:
@@ -233,7 +235,13 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
         return DepartmentsPending(reasons=pending) if pending else None
     if action == "approve":
         reasons = checks.appraisal_problems(session, case, present)
-        return AppraisalRequired(reasons=reasons) if reasons else None
+        if reasons:
+            return AppraisalRequired(reasons=reasons)
+        if problem := policy_checks.approval_blocker(case):
+            return problem
+        failed = policy_checks.check(session, case, spec, "approval").failed
+        return PolicyViolation(reasons=[f"{r.rule.text}：{r.detail}（{r.rule.source}）"
+                                        for r in failed]) if failed else None
     if action in ("urge", "defer"):
         return _start_rule_blockers(case, stage, action, today)
     if action == "accept":

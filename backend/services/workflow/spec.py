@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from backend.services import versioned
+from backend.services.subsidies.plan import DEFAULT as DEFAULT_PLAN
+from backend.services.subsidies.plan import PaymentPlan, parse_plan
+from backend.services.subsidies.rules import PolicyRule, parse_rules
 from backend.vocabulary import ATTACHMENT_KINDS, DEPARTMENTS, ROLES, STATUSES
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
@@ -25,7 +28,9 @@ STAGE_ACTIONS = {
     "works_start": ("start", "urge", "defer"),
     "works": ("complete",),
     "acceptance": ("accept", "fail"),
-    "payment": ("pay",),
+    # Payments are recorded on their own (subsidies/payments.py); the case moves on when they
+    # reach the approved subsidy, never by hand.
+    "payment": (),
     "archive": ("archive",),
 }
 # Actions that stay open after the stage they belong to (the county's 备案 of an approval).
@@ -72,6 +77,8 @@ class WorkflowSpec:
     stages: tuple[StageSpec, ...]
     cancel_roles: tuple[str, ...]
     filing_roles: tuple[str, ...] = ()  # who records the county's 备案 of an approval
+    rules: tuple[PolicyRule, ...] = ()  # the county's policy rules (subsidies/rules.py)
+    payments: PaymentPlan = DEFAULT_PLAN
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -116,12 +123,14 @@ def parse_workflow(data: Any, *, origin: str = "<dict>") -> WorkflowSpec:
         errors.append("no works stage: a failed acceptance would have nowhere to go")
     cancel_roles = _roles(data.get("cancel_roles", []), "cancel_roles", errors)
     filing_roles = _roles(data.get("filing_roles", []), "filing_roles", errors)
+    rules = parse_rules(data.get("policy", []), "policy", errors)
+    payments = parse_plan(data.get("payments"), "payments", errors)
     if errors:
         raise WorkflowError(origin, errors)
     return WorkflowSpec(code=data["code"], version=int(data["version"]), name=data["name"],
                         source=data.get("source", ""), counties=tuple(data.get("counties", [])),
                         stages=tuple(stages), cancel_roles=cancel_roles,
-                        filing_roles=filing_roles)
+                        filing_roles=filing_roles, rules=rules, payments=payments)
 
 
 def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
@@ -135,7 +144,10 @@ def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
         errors.append(f"{path}.type: {kind!r} is not one of {', '.join(STAGE_ACTIONS)}")
         return None
     roles = {}
-    for action, names in (data.get("roles") or {}).items():
+    stated = dict(data.get("roles") or {})
+    if kind == "payment":  # version 1 files named the manual `pay` that payments replaced
+        stated.pop("pay", None)
+    for action, names in stated.items():
         if action not in STAGE_ACTIONS[kind]:
             errors.append(f"{path}.roles: {action!r} is not an action of a {kind} stage")
         roles[action] = _roles(names, f"{path}.roles.{action}", errors)

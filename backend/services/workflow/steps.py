@@ -2,7 +2,8 @@
 when, note, attachments, audited), and the forward move most actions make."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -31,6 +32,10 @@ class ActionInput:
     result: str | None = None  # record_reply: passed | problem
     rectify_by: date | None = None  # fail: the rectification deadline
     checks: list[str] = field(default_factory=list)  # pass: the review's confirmed checks
+    # approve, accept: rule code → why a soft policy rule is exceeded (subsidies/checks.py)
+    justifications: dict[str, str] = field(default_factory=dict)
+    area_m2: Decimal | None = None  # accept: the built area (竣工验收表)
+    cost_yuan: Decimal | None = None  # accept: the actual cost
 
 
 # The date column each stage stamps on the case when it is entered.
@@ -67,6 +72,9 @@ def enter(session, case: Case, spec: WorkflowSpec, target: str, on: date) -> Non
         return
     if stage.type == "departments":
         case.due_on = departments.open_checks(session, case, stage, on)
+    elif stage.type == "payment":  # the plan's last tranche says when the money is due
+        if days := spec.payments.last.due_days:
+            case.due_on = on + timedelta(days=days)
     elif stage.type == "works_start":
         case.due_on = add_months(on, stage.start_within_months).on
     elif stage.due_days:

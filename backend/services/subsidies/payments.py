@@ -1,0 +1,300 @@
+"""The money trail of one case: its approved subsidy, what is due and when, each payment with
+its voucher, and money brought back when the subsidy is cancelled (追回).
+
+Rules, each from the county's payment plan (`plan.py`) or the seeds:
+- nothing is paid before the subsidy is approved, nor a tranche before the event it waits for;
+- never more in total, at a fund level, or in a share tranche than approved (exact `Decimal`);
+- a payment is idempotent by the client's UUID: the same request again is the same payment;
+- the case reaches 补助已拨付 when its payments equal its approved subsidy, never by hand.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import select
+
+from backend.models import Attachment, Case, Payment, Recovery
+from backend.services import audit, policy
+from backend.services.errors import (
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    OverPayment,
+    PaymentConflict,
+    PaymentNotDue,
+    SubsidyLocked,
+)
+from backend.services.policy import Actor
+from backend.services.subsidies.plan import AFTER, AFTER_LABELS, PaymentPlan, Tranche
+from backend.services.workflow import steps
+from backend.services.workflow.steps import ActionInput
+from backend.services.workflow.templates import workflow_of
+from backend.vocabulary import FUND_LEVELS, ROLE_LABELS, TRANCHES
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class FundingInput:
+    """The approved plan (核定): subsidy by fund level, planned area, estimated cost, and the
+    household's loan and own funds (003 附件2 资金情况)."""
+
+    central: Decimal
+    provincial: Decimal
+    below_provincial: Decimal
+    planned_area_m2: Decimal
+    estimated_cost_yuan: Decimal | None = None
+    loan_yuan: Decimal | None = None
+    own_funds_yuan: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    id: str  # the client's UUID
+    tranche: str
+    fund_level: str
+    amount_yuan: Decimal  # positive; a recovery is stored as money coming back
+    paid_on: date
+    voucher_id: str
+    payee_kind: str = "household"
+    payee_name: str | None = None
+    payee_account: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    tranche: Tranche
+    limit: Decimal  # the most this tranche may pay in all
+    paid: Decimal
+    available_on: date | None  # None: what it waits for has not happened
+    due_on: date | None
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(ZERO, self.limit - self.paid).quantize(CENT, ROUND_DOWN)
+
+    def overdue(self, today: date) -> bool:
+        return self.due_on is not None and self.outstanding > 0 and today > self.due_on
+
+
+# --- the approved subsidy ------------------------------------------------------------------
+def approved(case: Case) -> bool:
+    return any(s.action == "approve" for s in case.history)
+
+
+def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Case:
+    actor.require(policy.CASE_WRITE)
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    if case.status in ("rejected", "cancelled", "deferred", "archived"):
+        raise InvalidTransition("该项目已结束，不能核定补助")
+    if approved(case):
+        raise SubsidyLocked()
+    values = {"subsidy_central_yuan": given.central, "subsidy_provincial_yuan": given.provincial,
+              "subsidy_below_yuan": given.below_provincial,
+              "subsidy_yuan": given.central + given.provincial + given.below_provincial,
+              "planned_area_m2": given.planned_area_m2,
+              "estimated_cost_yuan": given.estimated_cost_yuan,
+              "loan_yuan": given.loan_yuan, "own_funds_yuan": given.own_funds_yuan}
+    if values["subsidy_yuan"] <= 0:
+        raise InvalidInput(fields={"central": "核定补助合计应大于 0"})
+    changes = audit.diff(case, values)
+    for key, value in values.items():
+        setattr(case, key, value)
+    audit.record(session, actor, "funding", "case", case.id, changes)
+    session.commit()
+    return case
+
+
+# --- what is paid and due ------------------------------------------------------------------
+def payments_of(session, case_ids: list[int]) -> dict[int, list[Payment]]:
+    found: dict[int, list[Payment]] = {i: [] for i in case_ids}
+    if case_ids:
+        for p in session.scalars(select(Payment).where(Payment.case_id.in_(case_ids))
+                                 .order_by(Payment.paid_on, Payment.recorded_at)):
+            found[p.case_id].append(p)
+    return found
+
+
+def paid_total(payments: list[Payment], *, level: str | None = None) -> Decimal:
+    return sum((p.amount_yuan for p in payments if level is None or p.fund_level == level),
+               ZERO)
+
+
+def dues(case: Case, plan: PaymentPlan, payments: list[Payment]) -> list[Due]:
+    """Each tranche of the plan: its limit, what it has paid, from when and by when it is due.
+    Nothing is due on a subsidy not approved, or cancelled with its case."""
+    if case.subsidy_yuan is None or case.status in ("rejected", "cancelled", "deferred"):
+        return []
+    result, earlier_limits = [], ZERO
+    for tranche in plan.tranches:
+        paid = paid_total([p for p in payments if p.tranche == tranche.code])
+        if tranche.share is not None:
+            limit = case.subsidy_yuan * tranche.share
+            earlier_limits += limit
+        else:  # the rest: whatever the earlier tranches have not paid
+            earlier_paid = paid_total([p for p in payments
+                                       if p.tranche not in (tranche.code, "recovery")])
+            limit = case.subsidy_yuan - earlier_paid
+        since = available_on(case, tranche)
+        due_on = since + timedelta(days=tranche.due_days) if since and tranche.due_days else None
+        result.append(Due(tranche, limit, paid, since, due_on))
+    return result
+
+
+def available_on(case: Case, tranche: Tranche) -> date | None:
+    if tranche.after == "approved":
+        return next((s.effective_on for s in case.history if s.action == "approve"), None)
+    return getattr(case, AFTER[tranche.after])
+
+
+# --- recording -------------------------------------------------------------------------------
+def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
+                   today: date) -> tuple[Payment, bool]:
+    """Record one payment (or one receipt of money recovered); return it and whether it is new
+    (False: the same request was made before)."""
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    existing = session.get(Payment, given.id)
+    if existing is not None:
+        if _same(existing, case, given):
+            return existing, False
+        raise PaymentConflict()
+    _, spec = workflow_of(session, case)
+    plan = spec.payments
+    recovering = given.tranche == "recovery"
+    roles = plan.recovery_roles if recovering else plan.roles
+    if actor.role not in roles:
+        who = "、".join(ROLE_LABELS[r] for r in roles)
+        raise Forbidden(f"本县{TRANCHES[given.tranche]}由{who}办理")
+    payments = payments_of(session, [case.id])[case.id]
+    if recovering:
+        recovery = _check_recovery(session, case, payments, given)
+    else:
+        recovery = None
+        _check_payment(case, plan, payments, given, today)
+    _check_payee(session, case, plan, given)
+    _check_voucher(session, case, given.voucher_id)
+    payment = Payment(
+        id=given.id, case_id=case.id, village_code=case.village_code, tranche=given.tranche,
+        fund_level=given.fund_level,
+        amount_yuan=-given.amount_yuan if recovering else given.amount_yuan,
+        paid_on=given.paid_on, payee_kind=given.payee_kind,
+        payee_name=given.payee_name or case.household.name,
+        payee_account=given.payee_account, voucher_id=given.voucher_id,
+        recovery_id=recovery.id if recovery else None, note=given.note,
+        recorded_by=actor.user_id)
+    session.add(payment)
+    session.flush()
+    audit.record(session, actor, "recover" if recovering else "pay", "case", case.id,
+                 {"payment": payment.id, "tranche": given.tranche,
+                  "amount_yuan": str(given.amount_yuan), "fund_level": given.fund_level})
+    if recovery is not None:
+        recovery.recovered_yuan += given.amount_yuan
+        if recovery.outstanding_yuan == 0:
+            recovery.closed_on = given.paid_on
+    elif paid_total([*payments, payment]) == case.subsidy_yuan:
+        stage = spec.stage(case.status)
+        if stage is not None and stage.type == "payment":  # paid in full: 补助已拨付
+            steps.advance(session, actor, case, spec, stage,
+                          ActionInput("pay", note="补助已按核定金额全部拨付"), given.paid_on)
+    session.commit()
+    return payment, True
+
+
+def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
+    amount = -given.amount_yuan if given.tranche == "recovery" else given.amount_yuan
+    return (existing.case_id, existing.tranche, existing.fund_level, existing.amount_yuan,
+            existing.paid_on, existing.voucher_id, existing.payee_kind) == (
+        case.id, given.tranche, given.fund_level, amount, given.paid_on, given.voucher_id,
+        given.payee_kind)
+
+
+def _check_payment(case: Case, plan: PaymentPlan, payments: list[Payment],
+                   given: PaymentInput, today: date) -> None:
+    if case.status in ("rejected", "cancelled", "deferred"):
+        raise InvalidTransition("该项目已结束，补助不再拨付")
+    if not approved(case) or case.subsidy_yuan is None:
+        raise PaymentNotDue("补助尚未批准", reasons=["审批通过后才能拨付补助"])
+    tranche = plan.tranche(given.tranche)
+    if tranche is None:
+        names = "、".join(t.label for t in plan.tranches)
+        raise InvalidInput(fields={"tranche": f"本县的拨付方式为：{names}"})
+    since = available_on(case, tranche)
+    if since is None:
+        raise PaymentNotDue(reasons=[f"{tranche.label}须在{AFTER_LABELS[tranche.after]}拨付"
+                                     f"（{tranche.source}）"])
+    if not since <= given.paid_on <= today:
+        raise InvalidInput(fields={"paid_on": f"拨付日期应在 {since} 至今天之间"})
+    level_limit = case.subsidy_split[given.fund_level] or ZERO
+    due = next(d for d in dues(case, plan, payments) if d.tranche.code == tranche.code)
+    problems = []
+    if paid_total(payments) + given.amount_yuan > case.subsidy_yuan:
+        problems.append(f"累计拨付将超过核定补助 {case.subsidy_yuan} 元")
+    if paid_total(payments, level=given.fund_level) + given.amount_yuan > level_limit:
+        problems.append(f"{FUND_LEVELS[given.fund_level]}资金累计将超过核定的 {level_limit} 元")
+    if due.paid + given.amount_yuan > due.limit:
+        share = f"（核定补助的 {tranche.share * 100:g}%）" if tranche.share else ""
+        problems.append(f"{tranche.label}最多 {due.limit.quantize(CENT, ROUND_DOWN)} 元"
+                        f"{share}，已拨 {due.paid} 元（{tranche.source}）")
+    if problems:
+        raise OverPayment(reasons=problems)
+
+
+def _check_recovery(session, case: Case, payments: list[Payment],
+                    given: PaymentInput) -> Recovery:
+    recovery = session.scalar(select(Recovery).where(Recovery.case_id == case.id,
+                                                     Recovery.closed_on.is_(None)))
+    if recovery is None:
+        raise PaymentNotDue("没有待追回的款项", reasons=["该项目没有待追回的款项"])
+    if given.amount_yuan > recovery.outstanding_yuan:
+        raise OverPayment(reasons=[f"待追回 {recovery.outstanding_yuan} 元"])
+    if given.amount_yuan > paid_total(payments, level=given.fund_level):
+        raise OverPayment(reasons=[f"{FUND_LEVELS[given.fund_level]}资金净拨付不足此数"])
+    if given.paid_on < recovery.opened_on:
+        raise InvalidInput(fields={"paid_on": f"追回日期不能早于 {recovery.opened_on}"})
+    return recovery
+
+
+def _check_payee(session, case: Case, plan: PaymentPlan, given: PaymentInput) -> None:
+    if given.tranche == "recovery":
+        return
+    if given.payee_kind == "household":
+        if not given.payee_account:
+            raise InvalidInput(fields={"payee_account": "请填写农户“一本通”账号"})
+        return
+    # 004 §四(三): paying the builder needs 统建 and the household's signed consent.
+    if not plan.pay_builder or case.build_mode != "统建":
+        raise InvalidInput(fields={"payee_kind": "本县仅统建项目可支付给施工单位"})
+    if not given.payee_name:
+        raise InvalidInput(fields={"payee_name": "请填写施工单位名称"})
+    consent = session.scalar(select(Attachment.id).where(Attachment.case_id == case.id,
+                                                         Attachment.kind == "payee_consent"))
+    if consent is None:
+        raise PaymentNotDue(reasons=["支付给施工单位须先上传农户同意支付施工单位协议"
+                                     "（004 §四(三)）"])
+
+
+def _check_voucher(session, case: Case, voucher_id: str) -> None:
+    voucher = session.get(Attachment, voucher_id)
+    if voucher is None or voucher.case_id != case.id:
+        raise InvalidInput(fields={"voucher_id": "拨付凭证不存在或不属于本项目"})
+
+
+def open_recovery(session, actor: Actor | None, case: Case, on: date, reason: str
+                  ) -> Recovery | None:
+    """The subsidy of a case cancelled after money was paid: what was paid must come back
+    (003 §七(二)2 整改不到位的取消其补助资金，已拨付的款项由乡镇府负责追回)."""
+    net = paid_total(payments_of(session, [case.id])[case.id])
+    if net <= 0:
+        return None
+    recovery = Recovery(case_id=case.id, village_code=case.village_code, amount_yuan=net,
+                        recovered_yuan=ZERO, reason=reason, opened_on=on,
+                        opened_by=actor.user_id if actor else None)
+    session.add(recovery)
+    session.flush()
+    audit.record(session, actor, "recovery_opened", "case", case.id,
+                 {"amount_yuan": str(net)})
+    return recovery

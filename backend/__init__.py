@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         cases,
         flags,
         households,
+        money,
         photos,
         regions,
         rounds,
@@ -101,8 +102,8 @@ def register_blueprints(app: Flask) -> None:
     from backend.extensions import api
     from backend.web import health, home
 
-    for module in (auth, regions, households, cases, workflow, attachments, photos, flags,
-                   visits, rounds):
+    for module in (auth, regions, households, cases, workflow, money, attachments, photos,
+                   flags, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

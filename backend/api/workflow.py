@@ -2,6 +2,7 @@
 what waits for me."""
 
 from datetime import date
+from decimal import Decimal
 
 from flask.views import MethodView
 from marshmallow import fields, post_load, validate
@@ -119,6 +120,19 @@ class ActionSchema(BaseSchema):
                          validate=validate.Length(max=50),
                          metadata={"description": "pass: the codes of the review's checks "
                                                   "confirmed"})
+
+    justifications = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 40)),
+        values=Text(validate=validate.Length(1, 2000)), load_default=dict,
+        validate=validate.Length(max=50),
+        metadata={"description": "approve, accept: rule code → why a soft policy rule is "
+                                 "exceeded (see GET /cases/{id}/policy-check)"})
+    area_m2 = fields.Decimal(allow_none=True, places=2, as_string=True,
+                             validate=validate.Range(Decimal("1"), Decimal("2000")),
+                             metadata={"description": "accept: the built area (m²)"})
+    cost_yuan = fields.Decimal(allow_none=True, places=2, as_string=True,
+                               validate=validate.Range(Decimal("0"), Decimal("10000000")),
+                               metadata={"description": "accept: the actual cost (yuan)"})
 
     @post_load
     def make(self, data, **_):

@@ -25,6 +25,7 @@ VISIT_RECORD = "visit.record"
 VISIT_REVIEW = "visit.review"
 ROUND_MANAGE = "round.manage"
 USER_MANAGE = "user.manage"
+FUNDS_WRITE = "funds.write"  # the county's funds per level: 已落实, 已下达到县
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Inspectors include the technicians who appraise houses on site (鉴定); village cadres not.
@@ -38,11 +39,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "county_admin": frozenset(
         {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY,
-         APPRAISAL_WRITE, APPRAISAL_FILE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE, ATTACHMENT_WRITE}
+         APPRAISAL_WRITE, APPRAISAL_FILE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE, ATTACHMENT_WRITE,
+         FUNDS_WRITE}
     ),
     "auditor": frozenset({READ}),
     # 财政: pays subsidies and co-signs the county's acceptance; sees payees' accounts.
-    "finance": frozenset({READ, PII, ATTACHMENT_WRITE}),
+    # Who records payments is each county's payment plan (subsidies/plan.py).
+    "finance": frozenset({READ, PII, ATTACHMENT_WRITE, FUNDS_WRITE}),
     # A department's clerk enters its identity-check replies (部门比对) for the county.
     "department": frozenset({READ, PII, ATTACHMENT_WRITE}),
 }

@@ -9,6 +9,7 @@ What a sheet promises, whoever fills it:
   whole file fail, so one bad name stored earlier never breaks an export for everyone;
 - ID numbers are written as text (never as an 18-digit number rounded by Excel) and masked for
   callers without the PII right, through `backend.display`;
+- money (`Decimal`) is a number shown with two decimals and thousands separators;
 - the header row is bold and frozen, and each column gets a width that fits its header and
   contents.
 """
@@ -32,6 +33,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters that XML 1.0 cannot hold: openpyxl refuses them with IllegalCharacterError.
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_WIDTH = 60
+MONEY = "#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,10 @@ def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int]) ->
         if isinstance(value, str):
             cell.value = safe_text(value)
             cell.data_type = TYPE_STRING  # openpyxl would read a leading "=" as a formula
-        elif value is None or isinstance(value, int | float | Decimal | date | datetime):
+        elif isinstance(value, Decimal):
+            cell.value = value
+            cell.number_format = MONEY
+        elif value is None or isinstance(value, int | float | date | datetime):
             cell.value = value
         else:
             raise TypeError(f"an export cell cannot hold {type(value).__name__}")

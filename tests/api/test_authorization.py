@@ -109,13 +109,34 @@ ENDPOINTS = [
     ("POST", "/api/v1/visits/<uuid:visit_id>/review", {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}/review",
                       {"json": {"decision": "return", "comment": "请补拍"}})),
+    # The money trail (山阴: the town or the county's finance pays; 003 §七(二)2).
+    ("PUT", "/api/v1/cases/<int:case_id>/funding", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/cases/{c.id}/funding", {"json": {
+         "central": "14000.00", "provincial": "0", "below_provincial": "0",
+         "planned_area_m2": "45"}})),
+    ("GET", "/api/v1/cases/<int:case_id>/policy-check", EVERYONE,
+     lambda w, h, c: (f"/api/v1/cases/{c.id}/policy-check", {})),
+    ("GET", "/api/v1/cases/<int:case_id>/payments", EVERYONE,
+     lambda w, h, c: (f"/api/v1/cases/{w.paying[h.village_code].id}/payments", {})),
+    ("POST", "/api/v1/cases/<int:case_id>/payments", {"town_reviewer", "finance"},
+     lambda w, h, c: (f"/api/v1/cases/{w.paying[h.village_code].id}/payments", {"json": {
+         "id": str(uuid.uuid4()), "tranche": "full", "fund_level": "central",
+         "amount_yuan": "14000.00", "paid_on": "2026-11-20", "payee_account": "6228480012345",
+         "voucher_id": w.vouchers[h.village_code]}})),
+    ("GET", "/api/v1/payments/ledger.xlsx", EVERYONE,
+     lambda w, h, c: (f"/api/v1/payments/ledger.xlsx?year=2026&region={h.village_code}", {})),
+    ("POST", "/api/v1/funds", {"county_admin", "finance"},
+     lambda w, h, c: ("/api/v1/funds", {"json": {
+         "county_code": w.county, "year": 2026, "fund_level": "central", "kind": "received",
+         "amount_yuan": "1400000.00", "on": "2026-03-01", "document_no": "晋财建〔2026〕1号"}})),
     ("POST", "/api/v1/photos/<uuid:photo_id>/flags/<code>/review",
      {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/flags/no_position/review",
                       {"json": {"decision": "dismiss", "reason": "现场核实无误"}})),
 ]
 LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
-         "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications"]
+         "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications",
+         "/api/v1/payments/due", "/api/v1/funds"]
 # Routes that concern only the caller, with no resource of anyone else's.
 OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/households/import",
        # checklist templates are the same for everyone
@@ -135,7 +156,26 @@ def world(db, templates):
     w.visits = {code: visit_of(db, w, h) for code, h in w.households.items()}
     w.inspector_b = factories.user(db.session, "inspector", [w.town_b], username="inspector_b")
     w.rounds = rounds_of(db, w)
+    w.paying, w.vouchers = paying_cases(db, w)
     return w
+
+
+def paying_cases(db, w):
+    """In each village a case accepted with its subsidy approved and a voucher uploaded."""
+    from decimal import Decimal
+
+    from tests import factories
+
+    paying, vouchers = {}, {}
+    for code, h in w.households.items():
+        other = factories.household(db.session, code, name=f"待拨付户{code[-3:]}")
+        case = factories.case(db.session, other, status="accepted")
+        case.subsidy_central_yuan = case.subsidy_yuan = Decimal("14000.00")
+        case.planned_area_m2 = Decimal("45.00")
+        db.session.commit()
+        paying[code] = case
+        vouchers[code] = attachment_of(db, w, case, kind="payment_voucher")
+    return paying, vouchers
 
 
 def rounds_of(db, w) -> dict[str, int]:
@@ -180,14 +220,14 @@ def visit_of(db, w, household) -> str:
     return visit_id
 
 
-def attachment_of(db, w, case) -> str:
+def attachment_of(db, w, case, kind="application_form") -> str:
     """Store one document of a case directly through the service."""
     from backend.extensions import object_store
     from backend.services import attachments
 
     attachment_id = str(uuid.uuid4())
     attachments.store_attachment(db.session, object_store(), uploader(w), attachment_id,
-                                 b"%PDF-1.4\n%%EOF\n", case_id=case.id, kind="application_form",
+                                 b"%PDF-1.4\n%%EOF\n", case_id=case.id, kind=kind,
                                  filename="申请书.pdf", max_bytes=20 << 20)
     return attachment_id
 

@@ -11,10 +11,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from backend.models import Case, CaseStep, Household
+from backend.models import Case, Household
+from backend.services import policy
 from backend.services.errors import JustificationRequired, PolicyViolation, WorkflowBlocked
+from backend.services.policy import Actor
 from backend.services.subsidies.rules import Facts, RuleResult, evaluate
 from backend.services.workflow.spec import WorkflowSpec
+from backend.services.workflow.templates import workflow_of
 from backend.vocabulary import TARGET_CATEGORIES
 
 # Cases that never got, or gave back, their subsidy: not an earlier renovation, not averaged.
@@ -130,6 +133,8 @@ def enforce(session, case: Case, spec: WorkflowSpec, basis: str,
             for r in result.results if r.result != "passed"]
 
 
-def latest_step_with_policy(case: Case) -> CaseStep | None:
-    return next((s for s in reversed(case.history)
-                 if isinstance(s.data, dict) and s.data.get("policy")), None)
+def policy_check(session, actor: Actor, case_id: int) -> PolicyCheck:
+    """GET /cases/{id}/policy-check: every rule of the case's county on its current numbers."""
+    case = policy.get_in_scope(session, Case, case_id, actor)
+    _, spec = workflow_of(session, case)
+    return check(session, case, spec)

@@ -81,8 +81,10 @@ class Due:
 
 
 # --- the approved subsidy ------------------------------------------------------------------
-def approved(case: Case) -> bool:
-    return any(s.action == "approve" for s in case.history)
+def approved(case: Case, spec) -> bool:
+    """Approved in this system, or past approval when the case entered it (系统外办理)."""
+    return any(s.action == "approve" for s in case.history) \
+        or spec.comes_before("approval", case.status)
 
 
 def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Case:
@@ -90,7 +92,9 @@ def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Cas
     case = policy.get_in_scope(session, Case, case_id, actor)
     if case.status in ("rejected", "cancelled", "deferred", "archived"):
         raise InvalidTransition("该项目已结束，不能核定补助")
-    if approved(case):
+    _, spec = workflow_of(session, case)
+    # Approval fixes the subsidy; a case approved outside the system has it entered once.
+    if approved(case, spec) and case.subsidy_yuan is not None:
         raise SubsidyLocked()
     values = {"subsidy_central_yuan": given.central, "subsidy_provincial_yuan": given.provincial,
               "subsidy_below_yuan": given.below_provincial,
@@ -174,7 +178,7 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         recovery = _check_recovery(session, case, payments, given)
     else:
         recovery = None
-        _check_payment(case, plan, payments, given, today)
+        _check_payment(case, spec, payments, given, today)
     _check_payee(session, case, plan, given)
     _check_voucher(session, case, given.voucher_id)
     payment = Payment(
@@ -212,11 +216,12 @@ def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
         given.payee_kind)
 
 
-def _check_payment(case: Case, plan: PaymentPlan, payments: list[Payment],
-                   given: PaymentInput, today: date) -> None:
+def _check_payment(case: Case, spec, payments: list[Payment], given: PaymentInput,
+                   today: date) -> None:
+    plan = spec.payments
     if case.status in ("rejected", "cancelled", "deferred"):
         raise InvalidTransition("该项目已结束，补助不再拨付")
-    if not approved(case) or case.subsidy_yuan is None:
+    if not approved(case, spec) or case.subsidy_yuan is None:
         raise PaymentNotDue("补助尚未批准", reasons=["审批通过后才能拨付补助"])
     tranche = plan.tranche(given.tranche)
     if tranche is None:

@@ -44,6 +44,24 @@ def act(client, w, case_id, role, action, **fields):
                        headers=w.headers(role))
 
 
+def fund(client, w, case_id, role="town_reviewer", *, central="14000.00", area="45.00",
+         **more):
+    """核定补助: the approved subsidy (all central here) and the planned area."""
+    r = client.put(f"/api/v1/cases/{case_id}/funding", headers=w.headers(role), json={
+        "central": central, "provincial": "0", "below_provincial": "0",
+        "planned_area_m2": area, **more})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def pay(client, w, case_id, role, voucher, *, amount, tranche="full", level="central",
+        paid_on=TODAY, payment_id=None, **more):
+    return client.post(f"/api/v1/cases/{case_id}/payments", headers=w.headers(role), json={
+        "id": payment_id or str(uuid.uuid4()), "tranche": tranche, "fund_level": level,
+        "amount_yuan": amount, "paid_on": paid_on.isoformat(), "voucher_id": voucher,
+        "payee_account": "6228480012345678", **more})
+
+
 def ok(response):
     assert response.status_code == 200, response.get_json()
     return response.get_json()
@@ -284,6 +302,7 @@ def approval_case(client, db, w, household=None, **application):
     case_id = apply(client, w, household, on=days_ago(40), **application)
     to_department_check(client, w, case_id, days_ago(40))
     ok(act(client, w, case_id, "town_reviewer", "conclude"))
+    fund(client, w, case_id)
     return case_id
 
 
@@ -465,8 +484,14 @@ def test_two_stage_acceptance_co_signed_then_paid_and_archived(client, db, world
         "reasons"]
     assert reasons == ["档案缺少：竣工验收表"]
     attach(client, w, case.id, "acceptance_form", "county_admin")
+    fund(client, w, case.id)  # approved before the case entered the system: entered once
+    # The acceptance that releases the money records the house as built.
+    r = act(client, w, case.id, "county_admin", "accept")
+    assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"area_m2",
+                                                                           "cost_yuan"}
     # 住建 with 财政: the county's acceptance moves on once both have signed.
-    state = ok(act(client, w, case.id, "county_admin", "accept"))
+    state = ok(act(client, w, case.id, "county_admin", "accept", area_m2="48.50",
+                   cost_yuan="52000.00"))
     assert state["stage"]["code"] == "town_accepted"
     assert "accept" not in [a["action"] for a in state["allowed_actions"]]
     r = act(client, w, case.id, "county_admin", "accept")  # the same role cannot sign twice
@@ -474,10 +499,10 @@ def test_two_stage_acceptance_co_signed_then_paid_and_archived(client, db, world
     state = ok(act(client, w, case.id, "finance", "accept", note="财政局会签"))
     assert state["stage"]["code"] == "accepted" and state["case"]["accepted_on"]
     assert state["due_on"] == (TODAY + timedelta(days=30)).isoformat()  # 004 §四(二): 30 日内
-    r = act(client, w, case.id, "finance", "pay")
-    assert r.status_code == 422 and "拨付凭证" in str(r.get_json())
-    attach(client, w, case.id, "payment_voucher", "finance")
-    assert ok(act(client, w, case.id, "finance", "pay"))["stage"]["code"] == "paid"
+    assert act(client, w, case.id, "finance", "pay").status_code == 422  # not by hand
+    voucher = attach(client, w, case.id, "payment_voucher", "finance")
+    assert pay(client, w, case.id, "finance", voucher, amount="14000.00").status_code == 201
+    assert stage_of(db, case.id) == "paid"  # paid in full: the case moves by itself
     state = ok(act(client, w, case.id, "town_reviewer", "archive"))
     assert state["stage"]["code"] == "archived" and state["allowed_actions"] == []
     assert [s["action"] for s in state["history"]][-5:] == ["accept", "accept", "accept", "pay",
@@ -532,6 +557,7 @@ def test_an_invented_county_walks_its_own_procedure_with_no_code_change(client, 
     assert state["workflow"]["code"] == "lianhua"
     assert state["due_on"] == (TODAY + timedelta(days=3)).isoformat()
     assert act(client, w, case_id, "village_cadre", "submit").status_code == 409
+    fund(client, w, case_id)
     walk = [("town_reviewer", "submit"), ("county_admin", "pass"), ("county_admin", "approve"),
             ("village_cadre", "sign"), ("village_cadre", "start"), ("village_cadre", "complete")]
     for role, action in walk:
@@ -549,7 +575,7 @@ def test_an_invented_county_walks_its_own_procedure_with_no_code_change(client, 
 def test_a_workflow_file_with_faults_names_them_all():
     from backend.services.workflow.spec import WorkflowError, load_all, parse_workflow
 
-    assert {w.code for w, _ in load_all()} == {"default", "shanyin", "tancheng"}
+    assert {w.code for w, _ in load_all()} == {"default", "shanyin", "tancheng", "wuxiang"}
     broken = {**INVENTED, "stages": [
         {"code": "nowhere", "type": "review", "roles": {}},
         {"code": "application", "type": "magic"},

@@ -56,7 +56,6 @@ def load_settings() -> dict:
         "HAZARD_REPORT_DAYS": _env("HAZARD_REPORT_DAYS", 5, int),
         "HAZARD_APPRAISE_DAYS": _env("HAZARD_APPRAISE_DAYS", 7, int),
         "WORKS_START_DAYS": _env("WORKS_START_DAYS", 30, int),
-        "PAYMENT_DAYS": _env("PAYMENT_DAYS", 30, int),
         # OpenAPI (flask-smorest)
         "API_TITLE": "危房改造现场检查 API",
         "API_VERSION": "v1",

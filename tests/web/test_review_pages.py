@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -226,7 +227,8 @@ def test_overdue_work_per_the_seeds_deadlines(db, rc):
     case.agreement_signed_on = today - timedelta(days=45)  # not started within 30 days
     case.started_on = None
     paid = factories.case(db.session, w.households[w.village_a2], status="accepted")
-    paid.accepted_on = today - timedelta(days=40)  # not paid within 30 days
+    paid.accepted_on = today - timedelta(days=40)  # not paid within 30 days (山阴's plan)
+    paid.subsidy_yuan = paid.subsidy_central_yuan = Decimal("14000.00")
     rect = db.session.query(Rectification).one()
     rect.due_on = today - timedelta(days=3)
     hazard = db.session.get(Visit, rc.visit_ids["before"])
@@ -243,6 +245,7 @@ def test_overdue_work_per_the_seeds_deadlines(db, rc):
     assert late["hazard_appraise"].done_on is None
     assert late["works_start"].days_over(today) == 15
     assert late["rectification"].days_over(today) == 3
+    assert late["payment"].days_over(today) == 10 and "003 §七(二)2" in late["payment"].detail
     reviewer_b = Actor.of(rc.reviewer_b)
     assert overdue.overdue_items(db.session, reviewer_b, overdue.Deadlines(), today) == []
     # an appraisal within 7 days clears the appraisal deadline

@@ -15,6 +15,9 @@ from backend.models import Appraisal, Case, Household, Rectification, Visit
 from backend.models.base import china_date
 from backend.services import policy
 from backend.services.policy import Actor
+from backend.services.subsidies import payments
+from backend.services.subsidies.plan import AFTER_LABELS
+from backend.services.workflow.templates import workflow_of
 from backend.vocabulary import OVERDUE_LABELS, SURVEY_KINDS
 
 
@@ -25,12 +28,12 @@ class Deadlines:
     hazard_report: int = 5
     hazard_appraise: int = 7
     works_start: int = 30
-    payment: int = 30
+    # Payments are due by each county's payment plan (its workflow file, subsidies/plan.py).
 
     @classmethod
     def from_config(cls, config) -> "Deadlines":
         return cls(config["HAZARD_REPORT_DAYS"], config["HAZARD_APPRAISE_DAYS"],
-                   config["WORKS_START_DAYS"], config["PAYMENT_DAYS"])
+                   config["WORKS_START_DAYS"])
 
 
 @dataclass
@@ -103,6 +106,7 @@ def _case_items(session, actor, rules: Deadlines, today: date) -> list[OverdueIt
         .where(Case.status != "cancelled")
         .where((Case.agreement_signed_on.is_not(None)) | (Case.accepted_on.is_not(None))),
         actor, Case)).all()
+    paid = payments.payments_of(session, [c.id for c, _ in rows if c.subsidy_yuan is not None])
     items = []
     for case, household in rows:
         if case.agreement_signed_on:
@@ -112,12 +116,25 @@ def _case_items(session, actor, rules: Deadlines, today: date) -> list[OverdueIt
                 items.append(OverdueItem("works_start", household, case.id, due, started,
                                          f"{case.agreement_signed_on} 签订协议，应于 {due} "
                                          "前开工"))
-        if case.accepted_on:
-            due = case.accepted_on + timedelta(days=rules.payment)
-            paid = case.paid_on
-            if (paid is None and today > due) or (paid and paid > due):
-                items.append(OverdueItem("payment", household, case.id, due, paid,
-                                         f"{case.accepted_on} 验收，应于 {due} 前拨付补助"))
+        if case.id in paid:
+            items += _payment_items(session, case, household, paid[case.id], today)
+    return items
+
+
+def _payment_items(session, case: Case, household: Household, paid: list, today: date
+                   ) -> list[OverdueItem]:
+    """Tranches not paid by the county's deadline, or paid after it (004 §四(三))."""
+    _, spec = workflow_of(session, case)
+    items = []
+    for due in payments.dues(case, spec.payments, paid):
+        if due.due_on is None:
+            continue
+        done = payments.completed_on(due, paid)
+        if (done is None and today > due.due_on) or (done and done > due.due_on):
+            items.append(OverdueItem(
+                "payment", household, case.id, due.due_on, done,
+                f"{due.available_on} {AFTER_LABELS[due.tranche.after].removesuffix('后')}，"
+                f"{due.tranche.label}应于 {due.due_on} 前拨付（{due.tranche.source}）"))
     return items
 
 

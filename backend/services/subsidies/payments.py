@@ -148,6 +148,19 @@ def dues(case: Case, plan: PaymentPlan, payments: list[Payment]) -> list[Due]:
     return result
 
 
+def completed_on(due: Due, payments: list[Payment]) -> date | None:
+    """The day the tranche was paid in full, or None while some of it is outstanding."""
+    if due.outstanding > 0:
+        return None
+    total = ZERO
+    for p in sorted((p for p in payments if p.tranche == due.tranche.code),
+                    key=lambda p: p.paid_on):
+        total += p.amount_yuan
+        if total >= due.limit.quantize(CENT, ROUND_DOWN):
+            return p.paid_on
+    return None
+
+
 def available_on(case: Case, tranche: Tranche) -> date | None:
     if tranche.after == "approved":
         return next((s.effective_on for s in case.history if s.action == "approve"), None)

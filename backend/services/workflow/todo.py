@@ -1,5 +1,6 @@
 """What waits for me (待办): the open stages of cases in my area that my role acts on, overdue
-first, and houses confirmed C/D with no case yet (发现一户、建档一户, 002 §三(二))."""
+first, subsidies my role pays that are due and money it must recover, and houses confirmed C/D
+with no case yet (发现一户、建档一户, 002 §三(二))."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from backend.models import (
 )
 from backend.services import policy
 from backend.services.policy import Actor
+from backend.services.subsidies import ledger
 from backend.services.workflow import departments, steps
 from backend.services.workflow.spec import STAGE_ACTIONS
 from backend.services.workflow.templates import spec_of, workflow_of
@@ -29,7 +31,7 @@ SIDE_ACTIONS = ("record_objection", "urge", "cancel")
 
 @dataclass(frozen=True)
 class TodoItem:
-    kind: str  # case | appraisal
+    kind: str  # case | payment | recovery | appraisal
     household: Household
     case_id: int | None
     stage: str | None
@@ -44,7 +46,8 @@ class TodoItem:
 
 
 def todo(session, actor: Actor, today: date, *, limit: int = 500) -> list[TodoItem]:
-    items = _case_items(session, actor, today) + _appraisal_items(session, actor)
+    items = _case_items(session, actor, today) + _money_items(session, actor, today) \
+        + _appraisal_items(session, actor)
     items.sort(key=lambda i: (i.due_on is None, i.due_on or date.max, i.household.name))
     return items[:limit]
 
@@ -81,6 +84,22 @@ def _case_items(session, actor: Actor, today: date) -> list[TodoItem]:
             items.append(TodoItem("case", case.household, case.id, case.status, stage.label,
                                   mine, [ACTION_LABELS[a] for a in mine], case.due_on,
                                   stage.working_days or stage.type == "departments"))
+    return items
+
+
+def _money_items(session, actor: Actor, today: date) -> list[TodoItem]:
+    """Tranches my role pays that may be paid now (004 §四(三)), and open recoveries in
+    counties where my role records them (003 §七(二)2)."""
+    items = [TodoItem("payment", i.household, i.case.id, i.case.status,
+                      f"{i.due.tranche.label}待拨付 {i.due.outstanding:,} 元", ["pay"],
+                      [ACTION_LABELS["pay"]], i.due.due_on)
+             for i in ledger.due_items(session, actor, today, roles_of=actor.role)]
+    for recovery, household in ledger.open_recoveries(session, actor):
+        case = session.get(Case, recovery.case_id)
+        if actor.role in workflow_of(session, case)[1].payments.recovery_roles:
+            items.append(TodoItem("recovery", household, case.id, case.status,
+                                  f"待追回 {recovery.outstanding_yuan:,} 元", ["recover"],
+                                  [ACTION_LABELS["recover"]], None))
     return items
 
 

@@ -7,10 +7,12 @@ import random
 import secrets
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from backend.demo_money import seed_money
 from backend.models import Appraisal, Case, Household, Region, User
 from backend.services import attachments
 from backend.services.ids import check_char
@@ -86,6 +88,10 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
     if store is not None:
         with_case = set(session.scalars(select(Case.household_id)))
         procedure_examples(session, store, users, [h for h in targets if h.id not in with_case])
+        with_case = set(session.scalars(select(Case.household_id)))
+        free = [h for h in targets if h.id not in with_case
+                and h.village_code.startswith(users["town_reviewer"].regions[0].code[:9])]
+        logins += seed_money(session, store, users, free, rng, hash_method)
     return logins
 
 
@@ -169,13 +175,20 @@ def _cases(session, rng: random.Random, targets: list[Household]) -> None:
         session.add(appraisal)
         case = Case(household=household, village_code=household.village_code, year=year,
                     method=method, build_mode="自建", appraisal=appraisal,
-                    subsidy_yuan=25232 if method != "修缮加固" else 15000)
+                    **_funding(Decimal(25232 if method != "修缮加固" else 15000)))
         session.add(case)
         session.flush()
         works_begun = STATUS_PHASES[status] != "before" or status == "agreement_signed"
         day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today()) \
             if works_begun else date.today() - timedelta(days=rng.randint(1, 5))
         place_at(session, case, status, day, note="演示数据：此前环节系统外办理")
+
+
+def _funding(subsidy: Decimal) -> dict:
+    """The approved plan of a demo case: 山阴's key groups are paid from central funds
+    (003 §五(六)); 50 m² for a family of three or four passes every 山阴 area rule."""
+    return {"subsidy_yuan": subsidy, "subsidy_central_yuan": subsidy,
+            "planned_area_m2": Decimal("50.00")}
 
 
 def procedure_examples(session, store, users: dict[str, User], free: list[Household]) -> None:
@@ -188,7 +201,7 @@ def procedure_examples(session, store, users: dict[str, User], free: list[Househ
 
     def case_at(household: Household, stage: str, entered: date) -> Case:
         case = Case(household=household, village_code=household.village_code, year=today.year,
-                    method="拆除重建", build_mode="自建", subsidy_yuan=25232,
+                    method="拆除重建", build_mode="自建", **_funding(Decimal(25232)),
                     application={"applicant": household.name, "reason": "房屋主体开裂"})
         session.add(case)
         session.flush()

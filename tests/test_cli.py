@@ -23,7 +23,9 @@ def test_seed_demo_builds_a_county_once(app, db):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "county_admin" in result.output and "inspector" in result.output
-    assert db.session.query(Household).count() == 300
+    assert db.session.query(Household).filter(Household.village_code.like("140621%")).count() \
+        == 300
+    assert_money_examples(db)
     assert {u.role for u in db.session.query(User)} == {
         "inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
         "department"}
@@ -35,7 +37,27 @@ def test_seed_demo_builds_a_county_once(app, db):
     assert rows and {r.inspector_id for r in rows} == {inspector.id}
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not seeded" in again.output
-    assert db.session.query(Household).count() == 300
+    assert db.session.query(Household).count() == 303  # and three in the 郯城 village
+
+
+def assert_money_examples(db):
+    """The demo shows a justified area, an advance, an overdue balance and a recovery."""
+    from datetime import date
+
+    from backend.models import CaseStep, Payment, Recovery
+    from backend.services.policy import Actor
+    from backend.services.subsidies import ledger
+
+    justified = [s for s in db.session.query(CaseStep).filter_by(action="approve")
+                 if any(p.get("justification") for p in s.data.get("policy", []))]
+    assert justified and justified[0].data["policy"][0]["rule"] == "per_person_area_floor"
+    assert {p.tranche for p in db.session.query(Payment)} >= {"advance", "recovery"}
+    recovery = db.session.query(Recovery).one()
+    assert recovery.amount_yuan == 12500 and recovery.outstanding_yuan == 7500
+    finance = Actor.of(db.session.query(User).filter_by(role="finance").one())
+    late = [i for i in ledger.due_items(db.session, finance, date.today())
+            if i.overdue(date.today())]
+    assert any(i.due.tranche.code == "balance" for i in late)
 
 
 def test_create_user_and_bad_region(app, db):

@@ -95,6 +95,7 @@ class PaymentSchema(BaseSchema):
                                                                current_actor()))
     voucher_id = fields.String()
     recovery_id = fields.Integer(allow_none=True)
+    batch_no = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     recorded_by = fields.Integer()
     recorded_at = fields.DateTime()
@@ -114,6 +115,9 @@ class PaymentInputSchema(BaseSchema):
     payee_account = fields.String(allow_none=True,
                                   validate=validate.Regexp(r"^[0-9]{6,32}$",
                                                            error="账号应为 6—32 位数字"))
+    batch_no = Text(allow_none=True, validate=validate.Length(1, 60),
+                    metadata={"description": "拨付批次: the batch document paying several "
+                                             "accepted cases together"})
     note = Text(allow_none=True, validate=validate.Length(max=500))
 
     @post_load

@@ -31,6 +31,8 @@ class Payment(db.Model):
     payee_account: Mapped[str | None] = mapped_column(String(40))  # 一本通 number
     voucher_id: Mapped[str] = mapped_column(ForeignKey("attachments.id"))
     recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recoveries.id"))
+    # 武乡 pays accepted cases batch by batch (000 验收一批、拨付一批): the batch's document.
+    batch_no: Mapped[str | None] = mapped_column(String(60))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -66,6 +66,7 @@ def upgrade():
         sa.Column('payee_account', sa.String(length=40), nullable=True),
         sa.Column('voucher_id', sa.String(length=36), nullable=False),
         sa.Column('recovery_id', sa.Integer(), nullable=True),
+        sa.Column('batch_no', sa.String(length=60), nullable=True),
         sa.Column('note', sa.Text(), nullable=True),
         sa.Column('recorded_by', sa.Integer(), nullable=False),
         sa.Column('recorded_at', sa.DateTime(), nullable=False),

@@ -96,8 +96,8 @@ def open_recoveries(session, actor: Actor) -> list[tuple[Recovery, Household]]:
 
 # --- the ledger -----------------------------------------------------------------------------
 HEADERS = ("拨付日期", "乡镇", "村", "户主", "身份证号", "项目编号", "改造年度", "改造方式",
-           "款项", "资金级次", "金额（元）", "收款方", "收款人", "账号", "凭证编号", "登记人",
-           "备注")
+           "款项", "资金级次", "金额（元）", "收款方", "收款人", "账号", "拨付批次", "凭证编号",
+           "登记人", "备注")
 
 
 def ledger_rows(session, actor: Actor, year: int, region: str | None) -> list[tuple]:
@@ -134,7 +134,7 @@ def ledger_workbook(session, actor: Actor, year: int, region: str | None
              xlsx.IdNumber(household.id_number), case.id, case.year, case.method,
              TRANCHES[p.tranche], FUND_LEVELS[p.fund_level], p.amount_yuan,
              PAYEE_KINDS[p.payee_kind], p.payee_name,
-             display.account(p.payee_account, actor) or "", p.voucher_id,
+             display.account(p.payee_account, actor) or "", p.batch_no or "", p.voucher_id,
              user.name if user else "", p.note or "")
             for p, case, household, village, town, user in rows]
     totals = totals_by_level([p for p, *_ in rows])

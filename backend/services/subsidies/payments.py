@@ -61,6 +61,7 @@ class PaymentInput:
     payee_kind: str = "household"
     payee_name: str | None = None
     payee_account: str | None = None
+    batch_no: str | None = None  # 拨付批次 (000 验收一批、拨付一批)
     note: str | None = None
 
 
@@ -201,7 +202,8 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         paid_on=given.paid_on, payee_kind=given.payee_kind,
         payee_name=given.payee_name or case.household.name,
         payee_account=given.payee_account, voucher_id=given.voucher_id,
-        recovery_id=recovery.id if recovery else None, note=given.note,
+        recovery_id=recovery.id if recovery else None, batch_no=given.batch_no,
+        note=given.note,
         recorded_by=actor.user_id)
     session.add(payment)
     session.flush()

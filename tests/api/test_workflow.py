@@ -733,3 +733,22 @@ def test_implausible_dates_are_refused(client, db, world):
     r = client.patch(f"/api/v1/appraisals/{case.appraisal_id}", json={"filed_on": "0665-10-22"},
                      headers=w.headers("county_admin"))
     assert r.status_code == 422
+
+
+def test_a_payment_due_waits_on_the_paying_roles_to_do(client, db, world):
+    """山阴 pays through the town or the county's finance (003 §七(二)2), 30 days after the
+    acceptance; nobody moves the case to 补助已拨付 by hand."""
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="accepted")
+    fund(client, w, case.id)
+    for role, expected in (("finance", True), ("town_reviewer", True), ("inspector", False),
+                           ("county_admin", False)):
+        items = ok(client.get("/api/v1/me/todo", headers=w.headers(role)))["items"]
+        mine = [i for i in items if i["case_id"] == case.id]
+        assert bool(mine) is expected, role
+        if expected:
+            assert mine[0]["kind"] == "payment" and mine[0]["actions"] == ["pay"]
+            assert mine[0]["due_on"] == (case.accepted_on + timedelta(days=30)).isoformat()
+            assert "14,000.00" in mine[0]["stage_label"]
+    state = ok(client.get(f"/api/v1/cases/{case.id}/workflow", headers=w.headers("finance")))
+    assert [a["action"] for a in state["allowed_actions"]] == []  # only payments move it

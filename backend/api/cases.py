@@ -75,10 +75,11 @@ class CaseFieldsSchema(BaseSchema):
     appraisal_id = fields.Integer(load_only=True, allow_none=True)
     planned_start_on = fields.Date(allow_none=True)
     planned_end_on = fields.Date(allow_none=True)
-    area_after_m2 = fields.Decimal(allow_none=True, places=2, as_string=False,
-                                   validate=validate.Range(0, 10000))
-    cost_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**8))
-    subsidy_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**7))
+    # Money and areas are set by the approval's plan (PUT /cases/{id}/funding) and by the
+    # acceptance (the `accept` action), where the county's policy rules check them.
+    area_after_m2 = fields.Decimal(dump_only=True, places=2, as_string=True)
+    cost_yuan = fields.Decimal(dump_only=True, places=2, as_string=True)
+    subsidy_yuan = fields.Decimal(dump_only=True, places=2, as_string=True)
     notes = fields.String(allow_none=True)
     application = fields.Nested(ApplicationSchema, load_default=dict)
 

@@ -752,3 +752,16 @@ def test_a_payment_due_waits_on_the_paying_roles_to_do(client, db, world):
             assert "14,000.00" in mine[0]["stage_label"]
     state = ok(client.get(f"/api/v1/cases/{case.id}/workflow", headers=w.headers("finance")))
     assert [a["action"] for a in state["allowed_actions"]] == []  # only payments move it
+
+
+def test_the_subsidy_is_no_longer_a_free_number(client, db, world):
+    """Set only by the approved plan and the acceptance, where the county's rules check it."""
+    w = world
+    case = factories.case(db.session, w.households[w.village_a1], status="approval")
+    for field, value in (("subsidy_yuan", "100"), ("area_after_m2", "250"),
+                         ("cost_yuan", "1")):
+        r = client.patch(f"/api/v1/cases/{case.id}", json={field: value},
+                         headers=w.headers("county_admin"))
+        assert r.status_code == 422 and field in r.get_json()["error"]["fields"], field
+    assert client.get(f"/api/v1/cases/{case.id}", headers=w.headers("county_admin")
+                      ).get_json()["subsidy_yuan"] is None

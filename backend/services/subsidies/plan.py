@@ -72,7 +72,7 @@ def parse_plan(data, path: str, errors: list[str]) -> PaymentPlan:
             share = Decimal(str(item["share"])) if item.get("share") is not None else None
         except InvalidOperation:
             share = Decimal(-1)
-        if share is not None and not 0 < share < 1:
+        if share is not None and not (share.is_finite() and 0 < share < 1):
             errors.append(f"{where}.share: a fraction between 0 and 1")
         due = item.get("due_days")
         if due is not None and (not isinstance(due, int) or isinstance(due, bool)

@@ -10,7 +10,7 @@ boundary (18.00 m² per person) is the boundary.
 """
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from backend.vocabulary import METHODS, POLICY_LEVELS, TARGET_CATEGORIES
 
@@ -92,7 +92,7 @@ def parse_rules(items, path: str, errors: list[str]) -> tuple[PolicyRule, ...]:
     for i, item in enumerate(items):
         try:
             rules.append(_rule(item))
-        except (RuleError, InvalidOperation, TypeError, KeyError, AttributeError) as e:
+        except (ValueError, InvalidOperation, TypeError, KeyError, AttributeError) as e:
             errors.append(f"{path}[{i}]: {e}")
     if len({r.code for r in rules}) != len(rules):
         errors.append(f"{path}: a rule code appears twice")
@@ -126,26 +126,48 @@ def _params(kind: str, data: dict) -> dict:
     for key in KINDS[kind]:
         value = data[key]
         if key == "amounts":
-            params[key] = {m: Decimal(str(v)) for m, v in value.items()}
+            params[key] = {m: _number(v, f"amounts.{m}") for m, v in value.items()}
             if unknown := [m for m in params[key] if m not in METHODS]:
                 raise RuleError(f"unknown methods {unknown}")
         elif key == "groups":
             params[key] = tuple(_group(g) for g in value)
         elif key in ("family_max", "family_min"):
-            params[key] = int(value)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise RuleError(f"{key}: {value!r} is not a whole number of people")
+            params[key] = value
         else:
-            params[key] = Decimal(str(value))
+            params[key] = _number(value, key)
+    if kind == "area_range" and params["min"] > params["max"]:
+        raise RuleError("min is above max")
     return params
+
+
+def _number(value, key: str) -> Decimal:
+    """A figure of the file: a finite number, not negative (an area, an amount, a share)."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise RuleError(f"{key}: {value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise RuleError(f"{key}: {value!r} is not a finite number of 0 or more")
+    return number
 
 
 def _group(data: dict) -> dict:
     """subsidy_cap: for which households and methods, a share of the cost and a maximum."""
     if data.get("categories") not in (None, "target", "ordinary"):
         raise RuleError("a group's categories is 'target' or 'ordinary'")
-    return {"categories": data.get("categories"), "methods": tuple(data.get("methods", ())),
-            "share_of_cost": Decimal(str(data["share_of_cost"]))
-            if data.get("share_of_cost") is not None else None,
-            "max": Decimal(str(data["max"]))}
+    share = data.get("share_of_cost")
+    if share is not None:
+        share = _number(share, "share_of_cost")
+        if not 0 < share <= 1:
+            raise RuleError(f"share_of_cost: {data['share_of_cost']!r} is not above 0 and "
+                            "at most 1")
+    methods = tuple(data.get("methods", ()))
+    if unknown := [m for m in methods if m not in METHODS]:
+        raise RuleError(f"unknown methods {unknown}")
+    return {"categories": data.get("categories"), "methods": methods,
+            "share_of_cost": share, "max": _number(data["max"], "max")}
 
 
 # --- evaluating ---------------------------------------------------------------------------
@@ -249,7 +271,8 @@ def _subsidy_cap(p, f):
         if group["share_of_cost"] is not None:
             if f.cost_yuan is None:
                 return None
-            share = (f.cost_yuan * group["share_of_cost"]).quantize(CENT, ROUND_HALF_UP)
+            # "at most 80 %": the most whole cents within the share, never rounded up
+            share = (f.cost_yuan * group["share_of_cost"]).quantize(CENT, ROUND_DOWN)
             basis = f"实际费用 {_yuan(f.cost_yuan)} 的 {group['share_of_cost'] * 100:.0f}% 为 " \
                     f"{_yuan(share)}，{basis}"
             cap = min(cap, share)

@@ -32,6 +32,18 @@ for cls, messages in {
     fields.Nested: {"type": "格式有误"},
 }.items():
     cls.default_error_messages = {**cls.default_error_messages, **messages}
+# The validators' messages too (a range's bounds, a length), in the same words.
+validate.Range.message_min = "应{min_op} {{min}}"
+validate.Range.message_max = "应{max_op} {{max}}"
+validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+validate.Range.message_gte, validate.Range.message_gt = "不小于", "大于"
+validate.Range.message_lte, validate.Range.message_lt = "不大于", "小于"
+validate.Length.message_min = "长度不能少于 {min}"
+validate.Length.message_max = "长度不能超过 {max}"
+validate.Length.message_all = "长度应在 {min} 至 {max} 之间"
+validate.Length.message_equal = "长度应为 {equal}"
+validate.OneOf.default_message = "应为以下之一：{choices}"
+validate.Regexp.default_message = "格式不正确"
 
 
 class BaseSchema(Schema):

@@ -7,6 +7,7 @@ here and nowhere else (a test holds that).
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from backend.models.base import CHINA_TZ
 from backend.services import policy
@@ -49,6 +50,14 @@ def account(number: str | None, actor: Actor) -> str | None:
     if not number or actor.can(policy.PII):
         return number
     return masked_account(number)
+
+
+# --- money ---------------------------------------------------------------------------------
+def yuan(value: Decimal | None) -> str:
+    """An amount in yuan with thousands separators and two decimals: 14,000.00."""
+    if value is None:
+        return EMPTY
+    return f"{Decimal(value):,.2f}"
 
 
 # --- times, distances, durations -----------------------------------------------------------

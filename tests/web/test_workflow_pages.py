@@ -228,6 +228,11 @@ def test_the_appraisal_is_signed_and_filed_from_the_case_page(client, db, world)
     a = db.session.get(Appraisal, appraisal_id)
     assert len(a.signatures) == 3 and a.filed_on == TODAY
     csrf = login_as(client, db, w.users["town_reviewer"])
+    assert post_action(client, csrf, case.id, "approve").status_code == 422  # not funded yet
+    r = client.post(f"/review/cases/{case.id}/funding", data={
+        "csrf": csrf, "central": "14000", "provincial": "0", "below_provincial": "0",
+        "planned_area_m2": "45"})
+    assert r.status_code == 303
     assert post_action(client, csrf, case.id, "approve").status_code == 303
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "planned"

@@ -3,18 +3,29 @@
 One parent blueprint carries the cookie login, CSRF check, error pages and template words
 (`base`); each concern is a child blueprint registered here: logging in (`session`), cases and
 visit review (`cases`), the procedure's to-do list, actions, applications and publicity
-lists (`workflow`), photos and flags (`photos`), survey rounds (`rounds`).
+lists (`workflow`), a case's subsidy, payments and the county's 拨付 page (`money`), photos
+and flags (`photos`), survey rounds (`rounds`).
 """
 
 from flask import Blueprint
 
-from backend.web.desk import base, cases, households, photos, rounds, session, users, workflow
+from backend.web.desk import (
+    base,
+    cases,
+    households,
+    money,
+    photos,
+    rounds,
+    session,
+    users,
+    workflow,
+)
 
 
 def blueprint() -> Blueprint:
     desk = Blueprint("desk", __name__, url_prefix="/review")
     base.install(desk)
-    for child in (session.bp, cases.bp, workflow.bp, photos.bp, rounds.bp, households.bp,
-                  users.bp):
+    for child in (session.bp, cases.bp, workflow.bp, money.bp, photos.bp, rounds.bp,
+                  households.bp, users.bp):
         desk.register_blueprint(child)
     return desk

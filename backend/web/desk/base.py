@@ -28,17 +28,24 @@ from backend.vocabulary import (
     DEPARTMENTS,
     FLAG_LABELS,
     FLAG_STATUS_LABELS,
+    FUND_KINDS,
+    FUND_LEVELS,
     GRADES,
     METHODS,
     OBJECTION_STATUSES,
     OUTCOME_LABELS,
+    PAYEE_KINDS,
     PHASES,
+    POLICY_LEVELS,
+    POLICY_RESULTS,
+    RECOVERY_STATUSES,
     RESULT_LABELS,
     REVIEW_STATES,
     ROLE_LABELS,
     ROUND_KINDS,
     STATUSES,
     STRUCTURE_TYPES,
+    TRANCHES,
     VISIT_KIND_LABELS,
 )
 
@@ -57,6 +64,11 @@ NOTICES = {
     "acted": "已办理",
     "applied": "已登记改造申请",
     "uploaded": "附件已上传",
+    "funded": "已保存核定补助",
+    "paid": "已登记拨付",
+    "paid_again": "该笔拨付此前已登记，未重复记录",
+    "recovered": "已登记追回款",
+    "allocated": "已登记资金",
 }
 ERRORS = {
     "comment_required": "退回时须填写意见",
@@ -168,17 +180,25 @@ def template_words() -> dict:
             and g.review_actor.can(policy.VISIT_REVIEW),
             "can_manage_users": g.get("review_actor") is not None
             and g.review_actor.can(policy.USER_MANAGE),
-            "show_id": show_id, "local": display.local_time, "metres": display.metres,
+            "show_id": show_id, "show_account": show_account, "yuan": display.yuan,
+            "local": display.local_time, "metres": display.metres,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,
             "due_words": display.due_words, "public_id": display.masked_id_number,
             "ACTION_LABELS": ACTION_LABELS, "ATTACHMENT_KINDS": ATTACHMENT_KINDS,
             "DEPARTMENTS": DEPARTMENTS, "DEPARTMENT_RESULTS": DEPARTMENT_RESULTS,
-            "OBJECTION_STATUSES": OBJECTION_STATUSES,
+            "OBJECTION_STATUSES": OBJECTION_STATUSES, "FUND_LEVELS": FUND_LEVELS,
+            "FUND_KINDS": FUND_KINDS, "TRANCHES": TRANCHES, "PAYEE_KINDS": PAYEE_KINDS,
+            "POLICY_LEVELS": POLICY_LEVELS, "POLICY_RESULTS": POLICY_RESULTS,
+            "RECOVERY_STATUSES": RECOVERY_STATUSES,
             "today_date": today()}
 
 
 def show_id(number: str | None) -> str:
     return display.id_number(number, actor()) or display.EMPTY
+
+
+def show_account(number: str | None) -> str:
+    return display.account(number, actor()) or display.EMPTY
 
 
 # --- forms -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Desk pages of cases: the overview of my area, one case's evidence and its position plot,
 overdue work, and a supervisor's review of a visit (approve, or return with a comment)."""
 
+import uuid
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request
@@ -11,6 +12,9 @@ from backend.services import accounts, policy, visits
 from backend.services.cases import dossier, overview
 from backend.services.cases.overdue import overdue_items
 from backend.services.errors import Conflict, Forbidden, InvalidInput
+from backend.services.subsidies import checks as policy_checks
+from backend.services.subsidies import ledger
+from backend.services.subsidies.plan import AFTER_LABELS
 from backend.services.workflow import engine
 from backend.vocabulary import FLAG_LABELS, METHODS, STATUSES
 from backend.web.desk import plots
@@ -50,14 +54,18 @@ def case(case_id: int):
 
 
 def case_page(case_id: int, *, failed: dict | None = None, typed=None, status: int = 200):
-    """The case's procedure (what to do now, why the rest waits), its evidence and visits.
+    """The case's procedure (what to do now, why the rest waits), its money, its evidence and
+    visits.
 
-    `failed` is a refused action, shown at its form with what was typed.
+    `failed` is a refused form (an action, or the money section's when its `section` is
+    "money"), shown at its form with what was typed.
     """
     me = actor()
     data = dossier.case_dossier(db.session, me, case_id)
     state = engine.workflow_state(db.session, me, case_id, today())
-    people = {s.actor_id for s in state.history} | {o.recorded_by for o in state.objections}
+    money = ledger.case_money(db.session, me, case_id)
+    people = {s.actor_id for s in state.history} | {o.recorded_by for o in state.objections} \
+        | {p.recorded_by for p in money.payments}
     users = {**data.users, **accounts.users_by_id(db.session, people - set(data.users))}
     plot = plots.position_plot(data, **tile_settings())
     return render_template("review/case.html", r=data, plot=plot, wf=state, docs=state.documents,
@@ -65,7 +73,36 @@ def case_page(case_id: int, *, failed: dict | None = None, typed=None, status: i
                            can_sign_appraisal=me.can(policy.APPRAISAL_WRITE),
                            can_file_appraisal=me.can(policy.APPRAISAL_FILE),
                            users=users, failed=failed, typed=typed or {},
-                           **notice_and_error()), status
+                           **money_words(money, state, failed), **notice_and_error()), status
+
+
+def money_words(money: ledger.CaseMoney, state: engine.WorkflowState,
+                failed: dict | None) -> dict:
+    """What the 补助资金 section and the approve/accept forms need: the policy check, the
+    soft rules awaiting a written reason, which money forms my role gets, fresh payment ids."""
+    me, case = actor(), money.case
+    check = policy_checks.policy_check(db.session, me, case.id)
+    # Reasons to write: soft rules exceeded now, and those a refused action named (an
+    # acceptance checks the built house, whose numbers were rolled back with the refusal).
+    justify = {r.rule.code: f"{r.rule.text}（{r.detail}）" for r in check.unjustified}
+    for key, message in (failed or {}).get("fields", {}).items():
+        if key.startswith("justifications."):
+            justify[key.removeprefix("justifications.")] = message.removeprefix("请说明理由：")
+    spec, ended = state.workflow, case.status in ("rejected", "cancelled", "deferred", "archived")
+    following = spec.stage(spec.next_after(case.status)) if state.stage else None
+    payable = [d for d in money.dues if d.available_on is not None and d.outstanding > 0]
+    return {
+        "money": money, "check": check, "justify": justify, "payable": payable,
+        "AFTER_LABELS": AFTER_LABELS,
+        "releases_money": following is not None and following.type == "payment",
+        "can_fund": me.can(policy.CASE_WRITE) and not ended
+        and not (money.approved and case.subsidy_yuan is not None),
+        "can_pay": me.role in money.plan.roles and bool(payable),
+        "may_pay": me.role in money.plan.roles,
+        "can_recover": me.role in money.plan.recovery_roles
+        and any(r.closed_on is None for r in money.recoveries),
+        "payment_id": str(uuid.uuid4()), "recovery_id": str(uuid.uuid4()),
+    }
 
 
 @bp.get("/cases/<int:case_id>/plot")

@@ -88,10 +88,13 @@ def _action_from(form, uploaded: dict[str, list[str]]) -> ActionInput:
         if form.get("action") == "post" else None
     body = {key: form.get(key, "").strip() or None for key in (
         "note", "effective_on", "report_phone", "objection_id", "reporter", "content",
-        "outcome", "department", "result", "rectify_by")}
+        "outcome", "department", "result", "rectify_by", "area_m2", "cost_yuan")}
     body = {k: v for k, v in body.items() if v is not None}
     body.update(action=form.get("action", ""), checks=form.getlist("checks"),
-                attachment_ids=[i for ids in uploaded.values() for i in ids])
+                attachment_ids=[i for ids in uploaded.values() for i in ids],
+                justifications={key.removeprefix("justification-"): text.strip()
+                                for key, text in form.items()
+                                if key.startswith("justification-") and text.strip()})
     if notice:
         body["notice_attachment_id"] = notice
     try:

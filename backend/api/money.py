@@ -3,7 +3,7 @@
 county's funds per level. Money is written as text with two decimals ("12500.00")."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from flask.views import MethodView
 from marshmallow import ValidationError, fields, post_load, validate
@@ -28,23 +28,43 @@ PLAUSIBLE_FROM = date(2000, 1, 1)
 MAX_YUAN = Decimal("10000000")  # ten million: far above any one household's subsidy
 
 
-class Yuan(fields.Decimal):
-    """An amount in yuan: at most two decimals (never rounded silently), within bounds."""
+class Cents(fields.Decimal):
+    """A number with at most two decimals (never rounded silently), within its bounds."""
 
-    def __init__(self, *, minimum=Decimal("0.01"), **kwargs):
-        super().__init__(as_string=True, validate=validate.Range(minimum, MAX_YUAN), **kwargs)
+    default_error_messages = {"special": "应为有限的数字"}
+    precision_error = "最多两位小数"
+
+    def __init__(self, minimum: Decimal, maximum: Decimal, **kwargs):
+        self.bounds = validate.Range(minimum, maximum)
+        super().__init__(as_string=True, validate=self.bounds, **kwargs)  # also documented
 
     def _validated(self, value):
         number = super()._validated(value)
-        if number is not None and number.as_tuple().exponent < -2:
-            raise ValidationError("金额最多两位小数")
-        return number.quantize(Decimal("0.01")) if number is not None else None
+        if number is None:
+            return None
+        # The bounds first: a huge number cannot be quantized (decimal.InvalidOperation).
+        self.bounds(number)
+        if number.as_tuple().exponent < -2:
+            raise ValidationError(self.precision_error)
+        return number.quantize(Decimal("0.01"))
 
 
-class Area(fields.Decimal):
+class Yuan(Cents):
+    """An amount in yuan."""
+
+    precision_error = "金额最多两位小数"
+
+    def __init__(self, *, minimum=Decimal("0.01"), **kwargs):
+        super().__init__(minimum, MAX_YUAN, **kwargs)
+
+
+class Area(Cents):
+    """An area in m²: a rule's boundary (18.00 m² per person) is never reached by rounding."""
+
+    precision_error = "面积最多两位小数"
+
     def __init__(self, **kwargs):
-        super().__init__(as_string=True, places=2,
-                         validate=validate.Range(Decimal("1"), Decimal("2000")), **kwargs)
+        super().__init__(Decimal("1"), Decimal("2000"), **kwargs)
 
 
 class FundingSchema(BaseSchema):
@@ -113,7 +133,7 @@ class PaymentInputSchema(BaseSchema):
                                validate=validate.OneOf(list(PAYEE_KINDS)))
     payee_name = Text(allow_none=True, validate=validate.Length(1, 100))
     payee_account = fields.String(allow_none=True,
-                                  validate=validate.Regexp(r"^[0-9]{6,32}$",
+                                  validate=validate.Regexp(r"^[0-9]{6,32}\Z",
                                                            error="账号应为 6—32 位数字"))
     batch_no = Text(allow_none=True, validate=validate.Length(1, 60),
                     metadata={"description": "拨付批次: the batch document paying several "
@@ -130,7 +150,7 @@ class DueSchema(BaseSchema):
     tranche = fields.Function(lambda d: d.tranche.code)
     tranche_label = fields.Function(lambda d: d.tranche.label)
     after_label = fields.Function(lambda d: AFTER_LABELS[d.tranche.after])
-    limit_yuan = fields.Function(lambda d: str(d.limit.quantize(Decimal("0.01"))))
+    limit_yuan = fields.Function(lambda d: str(d.limit.quantize(Decimal("0.01"), ROUND_DOWN)))
     paid_yuan = fields.Decimal(attribute="paid", as_string=True)
     outstanding_yuan = fields.Decimal(attribute="outstanding", as_string=True)
     available_on = fields.Date(allow_none=True)

@@ -189,7 +189,7 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         raise Forbidden(f"本县{TRANCHES[given.tranche]}由{who}办理")
     payments = payments_of(session, [case.id])[case.id]
     if recovering:
-        recovery = _check_recovery(session, case, payments, given)
+        recovery = _check_recovery(session, case, payments, given, today)
     else:
         recovery = None
         _check_payment(case, spec, payments, given, today)
@@ -224,11 +224,15 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
 
 
 def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
+    """The same request again: every field as first sent (a changed account, payee or note
+    under the same id is another payment, not a retry)."""
     amount = -given.amount_yuan if given.tranche == "recovery" else given.amount_yuan
+    payee_name = given.payee_name or case.household.name
     return (existing.case_id, existing.tranche, existing.fund_level, existing.amount_yuan,
-            existing.paid_on, existing.voucher_id, existing.payee_kind) == (
+            existing.paid_on, existing.voucher_id, existing.payee_kind, existing.payee_name,
+            existing.payee_account, existing.batch_no, existing.note) == (
         case.id, given.tranche, given.fund_level, amount, given.paid_on, given.voucher_id,
-        given.payee_kind)
+        given.payee_kind, payee_name, given.payee_account, given.batch_no, given.note)
 
 
 def _check_payment(case: Case, spec, payments: list[Payment], given: PaymentInput,
@@ -264,7 +268,7 @@ def _check_payment(case: Case, spec, payments: list[Payment], given: PaymentInpu
 
 
 def _check_recovery(session, case: Case, payments: list[Payment],
-                    given: PaymentInput) -> Recovery:
+                    given: PaymentInput, today: date) -> Recovery:
     recovery = session.scalar(select(Recovery).where(Recovery.case_id == case.id,
                                                      Recovery.closed_on.is_(None)))
     if recovery is None:
@@ -273,8 +277,8 @@ def _check_recovery(session, case: Case, payments: list[Payment],
         raise OverPayment(reasons=[f"待追回 {recovery.outstanding_yuan} 元"])
     if given.amount_yuan > paid_total(payments, level=given.fund_level):
         raise OverPayment(reasons=[f"{FUND_LEVELS[given.fund_level]}资金净拨付不足此数"])
-    if given.paid_on < recovery.opened_on:
-        raise InvalidInput(fields={"paid_on": f"追回日期不能早于 {recovery.opened_on}"})
+    if not recovery.opened_on <= given.paid_on <= today:
+        raise InvalidInput(fields={"paid_on": f"追回日期应在 {recovery.opened_on} 至今天之间"})
     return recovery
 
 

@@ -282,14 +282,22 @@ def test_the_same_payment_form_sent_twice_records_one_payment(client, db, world)
     form_id = re.compile(r'name="id" value="([0-9a-f-]{36})"')
     payment_id = form_id.search(page(client, case.id)).group(1)
     assert form_id.search(page(client, case.id)).group(1) != payment_id  # one per rendering
-    first = post_pay(client, case.id, pay_form(csrf, payment_id=payment_id, amount="14000"))
-    again = post_pay(client, case.id, pay_form(csrf, payment_id=payment_id, amount="14000"))
+    first = post_pay(client, case.id, pay_form(csrf, payment_id=payment_id, amount="10000"))
+    again = post_pay(client, case.id, pay_form(csrf, payment_id=payment_id, amount="10000"))
     assert first.status_code == again.status_code == 303
     assert again.headers["Location"].endswith("notice=paid_again#money")
     assert stored(db, Payment) == 1
     assert db.session.query(Attachment).filter_by(kind="payment_voucher").count() == 1
     assert "该笔拨付此前已登记，未重复记录" in client.get(again.headers["Location"]).get_data(
         as_text=True)
+    # The same id for another amount (a form sent back and changed) is refused, not merged;
+    # the refused form comes back with a new id.
+    r = post_pay(client, case.id, pay_form(csrf, payment_id=payment_id, amount="4000"))
+    assert r.status_code == 409
+    text = r.get_data(as_text=True)
+    assert "该拨付记录编号已用于内容不同的另一笔款项" in text and 'value="4000"' in text
+    assert form_id.search(text).group(1) != payment_id
+    assert stored(db, Payment) == 1
 
 
 def test_a_village_cadre_cannot_post_a_payment(client, db, world):
@@ -373,3 +381,28 @@ def test_the_ledger_downloads_masked_for_a_role_without_personal_data(client, db
     assert len(ledger_cells(client, region=w.village_b1)) == 1  # the headings only
     r = client.get("/review/payments/ledger.xlsx", query_string={"year": "x"})
     assert r.status_code == 422
+
+
+def test_money_paid_on_a_cancelled_case_is_recovered_through_the_form(client, db, world):
+    w = world
+    case = accepted_case(db, w)
+    csrf = login_as(client, db, w.users["town_reviewer"])
+    fund(client, csrf, case.id)
+    assert post_pay(client, case.id, pay_form(csrf, amount="10000")).status_code == 303
+    r = post_action(client, csrf, case.id, "cancel", note="农户已外迁，取消补助")
+    assert r.status_code == 303
+    text = client.get("/review/payments").get_data(as_text=True)
+    assert "待追回（1）" in text and "农户已外迁，取消补助" in text
+    text = page(client, case.id)
+    assert "追回中" in text and "登记追回款" in text and "登记拨付" not in text
+    receipt = {"csrf": csrf, "id": str(uuid.uuid4()), "tranche": "recovery",
+               "fund_level": "central", "paid_on": TODAY.isoformat()}
+    r = post_pay(client, case.id, {**receipt, "amount_yuan": "12000",
+                                   "voucher": (io.BytesIO(PDF + b"1"), "缴款书.pdf")})
+    assert r.status_code == 422 and "待追回 10000.00 元" in r.get_data(as_text=True)
+    r = post_pay(client, case.id, {**receipt, "amount_yuan": "10000",
+                                   "voucher": (io.BytesIO(PDF + b"2"), "缴款书.pdf")})
+    assert r.status_code == 303 and r.headers["Location"].endswith("notice=recovered#money")
+    text = page(client, case.id)
+    assert "已追回" in text and "登记追回款" not in text
+    assert "待追回（0）" in client.get("/review/payments").get_data(as_text=True)

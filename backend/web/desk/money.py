@@ -15,7 +15,13 @@ from backend import responses
 from backend.api.money import AllocationSchema, FundingSchema, LedgerArgsSchema, PaymentInputSchema
 from backend.extensions import db, object_store
 from backend.services import attachments, policy, regions
-from backend.services.errors import DomainError, Forbidden, InvalidInput, status_of
+from backend.services.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    PaymentConflict,
+    status_of,
+)
 from backend.services.subsidies import funds, ledger, payments
 from backend.vocabulary import ROLE_LABELS, TRANCHES
 from backend.web.desk.base import actor, notice_and_error, today
@@ -100,6 +106,8 @@ def _voucher() -> tuple[str, bytes]:
 
 def _refused(case_id: int, form_name: str, error: DomainError, form):
     db.session.rollback()
+    if isinstance(error, PaymentConflict):  # the id is taken: the form gets a new one
+        form = {k: v for k, v in form.items() if k != "id"}
     return case_page(case_id, failed={
         "action": form_name, "section": "money", "message": error.message,
         "reasons": error.details.get("reasons") or [], "fields": _worded(error.fields)},

@@ -406,3 +406,22 @@ def test_money_paid_on_a_cancelled_case_is_recovered_through_the_form(client, db
     text = page(client, case.id)
     assert "已追回" in text and "登记追回款" not in text
     assert "待追回（0）" in client.get("/review/payments").get_data(as_text=True)
+
+
+def test_the_payments_page_costs_the_same_queries_for_one_case_or_many(client, db, world,
+                                                                        count_queries):
+    w = world
+    login_as(client, db, w.users["finance"])
+    counts = []
+    for n in (1, 6):
+        for i in range(n):
+            c = factories.case(db.session, factories.household(db.session, w.village_a1,
+                                                               name=f"待拨{n}-{i}"),
+                               status="accepted")
+            c.subsidy_central_yuan = c.subsidy_yuan = Decimal("14000.00")
+        db.session.commit()
+        db.session.expire_all()
+        with count_queries() as queries:
+            assert client.get("/review/payments").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10, counts

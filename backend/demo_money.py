@@ -130,7 +130,7 @@ def _household(session, rng: random.Random, name: str, size: int) -> Household:
     number = body + check_char(body)
     household = Household(village_code=VILLAGE, name=name, id_number=number,
                           id_tail=number[-4:], category="lifted_supported", family_size=size,
-                          phone=f"139{rng.randrange(10**8):08d}", address="马头镇马头村",
+                          phone=f"139{rng.randrange(100_000_000):08d}", address="马头镇马头村",
                           structure_type="土木", floor_area_m2=46.0)
     session.add(household)
     session.flush()

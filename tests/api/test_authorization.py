@@ -164,10 +164,8 @@ def paying_cases(db, w):
     """In each village a case accepted with its subsidy approved and a voucher uploaded."""
     from decimal import Decimal
 
-    from tests import factories
-
     paying, vouchers = {}, {}
-    for code, h in w.households.items():
+    for code in w.households:
         other = factories.household(db.session, code, name=f"待拨付户{code[-3:]}")
         case = factories.case(db.session, other, status="accepted")
         case.subsidy_central_yuan = case.subsidy_yuan = Decimal("14000.00")

@@ -52,10 +52,14 @@ def facts_of(session, case: Case, spec: WorkflowSpec, basis: str) -> Facts:
         select(Case.year).where(Case.household_id == case.household_id, Case.id != case.id,
                                 Case.started_on.is_not(None),
                                 Case.status.not_in(NOT_RENOVATED))))
+    # The application lists the family by relation to the head (与户主关系); the head is
+    # counted too unless listed among them.
     members = case.application.get("members") or []
+    listed_head = any(m.get("relation") in ("户主", "本人") for m in members)
     return Facts(
         method=case.method, category=household.category,
-        family_size=household.family_size or len(members) or None,
+        family_size=household.family_size or (len(members) + (0 if listed_head else 1)
+                                              if members else None),
         area_m2=case.area_after_m2 if basis == "acceptance" else case.planned_area_m2,
         cost_yuan=case.cost_yuan if basis == "acceptance" else case.estimated_cost_yuan,
         subsidy_yuan=case.subsidy_yuan, earlier_years=tuple(earlier),

@@ -28,6 +28,7 @@ from backend.vocabulary import (
     PHASES,
     STATUSES,
     STRUCTURE_TYPES,
+    TARGET_CATEGORIES,
 )
 
 blp = api_blueprint("households", __name__)
@@ -81,7 +82,12 @@ class HouseholdFieldsSchema(BaseSchema):
     id_number = IdNumberField(required=True)
     phone = PhoneField(allow_none=True, validate=validate.Length(max=20))
     family_size = fields.Integer(allow_none=True, validate=validate.Range(1, 30))
-    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES)),
+                             metadata={"description": "the identity the household counts "
+                                                      "under; derived from `identities`"})
+    identities = fields.List(fields.String(validate=validate.OneOf(list(TARGET_CATEGORIES))),
+                             validate=validate.Length(max=len(TARGET_CATEGORIES)),
+                             metadata={"description": "every identity certified (民政, 乡村振兴)"})
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
     year_built = fields.Integer(allow_none=True, validate=validate.Range(1800, 2100))
     floor_area_m2 = fields.Float(allow_none=True, validate=validate.Range(1, 10000))
@@ -95,6 +101,8 @@ class HouseholdSchema(HouseholdFieldsSchema):
     id = fields.Integer(dump_only=True)
     id_tail = fields.String(dump_only=True)
     category_label = fields.Function(lambda h: CATEGORIES[h.category], dump_only=True)
+    identity_labels = fields.Function(lambda h: [CATEGORIES[i] for i in h.identities or []],
+                                      dump_only=True)
     village_name = fields.Function(lambda h: h.village.name, dump_only=True)
     town_code = fields.Function(lambda h: h.village.parent_code, dump_only=True)
     town_name = fields.Function(lambda h: h.village.parent.name if h.village.parent else None,

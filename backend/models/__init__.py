@@ -7,6 +7,7 @@ from backend.models.household import Appraisal, Household
 from backend.models.money import FundAllocation, Payment, Recovery
 from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
+from backend.models.report import AnnualTask, RankingSnapshot, ReportFiling
 from backend.models.round import Round, RoundHousehold
 from backend.models.user import ApiToken, LoginAttempt, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
@@ -19,6 +20,7 @@ from backend.models.workflow import (
 )
 
 __all__ = [
+    "AnnualTask",
     "ApiToken",
     "Appraisal",
     "Attachment",
@@ -35,9 +37,11 @@ __all__ = [
     "Photo",
     "PhotoFlag",
     "Publicity",
+    "RankingSnapshot",
     "Rectification",
     "Recovery",
     "Region",
+    "ReportFiling",
     "Round",
     "RoundHousehold",
     "User",

@@ -26,7 +26,10 @@ class Household(db.Model):
     id_tail: Mapped[str] = mapped_column(String(4))  # last four: search without the PII right
     phone: Mapped[str | None] = mapped_column(String(20))
     family_size: Mapped[int | None] = mapped_column(Integer)
+    # Every identity the household is certified under (民政 and 乡村振兴 certify different
+    # ones); `category` is the first by the seeds' priority, under which it counts once.
     category: Mapped[str] = mapped_column(String(20))
+    identities: Mapped[list] = mapped_column(JSON, default=list)
     address: Mapped[str | None] = mapped_column(String(200))
     lat: Mapped[float | None] = mapped_column(Float)  # WGS-84
     lon: Mapped[float | None] = mapped_column(Float)

@@ -14,7 +14,7 @@ from backend.services.errors import DuplicateHousehold, InvalidInput
 from backend.services.pagination import page
 from backend.services.photos.checks import PhotoRules
 from backend.services.policy import Actor
-from backend.vocabulary import CATEGORIES, GRADES, STRUCTURE_TYPES
+from backend.vocabulary import CATEGORIES, GRADES, STRUCTURE_TYPES, TARGET_CATEGORIES
 
 SORT = [Household.village_code, Household.name, Household.id]
 
@@ -68,8 +68,7 @@ def validate_fields(session, actor: Actor, values: dict) -> dict:
         region = session.get(Region, values["village_code"])
         if region is None or region.level != "village" or not actor.covers(region.code):
             problems["village_code"] = "村代码不存在或不在您的管辖范围内"
-    if "category" in values and values["category"] not in CATEGORIES:
-        problems["category"] = "未知的重点对象类别"
+    problems.update(_identities(values))
     if values.get("structure_type") not in (None, *STRUCTURE_TYPES):
         problems["structure_type"] = "未知的结构类型"
     if problems:
@@ -79,8 +78,35 @@ def validate_fields(session, actor: Actor, values: dict) -> dict:
     return values
 
 
+def primary_category(identities: list[str]) -> str:
+    """The identity a household counts under: the first in the seeds' priority order
+    (004 附件1 填表说明 2), or 一般农户 with none."""
+    return min(identities, key=list(CATEGORIES).index) if identities else "ordinary"
+
+
+def _identities(values: dict) -> dict:
+    """Keep `identities` (every certified identity, in priority order) and `category` (the
+    first of them) consistent, whichever of the two the caller gives."""
+    if "identities" in values:
+        given = values["identities"] or []
+        if unknown := [i for i in given if i not in TARGET_CATEGORIES]:
+            return {"identities": f"未知的重点对象身份：{'、'.join(map(str, unknown))}"}
+        values["identities"] = sorted(set(given), key=list(CATEGORIES).index)
+        derived = primary_category(values["identities"])
+        if values.get("category", derived) != derived:
+            return {"category": f"类别应为身份中优先的一项：{CATEGORIES[derived]}"}
+        values["category"] = derived
+    elif "category" in values:
+        if values["category"] not in CATEGORIES:
+            return {"category": "未知的重点对象类别"}
+        values["identities"] = [] if values["category"] == "ordinary" else [values["category"]]
+    return {}
+
+
 def create_household(session, actor: Actor, values: dict) -> Household:
     actor.require(policy.HOUSEHOLD_WRITE)
+    if "category" not in values and "identities" not in values:
+        raise InvalidInput(fields={"category": "请选择重点对象类别（身份）"})
     values = validate_fields(session, actor, dict(values))
     _refuse_duplicate(session, values["id_number"])
     household = Household(**values)
@@ -94,7 +120,10 @@ def create_household(session, actor: Actor, values: dict) -> Household:
 def update_household(session, actor: Actor, household_id: int, values: dict) -> Household:
     actor.require(policy.HOUSEHOLD_WRITE)
     household = get_household(session, actor, household_id)
-    values = validate_fields(session, actor, dict(values))
+    values = dict(values)
+    if "identities" not in values and values.get("category") == household.category:
+        del values["category"]  # unchanged: the household keeps its other identities
+    values = validate_fields(session, actor, values)
     if values.get("id_number", household.id_number) != household.id_number:
         _refuse_duplicate(session, values["id_number"])
     changes = audit.diff(household, values)

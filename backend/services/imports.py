@@ -15,6 +15,7 @@ from backend import display
 from backend.models import Household, Region
 from backend.services import audit, ids, policy
 from backend.services.errors import InvalidImportFile
+from backend.services.households import primary_category
 from backend.services.policy import Actor, in_scope
 from backend.vocabulary import CATEGORIES, STRUCTURE_TYPES
 
@@ -155,8 +156,10 @@ def _row_values(record: dict, by_code: dict, by_name: dict) -> tuple[dict, dict]
     found = [CATEGORY_BY_LABEL.get(c, c) for c in labels if c]
     if any(c not in CATEGORIES for c in found):
         problems["category"] = f"未知的重点对象类别：{category}"
-    else:
-        values["category"] = min(found, key=list(CATEGORIES).index)
+    else:  # every identity kept; the household counts once, under the first by priority
+        values["identities"] = sorted({c for c in found if c != "ordinary"},
+                                      key=list(CATEGORIES).index)
+        values["category"] = primary_category(values["identities"])
     for name, cast in NUMBERS.items():
         if record.get(name):
             try:

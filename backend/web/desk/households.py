@@ -12,15 +12,16 @@ from backend.extensions import db
 from backend.services import households, imports, policy, regions
 from backend.services.errors import Conflict, InvalidImportFile, InvalidInput, status_of
 from backend.services.households import HouseholdQuery
-from backend.vocabulary import CATEGORIES, LOCATION_SOURCES, STRUCTURE_TYPES
+from backend.vocabulary import CATEGORIES, LOCATION_SOURCES, STRUCTURE_TYPES, TARGET_CATEGORIES
 from backend.web.desk.base import actor, region_code
 from backend.web.desk.rounds import area_choices
 
 bp = Blueprint("households", __name__)
 PAGE_SIZE = 50
-FIELDS = ("village_code", "group_name", "name", "id_number", "phone", "family_size", "category",
-          "address", "year_built", "floor_area_m2", "rooms", "storeys", "structure_type", "notes")
-REQUIRED = ("village_code", "name", "id_number", "category")
+FIELDS = ("village_code", "group_name", "name", "id_number", "phone", "family_size",
+          "identities", "address", "year_built", "floor_area_m2", "rooms", "storeys",
+          "structure_type", "notes")
+REQUIRED = ("village_code", "name", "id_number", "identities")  # no identity: 一般农户
 # Personal data a caller without the PII right never sees in full, so cannot be shown to edit:
 # left blank, it stays as it is.
 PRIVATE = ("id_number", "phone")
@@ -32,7 +33,8 @@ HINTS = {
     "id_number": "请填写18位身份证号",
     "phone": "联系电话不超过20位",
     "family_size": "家庭人口应为 1–30 的整数",
-    "category": "请选择重点对象类别",
+    "identities": "请选择重点对象身份",
+    "category": "请选择重点对象身份",
     "address": "地址不超过200字",
     "year_built": "建房年份应为 1800–2100 的整数",
     "floor_area_m2": "建筑面积应为 1–10000 的数字（平方米）",
@@ -52,6 +54,7 @@ for heading, column in imports.HEADERS.items():
 def household_words() -> dict:
     me = actor()
     return {"show_phone": show_phone, "STRUCTURE_TYPES": STRUCTURE_TYPES,
+            "TARGET_CATEGORIES": TARGET_CATEGORIES,
             "LOCATION_SOURCES": LOCATION_SOURCES, "IMPORT_LABELS": IMPORT_LABELS,
             "can_write": me.can(policy.HOUSEHOLD_WRITE),
             "can_import": me.can(policy.HOUSEHOLD_IMPORT),
@@ -105,7 +108,7 @@ def new_household():
     me = actor()
     me.require(policy.HOUSEHOLD_WRITE)
     if request.method == "GET":
-        return _form_page(None, {**dict.fromkeys(FIELDS, ""), "category": "ordinary"})
+        return _form_page(None, {**dict.fromkeys(FIELDS, ""), "identities": []})
     form = _typed(request.form)
     try:
         h = households.create_household(db.session, me, _values(form))
@@ -138,10 +141,13 @@ def edit_household(household_id: int):
 
 
 def _typed(form) -> dict:
-    return {k: form.get(k, "").strip() for k in FIELDS}
+    return {k: form.getlist(k) if k == "identities" else form.get(k, "").strip()
+            for k in FIELDS}
 
 
-def _shown(value) -> str:
+def _shown(value) -> str | list:
+    if isinstance(value, list):
+        return value
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         money,
         photos,
         regions,
+        reports,
         rounds,
         visits,
         workflow,
@@ -102,8 +103,8 @@ def register_blueprints(app: Flask) -> None:
     from backend.extensions import api
     from backend.web import health, home
 
-    for module in (auth, regions, households, cases, workflow, money, attachments, photos,
-                   flags, visits, rounds):
+    for module in (auth, regions, households, cases, workflow, money, reports, attachments,
+                   photos, flags, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

@@ -143,10 +143,14 @@ class ActionSchema(BaseSchema):
 
 
 class TodoSchema(BaseSchema):
-    kind = fields.String()
-    household_id = fields.Function(lambda i: i.household.id)
-    household_name = fields.Function(lambda i: i.household.name)
-    village_code = fields.Function(lambda i: i.household.village_code)
+    kind = fields.String(metadata={"description": "case, payment, recovery, appraisal, report"})
+    household_id = fields.Function(lambda i: i.household.id if i.household else None)
+    household_name = fields.Function(lambda i: i.household.name if i.household else None)
+    village_code = fields.Function(lambda i: i.household.village_code if i.household else None)
+    period = fields.Function(lambda i: f"{i.report.period:%Y-%m}" if i.report else None,
+                             metadata={"description": "report: the month it covers"})
+    report = fields.Function(lambda i: i.report.report.code if i.report else None)
+    region_code = fields.Function(lambda i: i.report.region.code if i.report else None)
     case_id = fields.Integer(allow_none=True)
     stage = fields.String(allow_none=True)
     stage_label = fields.String()

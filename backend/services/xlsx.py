@@ -23,7 +23,8 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from backend import display
 from backend.services.policy import Actor
@@ -46,8 +47,16 @@ class IdNumber:
 @dataclass(frozen=True)
 class Sheet:
     title: str
-    headers: Sequence[str]
+    headers: Sequence[str]  # the header's row (its last row, under `header_above`)
     rows: Iterable[Sequence[object]]
+    # A form's layout (the seeds' report forms): lines above the table, each across its width
+    # (title, 填报单位 …); header rows above `headers`; header cells to merge, as (first row,
+    # first column, last row, last column) counted from the header's first row; lines below.
+    preamble: Sequence[str] = ()
+    header_above: Sequence[Sequence[str | None]] = ()
+    merges: Sequence[tuple[int, int, int, int]] = ()
+    footer: Sequence[str] = ()
+    money_format: str = MONEY  # how Decimal cells read (yuan; 万元 in reports)
 
 
 def safe_text(value: str) -> str:
@@ -65,20 +74,44 @@ def workbook(sheets: Sequence[Sheet], actor: Actor) -> bytes:
     for spec in sheets:
         sheet = book.create_sheet(spec.title)
         widths = [_width(h) for h in spec.headers]
+        span = max(1, len(spec.headers))
+        for line in spec.preamble:
+            _append(sheet, [line], actor, [0])
+            sheet.merge_cells(start_row=sheet.max_row, start_column=1,
+                              end_row=sheet.max_row, end_column=span)
+        if spec.preamble:
+            sheet.cell(1, 1).font = Font(bold=True, size=14)
+            sheet.cell(1, 1).alignment = Alignment(horizontal="center")
+        first = sheet.max_row + 1 if spec.preamble else 1
+        for above in spec.header_above:
+            _append(sheet, [v if v is not None else "" for v in above], actor, [0] * span)
         _append(sheet, spec.headers, actor, widths)
+        header_rows = range(first, sheet.max_row + 1)
+        for r1, c1, r2, c2 in spec.merges:
+            sheet.merge_cells(start_row=first + r1 - 1, start_column=c1,
+                              end_row=first + r2 - 1, end_column=c2)
+        for row in header_rows:
+            for cell in sheet[row]:
+                cell.font = Font(bold=True)
+                if spec.header_above:
+                    cell.alignment = Alignment(horizontal="center", vertical="center",
+                                               wrap_text=True)
         for row in spec.rows:
-            _append(sheet, row, actor, widths)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
+            _append(sheet, row, actor, widths, spec.money_format)
+        if spec.footer:
+            sheet.append([])
+        for line in spec.footer:
+            _append(sheet, [line], actor, [0])
+        sheet.freeze_panes = sheet.cell(header_rows[-1] + 1, 1).coordinate
         for index, width in enumerate(widths, start=1):
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
+            sheet.column_dimensions[get_column_letter(index)].width = width
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int]) -> None:
+def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int],
+            money_format: str = MONEY) -> None:
     row = sheet.max_row + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value is not None else 1
     for column, value in enumerate(values, start=1):
         cell = sheet.cell(row, column)
@@ -91,7 +124,7 @@ def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int]) ->
             cell.data_type = TYPE_STRING  # openpyxl would read a leading "=" as a formula
         elif isinstance(value, Decimal):
             cell.value = value
-            cell.number_format = MONEY
+            cell.number_format = money_format
         elif value is None or isinstance(value, int | float | date | datetime):
             cell.value = value
         else:

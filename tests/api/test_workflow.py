@@ -575,7 +575,8 @@ def test_an_invented_county_walks_its_own_procedure_with_no_code_change(client, 
 def test_a_workflow_file_with_faults_names_them_all():
     from backend.services.workflow.spec import WorkflowError, load_all, parse_workflow
 
-    assert {w.code for w, _ in load_all()} == {"default", "shanyin", "tancheng", "wuxiang"}
+    assert {w.code for w, _ in load_all()} == {"default", "shanyin", "tancheng", "tunliu",
+                                               "wuxiang"}
     broken = {**INVENTED, "stages": [
         {"code": "nowhere", "type": "review", "roles": {}},
         {"code": "application", "type": "magic"},

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.services import versioned
+from backend.services.reports.schedule import ReportDue, parse_schedule
 from backend.services.subsidies.plan import DEFAULT as DEFAULT_PLAN
 from backend.services.subsidies.plan import PaymentPlan, parse_plan
 from backend.services.subsidies.rules import PolicyRule, parse_rules
@@ -79,6 +80,7 @@ class WorkflowSpec:
     filing_roles: tuple[str, ...] = ()  # who records the county's 备案 of an approval
     rules: tuple[PolicyRule, ...] = ()  # the county's policy rules (subsidies/rules.py)
     payments: PaymentPlan = DEFAULT_PLAN
+    reports: tuple[ReportDue, ...] = ()  # when the county's periodic reports are due
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -125,12 +127,14 @@ def parse_workflow(data: Any, *, origin: str = "<dict>") -> WorkflowSpec:
     filing_roles = _roles(data.get("filing_roles", []), "filing_roles", errors)
     rules = parse_rules(data.get("policy", []), "policy", errors)
     payments = parse_plan(data.get("payments"), "payments", errors)
+    reports = parse_schedule(data.get("reports"), "reports", errors)
     if errors:
         raise WorkflowError(origin, errors)
     return WorkflowSpec(code=data["code"], version=int(data["version"]), name=data["name"],
                         source=data.get("source", ""), counties=tuple(data.get("counties", [])),
                         stages=tuple(stages), cancel_roles=cancel_roles,
-                        filing_roles=filing_roles, rules=rules, payments=payments)
+                        filing_roles=filing_roles, rules=rules, payments=payments,
+                        reports=reports)
 
 
 def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:

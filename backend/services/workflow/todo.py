@@ -19,6 +19,8 @@ from backend.models import (
 )
 from backend.services import policy
 from backend.services.policy import Actor
+from backend.services.reports import filings
+from backend.services.reports.filings import DueReport
 from backend.services.subsidies import ledger
 from backend.services.workflow import departments, steps
 from backend.services.workflow.spec import STAGE_ACTIONS
@@ -31,8 +33,8 @@ SIDE_ACTIONS = ("record_objection", "urge", "cancel")
 
 @dataclass(frozen=True)
 class TodoItem:
-    kind: str  # case | payment | recovery | appraisal
-    household: Household
+    kind: str  # case | payment | recovery | appraisal | report
+    household: Household | None  # None: a report my area owes
     case_id: int | None
     stage: str | None
     stage_label: str
@@ -40,6 +42,7 @@ class TodoItem:
     action_labels: list[str]
     due_on: date | None
     working_days: bool = False  # the stage's period counts working days
+    report: DueReport | None = None
 
     def days_left(self, today: date) -> int | None:
         return None if self.due_on is None else (self.due_on - today).days
@@ -47,8 +50,9 @@ class TodoItem:
 
 def todo(session, actor: Actor, today: date, *, limit: int = 500) -> list[TodoItem]:
     items = _case_items(session, actor, today) + _money_items(session, actor, today) \
-        + _appraisal_items(session, actor)
-    items.sort(key=lambda i: (i.due_on is None, i.due_on or date.max, i.household.name))
+        + _appraisal_items(session, actor) + _report_items(session, actor, today)
+    items.sort(key=lambda i: (i.due_on is None, i.due_on or date.max,
+                              i.household.name if i.household else ""))
     return items[:limit]
 
 
@@ -101,6 +105,14 @@ def _money_items(session, actor: Actor, today: date) -> list[TodoItem]:
                                   f"待追回 {recovery.outstanding_yuan:,} 元", ["recover"],
                                   [ACTION_LABELS["recover"]], None))
     return items
+
+
+def _report_items(session, actor: Actor, today: date) -> list[TodoItem]:
+    """Last month's reports my area has not yet sent up, by the county file's due day."""
+    return [TodoItem("report", None, None, None,
+                     f"{r.region.name}{r.period:%Y年%m月}{r.report.label}", ["file_report"],
+                     ["报送报表"], r.due_on, report=r)
+            for r in filings.due_reports(session, actor, today) if r.filed is None]
 
 
 def _notices(session, case_ids: list[int]) -> tuple[set[int], set[int]]:

@@ -26,6 +26,9 @@ VISIT_REVIEW = "visit.review"
 ROUND_MANAGE = "round.manage"
 USER_MANAGE = "user.manage"
 FUNDS_WRITE = "funds.write"  # the county's funds per level: 已落实, 已下达到县
+REPORT_READ = "report.read"  # the monthly progress forms of a town or county (004 附件1/2)
+TASK_SET = "task.set"  # a town's annual task (003 §八 五到乡镇: the county sets it)
+RANKING_SNAPSHOT = "ranking.snapshot"  # the county's weekly 通报 of the towns' ranking (000)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Inspectors include the technicians who appraise houses on site (鉴定); village cadres not.
@@ -35,17 +38,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                 CASE_APPLY, ATTACHMENT_WRITE}),
     "town_reviewer": frozenset(
         {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY, APPRAISAL_WRITE,
-         VISIT_RECORD, VISIT_REVIEW, ROUND_MANAGE, ATTACHMENT_WRITE}
+         VISIT_RECORD, VISIT_REVIEW, ROUND_MANAGE, ATTACHMENT_WRITE, REPORT_READ}
     ),
     "county_admin": frozenset(
         {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY,
          APPRAISAL_WRITE, APPRAISAL_FILE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE, ATTACHMENT_WRITE,
-         FUNDS_WRITE}
+         FUNDS_WRITE, TASK_SET, RANKING_SNAPSHOT, REPORT_READ}
     ),
-    "auditor": frozenset({READ}),
+    "auditor": frozenset({READ, REPORT_READ}),
     # 财政: pays subsidies and co-signs the county's acceptance; sees payees' accounts.
     # Who records payments is each county's payment plan (subsidies/plan.py).
-    "finance": frozenset({READ, PII, ATTACHMENT_WRITE, FUNDS_WRITE}),
+    "finance": frozenset({READ, PII, ATTACHMENT_WRITE, FUNDS_WRITE, REPORT_READ}),
     # A department's clerk enters its identity-check replies (部门比对) for the county.
     "department": frozenset({READ, PII, ATTACHMENT_WRITE}),
 }

@@ -129,6 +129,14 @@ ENDPOINTS = [
      lambda w, h, c: ("/api/v1/funds", {"json": {
          "county_code": w.county, "year": 2026, "fund_level": "central", "kind": "received",
          "amount_yuan": "1400000.00", "on": "2026-03-01", "document_no": "晋财建〔2026〕1号"}})),
+    # The monthly progress forms, of the caller's town (004 附件1/2).
+    ("GET", "/api/v1/reports/monthly", {"town_reviewer", "county_admin", "auditor", "finance"},
+     lambda w, h, c: (f"/api/v1/reports/monthly?month=2026-11&region={h.village_code[:9]}000",
+                      {})),
+    ("GET", "/api/v1/reports/monthly.xlsx",
+     {"town_reviewer", "county_admin", "auditor", "finance"},
+     lambda w, h, c: (f"/api/v1/reports/monthly.xlsx?month=2026-11&region="
+                      f"{h.village_code[:9]}000", {})),
     ("POST", "/api/v1/photos/<uuid:photo_id>/flags/<code>/review",
      {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/flags/no_position/review",
@@ -144,7 +152,9 @@ OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/house
        # opening a round names its area, which is refused outside the caller's (test_rounds)
        "/api/v1/rounds",
        # my to-do list is built from my own area and role (tests/api/test_workflow.py)
-       "/api/v1/me/todo"}
+       "/api/v1/me/todo",
+       # a report filed for my own area; 山阴 has no schedule (tests/api/test_reports.py)
+       "/api/v1/reports/filings"}
 
 
 @pytest.fixture

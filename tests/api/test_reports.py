@@ -230,3 +230,19 @@ def test_tancheng_files_its_form_by_the_third_and_the_to_do_says_so(client, db, 
     assert again.status_code == 409
     items = ok(client.get("/api/v1/me/todo", headers=headers))["items"]
     assert not [i for i in items if i["kind"] == "report"]
+
+
+def test_who_may_file_and_read_reports(client, world):
+    w = world
+    body = {"region_code": w.town_a, "report": "monthly_progress", "period": "2026-10"}
+    assert client.post("/api/v1/reports/filings", json=body,
+                       headers=w.headers("inspector")).status_code == 403
+    r = client.post("/api/v1/reports/filings", json=body, headers=w.headers("town_reviewer"))
+    assert r.status_code == 422  # 山阴's file sets no monthly report
+    r = client.post("/api/v1/reports/filings", headers=w.headers("town_reviewer"),
+                    json={**body, "region_code": w.town_b})
+    assert r.status_code == 404
+    for role in ("inspector", "village_cadre", "department"):
+        r = client.get("/api/v1/reports/monthly", headers=w.headers(role),
+                       query_string={"month": NOV})
+        assert r.status_code == 403, role

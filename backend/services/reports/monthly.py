@@ -21,6 +21,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from backend.models import Case, FundAllocation, Household, Payment, Region, User
 from backend.models.region import code_range
+from backend.services import policy
 from backend.services.errors import InvalidInput, OutsideScope
 from backend.services.policy import Actor
 from backend.vocabulary import TARGET_CATEGORIES
@@ -94,6 +95,7 @@ def parse_month(text: str) -> date:
 
 def monthly_report(session, actor: Actor, month: date, form: str,
                    region_code: str | None) -> MonthlyReport:
+    actor.require(policy.REPORT_READ)
     if form not in FORMS:
         raise InvalidInput(fields={"form": "报表应为 renovation 或 seismic"})
     region = _region(session, actor, region_code)

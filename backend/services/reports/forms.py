@@ -39,6 +39,17 @@ def header_rows() -> list[list[str | None]]:
     return [TOP, SUB, UNITS, NUMBERS]
 
 
+def html_header() -> list[list[tuple[str, int, int]]]:
+    """The header's cells as a page draws them: (text, colspan, rowspan), merged cells once."""
+    rows = header_rows()
+    spans = {(r1, c1): (c2 - c1 + 1, r2 - r1 + 1) for r1, c1, r2, c2 in MERGES}
+    covered = {(r, c) for r1, c1, r2, c2 in MERGES for r in range(r1, r2 + 1)
+               for c in range(c1, c2 + 1)} - set(spans)
+    return [[(text or "", *spans.get((r, c), (1, 1)))
+             for c, text in enumerate(row, start=1) if (r, c) not in covered]
+            for r, row in enumerate(rows, start=1)]
+
+
 def notes(due: ReportDue | None) -> list[str]:
     lines = list(NOTES)
     if due is not None:

@@ -69,6 +69,7 @@ NOTICES = {
     "paid_again": "该笔拨付此前已登记，未重复记录",
     "recovered": "已登记追回款",
     "allocated": "已登记资金",
+    "filed": "已登记报送",
 }
 ERRORS = {
     "comment_required": "退回时须填写意见",
@@ -180,6 +181,8 @@ def template_words() -> dict:
             and g.review_actor.can(policy.VISIT_REVIEW),
             "can_manage_users": g.get("review_actor") is not None
             and g.review_actor.can(policy.USER_MANAGE),
+            "can_read_reports": g.get("review_actor") is not None
+            and g.review_actor.can(policy.REPORT_READ),
             "show_id": show_id, "show_account": show_account, "yuan": display.yuan,
             "local": display.local_time, "metres": display.metres,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,

@@ -156,6 +156,10 @@ def _households(session, rng: random.Random, villages, count: int) -> list[House
             rooms=rng.randint(2, 5), storeys=1,
             structure_type=rng.choice(STRUCTURE_TYPES[:5]),
         )
+        if household.category in ("dibao", "tekun") and rng.random() < 0.3:
+            # 民政 certified it too; 乡村振兴 had it first: counted once, under 脱贫享受政策户
+            household.identities = ["lifted_supported", household.category]
+            household.category = "lifted_supported"
         session.add(household)
         made.append(household)
     session.flush()

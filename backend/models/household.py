@@ -10,6 +10,12 @@ from backend.models.base import UTCDateTime, utc_now
 from backend.models.region import Region
 
 
+def _identities_of_category(context) -> list[str]:
+    """A household registered with only its category has that one identity (none if 一般农户)."""
+    category = context.get_current_parameters().get("category")
+    return [] if category in (None, "ordinary") else [category]
+
+
 class Household(db.Model):
     __tablename__ = "households"
     __table_args__ = (
@@ -29,7 +35,7 @@ class Household(db.Model):
     # Every identity the household is certified under (民政 and 乡村振兴 certify different
     # ones); `category` is the first by the seeds' priority, under which it counts once.
     category: Mapped[str] = mapped_column(String(20))
-    identities: Mapped[list] = mapped_column(JSON, default=list)
+    identities: Mapped[list] = mapped_column(JSON, default=_identities_of_category)
     address: Mapped[str | None] = mapped_column(String(200))
     lat: Mapped[float | None] = mapped_column(Float)  # WGS-84
     lon: Mapped[float | None] = mapped_column(Float)

@@ -61,6 +61,7 @@ bench: install-test
 	$(BIN)/python bench/households.py
 	$(BIN)/python bench/timeline.py
 	$(BIN)/python bench/rounds.py
+	$(BIN)/python bench/monthly_report.py
 	$(BIN)/python bench/pwa.py
 	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
 

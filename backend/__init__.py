@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         households,
         money,
         photos,
+        ranking,
         regions,
         reports,
         rounds,
@@ -103,8 +104,8 @@ def register_blueprints(app: Flask) -> None:
     from backend.extensions import api
     from backend.web import health, home
 
-    for module in (auth, regions, households, cases, workflow, money, reports, attachments,
-                   photos, flags, visits, rounds):
+    for module in (auth, regions, households, cases, workflow, money, reports, ranking,
+                   attachments, photos, flags, visits, rounds):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

@@ -204,6 +204,14 @@ OVERDUE_LABELS = {
     "rectification": "整改超过时限",
 }
 
+# --- reports: the weekly ranking of towns -------------------------------------------------
+# 000 武乡: 对农村危房改造开工率和竣工率同时排名后三位的乡镇，第一次全县通报批评，连续两次排名后三位
+# 的在媒体上公开曝光，连续三次排名后三位的进行诫勉谈话. By consecutive weeks named: 1, 2, 3 or more.
+NAMING_CONSEQUENCES = {"criticism": "全县通报批评", "exposure": "媒体公开曝光",
+                       "admonition": "诫勉谈话"}
+# Cases that have left the procedure: they count neither as started nor as completed.
+EXIT_STATUSES = ("rejected", "cancelled", "deferred")
+
 # --- people and places -------------------------------------------------------------------
 ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
          "department")

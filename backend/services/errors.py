@@ -160,6 +160,14 @@ class AttachmentTooLarge(DomainError):
     message = "附件文件过大"
 
 
+# --- reports -----------------------------------------------------------------------------
+class WeekClosed(Conflict):
+    """A week's ranking is what was announced that week (000 一周一通报): fixed once over."""
+
+    code = "week_closed"
+    message = "该周已结束，排名已固定，不能重新生成"
+
+
 # --- visits and rounds ---------------------------------------------------------------
 class VisitConflict(Conflict):
     code = "visit_conflict"

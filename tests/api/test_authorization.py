@@ -9,6 +9,7 @@ import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
 import pytest
 
 from tests import factories, images
@@ -137,6 +138,12 @@ ENDPOINTS = [
      {"town_reviewer", "county_admin", "auditor", "finance"},
      lambda w, h, c: (f"/api/v1/reports/monthly.xlsx?month=2026-11&region="
                       f"{h.village_code[:9]}000", {})),
+    # The towns' annual tasks and the weekly snapshot of their ranking: the county admin's.
+    ("PUT", "/api/v1/tasks/<town_code>/<int:year>", {"county_admin"},
+     lambda w, h, c: (f"/api/v1/tasks/{h.village_code[:9]}000/2026", {"json": {
+         "households": 40}})),
+    ("POST", "/api/v1/ranking/snapshots", {"county_admin"},
+     lambda w, h, c: ("/api/v1/ranking/snapshots", {"json": {"county": w.county}})),
     ("POST", "/api/v1/photos/<uuid:photo_id>/flags/<code>/review",
      {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/flags/no_position/review",
@@ -144,7 +151,11 @@ ENDPOINTS = [
 ]
 LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
          "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications",
-         "/api/v1/payments/due", "/api/v1/funds"]
+         "/api/v1/payments/due", "/api/v1/funds",
+         # My county's tasks and ranking, whoever I am in it: it is announced county-wide
+         # (000 全县通报) and holds no household's data; another county is 404 (test_ranking).
+         "/api/v1/tasks", "/api/v1/ranking", "/api/v1/ranking/snapshots",
+         "/api/v1/ranking.xlsx"]
 # Routes that concern only the caller, with no resource of anyone else's.
 OWN = {"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/households/import",
        # checklist templates are the same for everyone
@@ -294,11 +305,20 @@ def test_lists_hold_only_the_callers_area(client, world, role):
     for url in LISTS:
         r = client.get(url, headers=world.headers(role))
         assert r.status_code == 200
-        text = r.get_data(as_text=True)
+        text = body_text(r)
         if role in COUNTY_WIDE:
             continue
         assert outside.name not in text or url == "/api/v1/regions"
         assert world.village_b1 not in text, url
+
+
+def body_text(response) -> str:
+    """What a response shows: its text, or a spreadsheet's cells read back."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return response.get_data(as_text=True)
 
 
 def test_cadre_sees_only_their_village(client, world):

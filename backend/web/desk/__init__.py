@@ -4,8 +4,8 @@ One parent blueprint carries the cookie login, CSRF check, error pages and templ
 (`base`); each concern is a child blueprint registered here: logging in (`session`), cases and
 visit review (`cases`), the procedure's to-do list, actions, applications and publicity
 lists (`workflow`), a case's subsidy, payments and the county's 拨付 page (`money`), the
-monthly progress forms and their filing (`reports`), photos
-and flags (`photos`), survey rounds (`rounds`).
+monthly progress forms and their filing (`reports`), the towns' weekly ranking and annual
+tasks (`ranking`), photos and flags (`photos`), survey rounds (`rounds`).
 """
 
 from flask import Blueprint
@@ -16,6 +16,7 @@ from backend.web.desk import (
     households,
     money,
     photos,
+    ranking,
     reports,
     rounds,
     session,
@@ -27,7 +28,7 @@ from backend.web.desk import (
 def blueprint() -> Blueprint:
     desk = Blueprint("desk", __name__, url_prefix="/review")
     base.install(desk)
-    for child in (session.bp, cases.bp, workflow.bp, money.bp, reports.bp, photos.bp,
-                  rounds.bp, households.bp, users.bp):
+    for child in (session.bp, cases.bp, workflow.bp, money.bp, reports.bp, ranking.bp,
+                  photos.bp, rounds.bp, households.bp, users.bp):
         desk.register_blueprint(child)
     return desk

@@ -50,6 +50,7 @@ def token_for(session, u: User) -> str:
 
 def household(session, village_code: str, **values) -> Household:
     number = values.pop("id_number", None) or id_number()
+    values.setdefault("family_size", 3)  # the policy rules' per-person areas need it
     h = Household(village_code=village_code, name=values.pop("name", "王建国"),
                   id_number=number, id_tail=number[-4:],
                   category=values.pop("category", "dibao"), **values)

@@ -9,6 +9,7 @@ from marshmallow import fields, post_load, validate
 
 from backend.api.base import BaseSchema, Text, api_blueprint, current_actor, today
 from backend.api.cases import CaseSchema, CaseStepSchema
+from backend.api.money import Area, Yuan
 from backend.extensions import db
 from backend.services.workflow import engine, todo
 from backend.services.workflow.calendar import is_working_day
@@ -127,12 +128,9 @@ class ActionSchema(BaseSchema):
         validate=validate.Length(max=50),
         metadata={"description": "approve, accept: rule code → why a soft policy rule is "
                                  "exceeded (see GET /cases/{id}/policy-check)"})
-    area_m2 = fields.Decimal(allow_none=True, places=2, as_string=True,
-                             validate=validate.Range(Decimal("1"), Decimal("2000")),
-                             metadata={"description": "accept: the built area (m²)"})
-    cost_yuan = fields.Decimal(allow_none=True, places=2, as_string=True,
-                               validate=validate.Range(Decimal("0"), Decimal("10000000")),
-                               metadata={"description": "accept: the actual cost (yuan)"})
+    area_m2 = Area(allow_none=True, metadata={"description": "accept: the built area (m²)"})
+    cost_yuan = Yuan(allow_none=True, minimum=Decimal(0),
+                     metadata={"description": "accept: the actual cost (yuan)"})
 
     @post_load
     def make(self, data, **_):

@@ -766,3 +766,21 @@ def test_the_subsidy_is_no_longer_a_free_number(client, db, world):
         assert r.status_code == 422 and field in r.get_json()["error"]["fields"], field
     assert client.get(f"/api/v1/cases/{case.id}", headers=w.headers("county_admin")
                       ).get_json()["subsidy_yuan"] is None
+
+
+def test_a_hard_rule_that_cannot_be_checked_yet_holds_the_approval(client, db, world):
+    """山阴's 18 m² per person cap (003 §五(二) 不得超过) needs the family's size: approval waits
+    for it rather than pass a rule nobody could check."""
+    w = world
+    h = factories.household(db.session, w.village_a1, name="人口未填", family_size=None)
+    case_id = approval_case(client, db, w, h)
+    qualify_appraisal(db, h)
+    r = act(client, w, case_id, "town_reviewer", "approve")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "policy_violation"
+    assert "待填写：家庭人口" in r.get_json()["error"]["details"]["reasons"][0]
+    state = ok(client.get(f"/api/v1/cases/{case_id}/workflow", headers=w.headers("town_reviewer")))
+    assert [b["code"] for b in state["blocked"] if b["action"] == "approve"] == \
+        ["policy_violation"]
+    client.patch(f"/api/v1/households/{h.id}", json={"family_size": 3},
+                 headers=w.headers("town_reviewer"))
+    assert ok(act(client, w, case_id, "town_reviewer", "approve"))["stage"]["code"] == "planned"

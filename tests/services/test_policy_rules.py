@@ -92,7 +92,9 @@ def test_numbers_not_yet_entered_leave_a_rule_pending():
     found = results("shanyin", family_size=3)
     assert {found[c].result for c in ("household_area_cap", "per_person_area_floor",
                                        "per_person_area_cap")} == {"pending"}
-    assert found["per_person_area_cap"].detail == "所需数据尚未填写"
+    assert found["per_person_area_cap"].detail == "待填写：面积"
+    assert results("shanyin", family_size=None)["per_person_area_cap"].detail == \
+        "待填写：面积、家庭人口"
     assert result("shanyin", "per_person_area_cap", family_size=None, area="54.00") == \
         "pending"
     assert result("tancheng", "rebuild_area_floor") == "pending"

@@ -72,7 +72,10 @@ def approval_case(db, w):
 
 def accepted_case(db, w):
     """A case the county has accepted (on 2026-03-10, the factories' date): all due now."""
-    return factories.case(db.session, w.households[w.village_a1], status="accepted")
+    case = factories.case(db.session, w.households[w.village_a1], status="accepted")
+    case.household.family_size = 5  # up to 90 m² under the hard per-person cap
+    db.session.commit()
+    return case
 
 
 def stored(db, model) -> int:
@@ -117,6 +120,8 @@ def test_the_funding_form_sets_the_subsidy_until_approval_locks_it(client, db, w
 def test_a_soft_rule_exceeded_needs_a_written_reason_to_approve(client, db, world):
     w = world
     case = approval_case(db, w)
+    case.household.family_size = 5  # 72 m² is 14.4 m² each: only the 60 m² principle warns
+    db.session.commit()
     csrf = login_as(client, db, w.users["town_reviewer"])
     assert fund(client, csrf, case.id, area="72").status_code == 303  # 003 §五(二): 60 m²
     text = page(client, case.id)
@@ -160,6 +165,7 @@ def completed_case(db, w):
     """A case whose completion visit is approved, with each phase's photos and the archive's
     papers: ready for the town's acceptance."""
     h = w.households[w.village_a1]
+    h.family_size = 5  # 66 m² is 13.2 m² each: only the 60 m² principle warns
     case = factories.case(db.session, h, status="in_progress")
     inspector = Actor.of(w.users["inspector"])
     upload(db.session, inspector, h, phase="before", seed=61, node="site", item="site.safety",

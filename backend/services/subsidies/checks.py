@@ -116,14 +116,25 @@ def approval_blocker(case: Case) -> WorkflowBlocked | None:
     return None
 
 
+def hard_problem(result: PolicyCheck) -> PolicyViolation | None:
+    """A hard rule failed, or one that cannot be checked yet (the numbers come first)."""
+    unknown = [r for r in result.results if r.result == "pending" and r.rule.level == "hard"]
+    if unknown:
+        return PolicyViolation("政策核查所需数据未填写",
+                               reasons=[f"{r.rule.text}：{r.detail}" for r in unknown])
+    if result.failed:
+        return PolicyViolation(reasons=[f"{r.rule.text}：{r.detail}（{r.rule.source}）"
+                                        for r in result.failed])
+    return None
+
+
 def enforce(session, case: Case, spec: WorkflowSpec, basis: str,
             justifications: dict[str, str]) -> list[dict]:
     """Refuse the action if a hard rule fails or a soft one is exceeded without a written
     justification; return what the step records (each rule's result, numbers and reason)."""
     result = check(session, case, spec, basis)
-    if result.failed:
-        raise PolicyViolation(reasons=[f"{r.rule.text}：{r.detail}（{r.rule.source}）"
-                                       for r in result.failed])
+    if problem := hard_problem(result):
+        raise problem
     given = {code: text.strip() for code, text in justifications.items() if text and text.strip()}
     missing = [r for r in result.unjustified if r.rule.code not in given]
     if missing:

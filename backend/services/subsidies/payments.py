@@ -175,18 +175,15 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
     (False: the same request was made before)."""
     case = policy.get_in_scope(session, Case, case_id, actor)
     session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    _, spec = workflow_of(session, case)
+    plan = spec.payments
+    require_recorder(actor, plan, given.tranche)
     existing = session.get(Payment, given.id)
     if existing is not None:
         if _same(existing, case, given):
             return existing, False
         raise PaymentConflict()
-    _, spec = workflow_of(session, case)
-    plan = spec.payments
     recovering = given.tranche == "recovery"
-    roles = plan.recovery_roles if recovering else plan.roles
-    if actor.role not in roles:
-        who = "、".join(ROLE_LABELS[r] for r in roles)
-        raise Forbidden(f"本县{TRANCHES[given.tranche]}由{who}办理")
     payments = payments_of(session, [case.id])[case.id]
     if recovering:
         recovery = _check_recovery(session, case, payments, given, today)
@@ -194,7 +191,7 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         recovery = None
         _check_payment(case, spec, payments, given, today)
     _check_payee(session, case, plan, given)
-    _check_voucher(session, case, given.voucher_id)
+    _check_voucher(session, case, given.voucher_id, recovering)
     payment = Payment(
         id=given.id, case_id=case.id, village_code=case.village_code, tranche=given.tranche,
         fund_level=given.fund_level,
@@ -221,6 +218,14 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
                           ActionInput("pay", note="补助已按核定金额全部拨付"), given.paid_on)
     session.commit()
     return payment, True
+
+
+def require_recorder(actor: Actor, plan: PaymentPlan, tranche: str) -> None:
+    """Only the roles the county's plan names record its payments, or its recoveries."""
+    roles = plan.recorders(tranche)
+    if actor.role not in roles:
+        who = "、".join(ROLE_LABELS[r] for r in roles)
+        raise Forbidden(f"本县{TRANCHES.get(tranche, '拨付')}由{who}办理")
 
 
 def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
@@ -301,10 +306,11 @@ def _check_payee(session, case: Case, plan: PaymentPlan, given: PaymentInput) ->
                                      "（004 §四(三)）"])
 
 
-def _check_voucher(session, case: Case, voucher_id: str) -> None:
+def _check_voucher(session, case: Case, voucher_id: str, recovering: bool) -> None:
     voucher = session.get(Attachment, voucher_id)
-    if voucher is None or voucher.case_id != case.id:
-        raise InvalidInput(fields={"voucher_id": "拨付凭证不存在或不属于本项目"})
+    kinds = ("payment_voucher", "recovery_notice") if recovering else ("payment_voucher",)
+    if voucher is None or voucher.case_id != case.id or voucher.kind not in kinds:
+        raise InvalidInput(fields={"voucher_id": "拨付凭证不存在、不属于本项目或不是拨付凭证"})
 
 
 def open_recovery(session, actor: Actor | None, case: Case, on: date, reason: str

@@ -35,6 +35,9 @@ class PaymentPlan:
     pay_builder: bool  # 统建: the builder may be paid with the household's signed consent
     source: str
 
+    def recorders(self, tranche: str) -> tuple[str, ...]:
+        return self.recovery_roles if tranche == "recovery" else self.roles
+
     def tranche(self, code: str) -> Tranche | None:
         return next((t for t in self.tranches if t.code == code), None)
 

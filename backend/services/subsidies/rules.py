@@ -184,7 +184,9 @@ def _evaluate(rule: PolicyRule, facts: Facts) -> RuleResult:
     else:
         outcome = CHECKS[rule.kind](rule.params, facts)
     if outcome is None:
-        return RuleResult(rule, "pending", "所需数据尚未填写")
+        missing = [label for name, label in NEEDS.get(rule.kind, ())
+                   if getattr(facts, name) in (None, 0)]
+        return RuleResult(rule, "pending", f"待填写：{'、'.join(missing) or '本县同类补助'}")
     held, detail = outcome
     if rule.level == "report":
         return RuleResult(rule, "info", detail)
@@ -301,6 +303,13 @@ def _no_other_safe_house(p, f):
         return False, "申请中申报另有安全住房"
     return True, "未申报其他安全住房"
 
+
+# The facts each kind of rule reads, named for the user when one is missing.
+AREA, PEOPLE = ("area_m2", "面积"), ("family_size", "家庭人口")
+SUBSIDY, COST = ("subsidy_yuan", "核定补助"), ("cost_yuan", "造价")
+NEEDS = {"area_min": (AREA,), "area_max": (AREA,), "area_range": (AREA, PEOPLE),
+         "area_per_person_min": (AREA, PEOPLE), "area_per_person_max": (AREA, PEOPLE),
+         "subsidy_min": (SUBSIDY,), "subsidy_cap": (SUBSIDY, COST)}
 
 CHECKS = {
     "area_min": _area_min, "area_max": _area_max, "area_range": _area_range,

@@ -19,7 +19,6 @@ from backend.services.errors import (
     DocumentsMissing,
     InvalidInput,
     InvalidTransition,
-    PolicyViolation,
     WorkflowBlocked,
 )
 from backend.services.policy import Actor
@@ -239,9 +238,7 @@ def _blockers(session, case: Case, spec: WorkflowSpec, stage: StageSpec, action:
             return AppraisalRequired(reasons=reasons)
         if problem := policy_checks.approval_blocker(case):
             return problem
-        failed = policy_checks.check(session, case, spec, "approval").failed
-        return PolicyViolation(reasons=[f"{r.rule.text}：{r.detail}（{r.rule.source}）"
-                                        for r in failed]) if failed else None
+        return policy_checks.hard_problem(policy_checks.check(session, case, spec, "approval"))
     if action in ("urge", "defer"):
         return _start_rule_blockers(case, stage, action, today)
     if action == "accept":

@@ -17,13 +17,11 @@ from backend.extensions import db, object_store
 from backend.services import attachments, policy, regions
 from backend.services.errors import (
     DomainError,
-    Forbidden,
     InvalidInput,
     PaymentConflict,
     status_of,
 )
 from backend.services.subsidies import funds, ledger, payments
-from backend.vocabulary import ROLE_LABELS, TRANCHES
 from backend.web.desk.base import actor, notice_and_error, today
 from backend.web.desk.cases import case_page
 from backend.web.desk.rounds import area_choices
@@ -73,10 +71,7 @@ def pay(case_id: int):
     try:
         plan = ledger.case_money(db.session, me, case_id).plan
         # Checked again by record_payment; here first, so a refusal stores no voucher.
-        roles = plan.recovery_roles if recovering else plan.roles
-        if me.role not in roles:
-            who = "、".join(ROLE_LABELS[r] for r in roles)
-            raise Forbidden(f"本县{TRANCHES.get(tranche, '拨付')}由{who}办理")
+        payments.require_recorder(me, plan, tranche)
         filename, data = _voucher()
         body = _filled(form, PAYMENT_FIELDS)
         body["voucher_id"] = str(uuid.uuid5(VOUCHERS, f"{body.get('id')}:"

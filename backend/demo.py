@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from backend.demo_money import seed_money
+from backend.demo_reports import seed_reports
 from backend.models import Appraisal, Case, Household, Region, User
 from backend.services import attachments
 from backend.services.ids import check_char
@@ -92,6 +93,7 @@ def seed(session, *, households: int = 300, hash_method: str = "scrypt", seed_va
         free = [h for h in targets if h.id not in with_case
                 and h.village_code.startswith(users["town_reviewer"].regions[0].code[:9])]
         logins += seed_money(session, store, users, free, rng, hash_method)
+    seed_reports(session, users["county_admin"])
     return logins
 
 

@@ -26,6 +26,7 @@ def test_seed_demo_builds_a_county_once(app, db):
     assert db.session.query(Household).filter(Household.village_code.like("140621%")).count() \
         == 300
     assert_money_examples(db)
+    assert_ranking_examples(db)
     assert {u.role for u in db.session.query(User)} == {
         "inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
         "department"}
@@ -38,6 +39,22 @@ def test_seed_demo_builds_a_county_once(app, db):
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not seeded" in again.output
     assert db.session.query(Household).count() == 303  # and three in the 郯城 village
+
+
+def assert_ranking_examples(db):
+    """The two past weeks' snapshots name 玉井镇 twice in a row; this week a third time."""
+    from backend.models import RankingSnapshot
+    from backend.models.base import china_today
+    from backend.services.policy import Actor
+    from backend.services.reports import ranking
+
+    taken = db.session.query(RankingSnapshot).filter(RankingSnapshot.taken_by.is_not(None)) \
+        .order_by(RankingSnapshot.week_start).all()
+    assert [[(r["town_name"], r["consecutive"]) for r in s.rows if r["named"]]
+            for s in taken] == [[("玉井镇", 1)], [("玉井镇", 2)]]
+    admin = Actor.of(db.session.query(User).filter_by(username="admin").one())
+    now = ranking.ranking(db.session, admin, "140621000000", china_today(), china_today())
+    assert [(r["town_name"], r["consequence"]) for r in now.named] == [("玉井镇", "admonition")]
 
 
 def assert_money_examples(db):

@@ -118,3 +118,14 @@ def test_the_spreadsheet_downloads_from_the_page(client, db, world):
     assert r.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(r.data))["2026-05-27排名"].values)
     assert rows[2][2] == "玉井镇" and rows[2][11:13] == (2, "媒体公开曝光")
+
+
+def test_a_user_of_two_counties_picks_one(client, db, world):
+    factories.region(db.session, "140622000000", "应县", "county", "140600000000")
+    both = factories.user(db.session, "auditor", [world.county, "140622000000"])
+    login_as(client, db, both)
+    html = client.get("/review/ranking").get_data(as_text=True)
+    assert "山阴县乡镇排名通报" in html and '<option value="140622000000">应县</option>' in html
+    html = client.get("/review/ranking?county=140622000000").get_data(as_text=True)
+    assert "应县乡镇排名通报" in html
+    assert client.get("/review/ranking?county=140623000000").status_code == 404

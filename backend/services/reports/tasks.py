@@ -4,7 +4,7 @@ by the county. 003 §八: 计划、任务、资金、目标、责任“五到乡
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.models import AnnualTask, Region
@@ -52,6 +52,14 @@ def county_for(session, actor: Actor, code: str | None) -> Region:
                                                  for lo, hi in actor.ranges):
         raise OutsideScope()
     return county
+
+
+def counties_of(session, actor: Actor) -> list[Region]:
+    """The counties whose tasks and ranking the caller reads, by code."""
+    own = {low[:6].ljust(12, "0") for low, high in actor.ranges if low[:6] == high[:6]}
+    return list(session.scalars(select(Region).where(
+        Region.level == "county", or_(Region.code.in_(own), policy.in_scope(actor, Region.code)))
+        .order_by(Region.code)))
 
 
 def towns_of(session, county: Region) -> list[Region]:

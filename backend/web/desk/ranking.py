@@ -46,7 +46,9 @@ def _page(*, failed: DomainError | None = None, form: str | None = None, typed=N
           status: int = 200):
     """The ranking as of `?date=` (today by default), the last weeks, the tasks of `?year=`."""
     me = actor()
-    county = region_code(request.values.get("county"))
+    counties = tasks.counties_of(db.session, me)
+    county = region_code(request.values.get("county")) or (counties[0].code if counties
+                                                            else None)
     error = None
     try:
         result = ranking.ranking(db.session, me, county, _day(request.values.get("date")),
@@ -63,7 +65,7 @@ def _page(*, failed: DomainError | None = None, form: str | None = None, typed=N
     takers = {u.id: u.name for u in db.session.scalars(
         select(User).where(User.id.in_(taker_ids)))} if taker_ids else {}
     return render_template(
-        "review/ranking.html", result=result, county_code=county_code,
+        "review/ranking.html", result=result, county_code=county_code, counties=counties,
         county_name=county_name, weeks=weeks,
         this_week_taken=bool(weeks) and not weeks[0].closed,
         this_week=ranking.week_of(today()), towns=towns, task_year=year,

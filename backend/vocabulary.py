@@ -56,8 +56,11 @@ STATUSES = {
     "cancelled": "已取消",
     "deferred": "转下一年度",
 }
+# Stages where a case has left the procedure without its works: from that day it counts
+# neither as started nor as completed, and its subsidy is no longer owed.
+EXIT_STATUSES = ("rejected", "cancelled", "deferred")
 # Stages a case leaves only by a new application.
-FINAL_STATUSES = ("archived", "rejected", "cancelled", "deferred")
+FINAL_STATUSES = ("archived", *EXIT_STATUSES)
 # The works phase (改造前/中/后) a case is in, by status: what an inspector photographs next.
 STATUS_PHASES = {
     **dict.fromkeys(("application", "village_review", "village_publicity", "town_review",
@@ -174,9 +177,12 @@ OUTCOME_LABELS = {
 REVIEW_STATES = {"submitted": "待审核", "approved": "已通过", "returned": "已退回"}
 
 # --- survey rounds -----------------------------------------------------------------------
-ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查"}
+ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查", "spot_check": "随机抽查"}
+# Rounds opened over an area; a spot-check round is opened by its draw, over its sample.
+AREA_ROUND_KINDS = ("routine", "emergency")
 # The visit kind that records a household's outcome in a round of each kind.
-SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey"}
+SURVEY_KINDS = {"routine": "routine_survey", "emergency": "emergency_survey",
+                "spot_check": "spot_check"}
 
 # --- photos ------------------------------------------------------------------------------
 # Derived sizes (long edge in pixels) made at ingest; with the original, what can be fetched.
@@ -209,9 +215,6 @@ OVERDUE_LABELS = {
 # 的在媒体上公开曝光，连续三次排名后三位的进行诫勉谈话. By consecutive weeks named: 1, 2, 3 or more.
 NAMING_CONSEQUENCES = {"criticism": "全县通报批评", "exposure": "媒体公开曝光",
                        "admonition": "诫勉谈话"}
-# Cases that have left the procedure: they count neither as started nor as completed.
-EXIT_STATUSES = ("rejected", "cancelled", "deferred")
-
 # --- people and places -------------------------------------------------------------------
 ROLES = ("inspector", "village_cadre", "town_reviewer", "county_admin", "auditor", "finance",
          "department")

@@ -24,12 +24,11 @@ from backend.models.region import code_range
 from backend.services import policy
 from backend.services.errors import InvalidInput, OutsideScope
 from backend.services.policy import Actor
-from backend.vocabulary import TARGET_CATEGORIES
+from backend.vocabulary import EXIT_STATUSES, TARGET_CATEGORIES
 
 FORMS = {"renovation": ("附件1", "农村危房改造进度报表"),
          "seismic": ("附件2", "既有房屋抗震改造进度报表")}
 SEISMIC_METHODS = ("抗震改造",)
-EXITS = ("rejected", "cancelled", "deferred")
 TEN_THOUSAND = Decimal(10000)
 NIL = Decimal("0.0000")  # 万元 to the yuan
 TOWN_DIGITS = 9
@@ -150,7 +149,7 @@ def _method_filter(form: str):
 def _in_procedure(end: date):
     """Not left the procedure by the month's end (a later cancellation leaves the month as
     it was reported)."""
-    return or_(Case.status.not_in(EXITS), Case.stage_entered_on > end)
+    return or_(Case.status.not_in(EXIT_STATUSES), Case.stage_entered_on > end)
 
 
 def _count_cases(session, rows: dict, low: str, high: str, year: int, end: date,

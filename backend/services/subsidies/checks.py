@@ -18,10 +18,7 @@ from backend.services.policy import Actor
 from backend.services.subsidies.rules import Facts, RuleResult, evaluate
 from backend.services.workflow.spec import WorkflowSpec
 from backend.services.workflow.templates import workflow_of
-from backend.vocabulary import TARGET_CATEGORIES
-
-# Cases that never got, or gave back, their subsidy: not an earlier renovation, not averaged.
-NOT_RENOVATED = ("rejected", "cancelled", "deferred")
+from backend.vocabulary import EXIT_STATUSES, TARGET_CATEGORIES
 
 
 @dataclass
@@ -51,7 +48,7 @@ def facts_of(session, case: Case, spec: WorkflowSpec, basis: str) -> Facts:
     earlier = sorted(session.scalars(
         select(Case.year).where(Case.household_id == case.household_id, Case.id != case.id,
                                 Case.started_on.is_not(None),
-                                Case.status.not_in(NOT_RENOVATED))))
+                                Case.status.not_in(EXIT_STATUSES))))
     # The application lists the family by relation to the head (与户主关系); the head is
     # counted too unless listed among them.
     members = case.application.get("members") or []
@@ -79,7 +76,7 @@ def _averages(session, case: Case, spec: WorkflowSpec) -> dict[str, tuple[int, D
         select(target.label("target"), func.count(), func.sum(Case.subsidy_yuan))
         .join(Household, Household.id == Case.household_id)
         .where(Case.village_code.like(county + "%"), Case.year == case.year,
-               Case.subsidy_yuan.is_not(None), Case.status.not_in(NOT_RENOVATED))
+               Case.subsidy_yuan.is_not(None), Case.status.not_in(EXIT_STATUSES))
         .group_by(target)).all()
     by_group = {bool(t): (n, Decimal(total)) for t, n, total in rows}
     figures = {}

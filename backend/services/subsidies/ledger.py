@@ -19,10 +19,10 @@ from backend.services.policy import Actor
 from backend.services.subsidies.payments import Due, approved, dues, payments_of
 from backend.services.subsidies.plan import PaymentPlan
 from backend.services.workflow.templates import workflow_of
-from backend.vocabulary import FUND_LEVELS, PAYEE_KINDS, TRANCHES
+from backend.vocabulary import FINAL_STATUSES, FUND_LEVELS, PAYEE_KINDS, TRANCHES
 
 # Stages where money may be owed: from approval until the case is archived.
-NOT_OWED = ("rejected", "cancelled", "deferred", "archived", "paid")
+NOT_OWED = (*FINAL_STATUSES, "paid")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from backend.services.subsidies.plan import AFTER, AFTER_LABELS, PaymentPlan, Tr
 from backend.services.workflow import steps
 from backend.services.workflow.steps import ActionInput
 from backend.services.workflow.templates import workflow_of
-from backend.vocabulary import FUND_LEVELS, ROLE_LABELS, TRANCHES
+from backend.vocabulary import EXIT_STATUSES, FINAL_STATUSES, FUND_LEVELS, ROLE_LABELS, TRANCHES
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -91,7 +91,7 @@ def approved(case: Case, spec) -> bool:
 def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Case:
     actor.require(policy.CASE_WRITE)
     case = policy.get_in_scope(session, Case, case_id, actor)
-    if case.status in ("rejected", "cancelled", "deferred", "archived"):
+    if case.status in FINAL_STATUSES:
         raise InvalidTransition("该项目已结束，不能核定补助")
     _, spec = workflow_of(session, case)
     # Approval fixes the subsidy; a case approved outside the system has it entered once.
@@ -131,7 +131,7 @@ def paid_total(payments: list[Payment], *, level: str | None = None) -> Decimal:
 def dues(case: Case, plan: PaymentPlan, payments: list[Payment]) -> list[Due]:
     """Each tranche of the plan: its limit, what it has paid, from when and by when it is due.
     Nothing is due on a subsidy not approved, or cancelled with its case."""
-    if case.subsidy_yuan is None or case.status in ("rejected", "cancelled", "deferred"):
+    if case.subsidy_yuan is None or case.status in EXIT_STATUSES:
         return []
     result, earlier_limits = [], ZERO
     for tranche in plan.tranches:
@@ -243,7 +243,7 @@ def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
 def _check_payment(case: Case, spec, payments: list[Payment], given: PaymentInput,
                    today: date) -> None:
     plan = spec.payments
-    if case.status in ("rejected", "cancelled", "deferred"):
+    if case.status in EXIT_STATUSES:
         raise InvalidTransition("该项目已结束，补助不再拨付")
     if not approved(case, spec) or case.subsidy_yuan is None:
         raise PaymentNotDue("补助尚未批准", reasons=["审批通过后才能拨付补助"])

@@ -14,7 +14,7 @@ from backend.services.reports.schedule import ReportDue, parse_schedule
 from backend.services.subsidies.plan import DEFAULT as DEFAULT_PLAN
 from backend.services.subsidies.plan import PaymentPlan, parse_plan
 from backend.services.subsidies.rules import PolicyRule, parse_rules
-from backend.vocabulary import ATTACHMENT_KINDS, DEPARTMENTS, ROLES, STATUSES
+from backend.vocabulary import ATTACHMENT_KINDS, DEPARTMENTS, FINAL_STATUSES, ROLES, STATUSES
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -142,7 +142,7 @@ def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:
         errors.append(f"{path}: a stage must be an object")
         return None
     code, kind = data.get("code"), data.get("type")
-    if code not in STATUSES or code in ("archived", "rejected", "cancelled", "deferred"):
+    if code not in STATUSES or code in FINAL_STATUSES:
         errors.append(f"{path}.code: {code!r} is not a stage a case can wait at")
     if kind not in STAGE_ACTIONS:
         errors.append(f"{path}.type: {kind!r} is not one of {', '.join(STAGE_ACTIONS)}")

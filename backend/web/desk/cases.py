@@ -1,14 +1,18 @@
 """Desk pages of cases: the overview of my area, one case's evidence and its position plot,
-overdue work, and a supervisor's review of a visit (approve, or return with a comment)."""
+its household's archive as a PDF, overdue work, and a supervisor's review of a visit
+(approve, or return with a comment)."""
 
 import uuid
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request
 
-from backend.extensions import db
+from backend import responses
+from backend.extensions import db, object_store
+from backend.models.base import utc_now
 from backend.rules import current_rules
 from backend.services import accounts, policy, visits
+from backend.services.archive import pdf
 from backend.services.cases import dossier, overview
 from backend.services.cases.overdue import overdue_items
 from backend.services.errors import Conflict, Forbidden, InvalidInput
@@ -16,7 +20,7 @@ from backend.services.subsidies import checks as policy_checks
 from backend.services.subsidies import ledger
 from backend.services.subsidies.plan import AFTER_LABELS
 from backend.services.workflow import engine
-from backend.vocabulary import FLAG_LABELS, METHODS, STATUSES
+from backend.vocabulary import FINAL_STATUSES, FLAG_LABELS, METHODS, STATUSES
 from backend.web.desk import plots
 from backend.web.desk.base import (
     actor,
@@ -88,7 +92,7 @@ def money_words(money: ledger.CaseMoney, state: engine.WorkflowState,
     for key, message in (failed or {}).get("fields", {}).items():
         if key.startswith("justifications."):
             justify[key.removeprefix("justifications.")] = message.removeprefix("请说明理由：")
-    spec, ended = state.workflow, case.status in ("rejected", "cancelled", "deferred", "archived")
+    spec, ended = state.workflow, case.status in FINAL_STATUSES
     following = spec.stage(spec.next_after(case.status)) if state.stage else None
     payable = [d for d in money.dues if d.available_on is not None and d.outstanding > 0]
     return {
@@ -111,6 +115,15 @@ def case_plot(case_id: int):
     extent = request.args.get("r", type=int)
     plot = plots.position_plot(data, extent=extent, **tile_settings())
     return render_template("review/plot.html", r=data, plot=plot, zoom=extent)
+
+
+@bp.get("/households/<int:household_id>/archive.pdf")
+def archive_pdf(household_id: int):
+    """The household's archive (the API's PDF), for its case of `?year=`."""
+    name, data = pdf.household_pdf(db.session, object_store(), actor(), household_id,
+                                   year=request.args.get("year", type=int), today=today(),
+                                   now=utc_now())
+    return responses.download(data, name, responses.PDF)
 
 
 def tile_settings() -> dict:

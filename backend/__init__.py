@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         regions,
         reports,
         rounds,
+        spot_checks,
         visits,
         workflow,
     )
@@ -105,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.web import health, home
 
     for module in (auth, regions, households, cases, workflow, money, reports, ranking,
-                   attachments, photos, flags, visits, rounds):
+                   attachments, photos, flags, visits, rounds, spot_checks):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

@@ -11,14 +11,14 @@ from backend.extensions import db
 from backend.services import rounds
 from backend.services.rounds import export as round_export
 from backend.services.rounds.lifecycle import RoundSpec
-from backend.vocabulary import CATEGORIES, OUTCOME_LABELS, ROUND_KINDS
+from backend.vocabulary import AREA_ROUND_KINDS, CATEGORIES, OUTCOME_LABELS, ROUND_KINDS
 
 blp = api_blueprint("rounds", __name__)
 
 
 class RoundSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
-    kind = fields.String(required=True, validate=validate.OneOf(list(ROUND_KINDS)))
+    kind = fields.String(required=True, validate=validate.OneOf(AREA_ROUND_KINDS))
     kind_label = fields.Function(lambda r: ROUND_KINDS[r.kind], dump_only=True)
     name = fields.String(required=True, validate=validate.Length(1, 100))
     period = fields.String(allow_none=True, validate=validate.Length(max=20))

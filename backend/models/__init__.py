@@ -9,6 +9,7 @@ from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
 from backend.models.report import AnnualTask, RankingSnapshot, ReportFiling
 from backend.models.round import Round, RoundHousehold
+from backend.models.spot_check import SpotCheck
 from backend.models.user import ApiToken, LoginAttempt, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
 from backend.models.workflow import (
@@ -44,6 +45,7 @@ __all__ = [
     "ReportFiling",
     "Round",
     "RoundHousehold",
+    "SpotCheck",
     "User",
     "UserRegion",
     "Visit",

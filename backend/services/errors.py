@@ -168,6 +168,14 @@ class WeekClosed(Conflict):
     message = "该周已结束，排名已固定，不能重新生成"
 
 
+class SpotCheckDrawn(Conflict):
+    """A sample is drawn once per area, year and purpose (003 §七(三) 随机抽取): drawing again
+    until a convenient sample comes out is what the stored seed is there to prevent."""
+
+    code = "spot_check_drawn"
+    message = "该地区该年度已为同一目的抽取过样本，不能重新抽取"
+
+
 # --- visits and rounds ---------------------------------------------------------------
 class VisitConflict(Conflict):
     code = "visit_conflict"

@@ -29,6 +29,9 @@ FUNDS_WRITE = "funds.write"  # the county's funds per level: 已落实, 已下�
 REPORT_READ = "report.read"  # the monthly progress forms of a town or county (004 附件1/2)
 TASK_SET = "task.set"  # a town's annual task (003 §八 五到乡镇: the county sets it)
 RANKING_SNAPSHOT = "ranking.snapshot"  # the county's weekly 通报 of the towns' ranking (000)
+# 随机抽查 (003 §七(三)): the county draws the sample for the checkers; auditors read the draws.
+SPOT_CHECK_DRAW = "spot_check.draw"
+SPOT_CHECK_READ = "spot_check.read"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Inspectors include the technicians who appraise houses on site (鉴定); village cadres not.
@@ -43,9 +46,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "county_admin": frozenset(
         {READ, PII, HOUSEHOLD_WRITE, HOUSEHOLD_IMPORT, HOUSEHOLD_LOCATE, CASE_WRITE, CASE_APPLY,
          APPRAISAL_WRITE, APPRAISAL_FILE, VISIT_REVIEW, ROUND_MANAGE, USER_MANAGE, ATTACHMENT_WRITE,
-         FUNDS_WRITE, TASK_SET, RANKING_SNAPSHOT, REPORT_READ}
+         FUNDS_WRITE, TASK_SET, RANKING_SNAPSHOT, REPORT_READ, SPOT_CHECK_DRAW, SPOT_CHECK_READ}
     ),
-    "auditor": frozenset({READ, REPORT_READ}),
+    "auditor": frozenset({READ, REPORT_READ, SPOT_CHECK_READ}),
     # 财政: pays subsidies and co-signs the county's acceptance; sees payees' accounts.
     # Who records payments is each county's payment plan (subsidies/plan.py).
     "finance": frozenset({READ, PII, ATTACHMENT_WRITE, FUNDS_WRITE, REPORT_READ}),

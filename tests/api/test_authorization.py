@@ -144,6 +144,19 @@ ENDPOINTS = [
          "households": 40}})),
     ("POST", "/api/v1/ranking/snapshots", {"county_admin"},
      lambda w, h, c: ("/api/v1/ranking/snapshots", {"json": {"county": w.county}})),
+    # Random spot checks (003 §七(三)): the county admin draws, auditors read the draws too.
+    ("POST", "/api/v1/spot-checks", {"county_admin"},
+     lambda w, h, c: ("/api/v1/spot-checks", {"json": {
+         "area_code": h.village_code[:9] + "000", "year": 2026, "count": 1,
+         "purpose": f"复核{uuid.uuid4().hex[:8]}"}})),
+    ("GET", "/api/v1/spot-checks", {"county_admin", "auditor"},
+     lambda w, h, c: (f"/api/v1/spot-checks?area={h.village_code[:9]}000", {})),
+    ("GET", "/api/v1/spot-checks/<int:check_id>", {"county_admin", "auditor"},
+     lambda w, h, c: (f"/api/v1/spot-checks/{w.spot_checks[h.village_code]}", {})),
+    ("GET", "/api/v1/spot-checks/<int:check_id>/verify", {"county_admin", "auditor"},
+     lambda w, h, c: (f"/api/v1/spot-checks/{w.spot_checks[h.village_code]}/verify", {})),
+    ("GET", "/api/v1/spot-checks/<int:check_id>/sample.xlsx", {"county_admin", "auditor"},
+     lambda w, h, c: (f"/api/v1/spot-checks/{w.spot_checks[h.village_code]}/sample.xlsx", {})),
     ("POST", "/api/v1/photos/<uuid:photo_id>/flags/<code>/review",
      {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/photos/{w.photos[h.village_code]}/flags/no_position/review",
@@ -178,6 +191,7 @@ def world(db, templates):
     w.inspector_b = factories.user(db.session, "inspector", [w.town_b], username="inspector_b")
     w.rounds = rounds_of(db, w)
     w.paying, w.vouchers = paying_cases(db, w)
+    w.spot_checks = spot_checks_of(db, w)
     return w
 
 
@@ -210,6 +224,21 @@ def rounds_of(db, w) -> dict[str, int]:
         spec = rounds.RoundSpec(kind="routine", name="季度排查", starts_on=date(2026, 10, 1),
                                 due_on=date(2026, 12, 31), area_codes=[town], categories=[])
         ids[town] = rounds.open_round(db.session, admin, spec).id
+    return {code: ids[w.town_a if code.startswith(w.town_a[:9]) else w.town_b]
+            for code in w.households}
+
+
+def spot_checks_of(db, w) -> dict[str, int]:
+    """A draw of every approved household of each town; village code → that town's draw."""
+    from datetime import date
+
+    from backend.services import spot_checks
+    from backend.services.policy import Actor
+
+    admin = Actor.of(w.users["county_admin"])
+    ids = {town: spot_checks.draw(db.session, admin, spot_checks.DrawSpec(
+        area_code=town, year=2026, purpose="年度抽查", count=100), date(2026, 10, 8)).id
+        for town in (w.town_a, w.town_b)}
     return {code: ids[w.town_a if code.startswith(w.town_a[:9]) else w.town_b]
             for code in w.households}
 

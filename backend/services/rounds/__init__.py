@@ -11,6 +11,7 @@ from backend.services.rounds.lifecycle import (
     reassign,
     record_outcome,
     record_reasons,
+    start_round,
 )
 from backend.services.rounds.progress import (
     assignments,
@@ -24,4 +25,4 @@ from backend.services.rounds.progress import (
 
 __all__ = ["RoundSpec", "add_discovery", "assignments", "available_inspectors", "close_round",
            "covers_round", "get_round", "list_rounds", "open_round", "progress", "reassign",
-           "record_outcome", "record_reasons", "region_names", "totals_by_round"]
+           "record_outcome", "record_reasons", "region_names", "start_round", "totals_by_round"]

@@ -34,6 +34,8 @@ class RoundSpec:
     categories: list[str]
     period: str | None = None
     cause: str | None = None
+    # A spot-check round's households: exactly its drawn sample, instead of the area's.
+    household_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,20 @@ class DiscoveryAfterClose:
 
 def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
     """Open a round over towns/villages and assign each household to an inspector."""
+    rnd = start_round(session, actor, spec)
+    session.commit()
+    return rnd
+
+
+def start_round(session, actor: Actor, spec: RoundSpec) -> Round:
+    """Open a round without committing: the caller commits it with its own change."""
     actor.require(policy.ROUND_MANAGE)
     areas = _areas(session, actor, spec.area_codes)
     unknown = [c for c in spec.categories if c not in CATEGORIES]
     if unknown:
         raise InvalidInput(fields={"categories": "未知的类别：" + "、".join(unknown)})
+    if (spec.kind == "spot_check") != (spec.household_ids is not None):
+        raise InvalidInput(fields={"kind": "随机抽查轮次由抽取样本开启"})
     if spec.due_on < spec.starts_on:
         raise InvalidInput(fields={"due_on": "截止日期早于开始日期"})
     region = _common_parent(session, areas)
@@ -71,6 +82,8 @@ def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
         actor, Household.village_code))
     if spec.categories:
         stmt = stmt.where(Household.category.in_(spec.categories))
+    if spec.household_ids is not None:
+        stmt = stmt.where(Household.id.in_(spec.household_ids))
     households = session.execute(stmt).all()
     pick = inspector_picker(session, {v for _, v in households})
     rows = [{"round_id": rnd.id, "household_id": hid, "village_code": village,
@@ -80,7 +93,6 @@ def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
         session.execute(insert(RoundHousehold), rows)
     audit.record(session, actor, "open", "round", rnd.id,
                  {"name": spec.name, "households": len(rows), "areas": rnd.area_codes})
-    session.commit()
     return rnd
 
 

@@ -5,7 +5,8 @@ One parent blueprint carries the cookie login, CSRF check, error pages and templ
 visit review (`cases`), the procedure's to-do list, actions, applications and publicity
 lists (`workflow`), a case's subsidy, payments and the county's 拨付 page (`money`), the
 monthly progress forms and their filing (`reports`), the towns' weekly ranking and annual
-tasks (`ranking`), photos and flags (`photos`), survey rounds (`rounds`).
+tasks (`ranking`), photos and flags (`photos`), survey rounds (`rounds`), random spot checks
+(`spot_checks`).
 """
 
 from flask import Blueprint
@@ -20,6 +21,7 @@ from backend.web.desk import (
     reports,
     rounds,
     session,
+    spot_checks,
     users,
     workflow,
 )
@@ -29,6 +31,6 @@ def blueprint() -> Blueprint:
     desk = Blueprint("desk", __name__, url_prefix="/review")
     base.install(desk)
     for child in (session.bp, cases.bp, workflow.bp, money.bp, reports.bp, ranking.bp,
-                  photos.bp, rounds.bp, households.bp, users.bp):
+                  photos.bp, rounds.bp, spot_checks.bp, households.bp, users.bp):
         desk.register_blueprint(child)
     return desk

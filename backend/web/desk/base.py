@@ -183,6 +183,8 @@ def template_words() -> dict:
             and g.review_actor.can(policy.USER_MANAGE),
             "can_read_reports": g.get("review_actor") is not None
             and g.review_actor.can(policy.REPORT_READ),
+            "can_read_spot_checks": g.get("review_actor") is not None
+            and g.review_actor.can(policy.SPOT_CHECK_READ),
             "show_id": show_id, "show_account": show_account, "yuan": display.yuan,
             "local": display.local_time, "metres": display.metres,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,

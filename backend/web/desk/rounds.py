@@ -17,7 +17,7 @@ from backend.services.errors import (
 )
 from backend.services.rounds import export as round_export
 from backend.services.rounds.lifecycle import RoundSpec
-from backend.vocabulary import ROUND_KINDS
+from backend.vocabulary import AREA_ROUND_KINDS
 from backend.web.desk.base import NOTICES, actor, describe, is_id, today
 
 bp = Blueprint("rounds", __name__)
@@ -48,7 +48,7 @@ def _list_page(*, form: dict, notice: str | None = None, error: str | None = Non
     areas = area_choices(regions.region_tree(db.session, me)) if manage else []
     return render_template("review/rounds.html", rounds=found, totals=totals, manage=manage,
                            areas=areas, form=form, today=today(), notice=notice,
-                           error=error), status
+                           error=error, AREA_ROUND_KINDS=AREA_ROUND_KINDS), status
 
 
 def _default_form() -> dict:
@@ -71,7 +71,7 @@ def _spec_from(form) -> RoundSpec:
     """Read the open-round form; every field problem is reported at once."""
     problems = {}
     kind = form.get("kind")
-    if kind not in ROUND_KINDS:
+    if kind not in AREA_ROUND_KINDS:
         problems["kind"] = "请选择排查类型"
     name = form.get("name", "").strip()
     if not name or len(name) > 100:

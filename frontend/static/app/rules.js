@@ -13,7 +13,7 @@ export const RESULTS = { pass: "合格", fail: "不合格", na: "不适用" };
 export const DEFAULT_PHASE = { construction: "during", completion: "after", spot_check: "after",
   routine_survey: "before", emergency_survey: "before", appraisal: "before" };
 // The visit kind that records a household's outcome in a survey round of each kind.
-export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey" };
+export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey", spot_check: "spot_check" };
 export const REVIEW_STATES = { submitted: "待审核", approved: "已通过", returned: "已退回" };
 
 export function describeMeasure(m) {

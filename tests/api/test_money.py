@@ -831,3 +831,35 @@ def test_a_due_item_is_a_service_result_in_my_area_only(client, db, world):
     assert [i.case.id for i in ledger.due_items(db.session, Actor.of(w.users["finance"]),
                                                 TODAY)] == [mine.id, theirs.id]
     assert payments_of(db.session, [mine.id]) == {mine.id: []}
+
+
+def test_payments_sent_at_once_never_exceed_the_subsidy(app, client, db, world):
+    """Four different payments of the whole subsidy at the same moment: one is recorded, the
+    others see it (SQLite takes its write lock, PostgreSQL its row lock, before reading)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = world
+    case = placed(db, w, "accepted", subsidy_yuan=Decimal("14000.00"),
+                  subsidy_central_yuan=Decimal("14000.00"), planned_area_m2=Decimal("45"))
+    voucher = attach(client, w, case.id, "payment_voucher", "finance")
+    case_id = case.id  # the threads have no application context to load it
+
+    def send(payment_id):
+        return pay(app.test_client(), w, case_id, "finance", voucher, amount="14000.00",
+                   payment_id=payment_id).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(send, [str(uuid.uuid4()) for _ in range(4)]))
+    assert codes == [201, 422, 422, 422]
+    same = str(uuid.uuid4())
+    other = placed(db, w, "accepted", name="李四", subsidy_yuan=Decimal("14000.00"),
+                   subsidy_central_yuan=Decimal("14000.00"), planned_area_m2=Decimal("45"))
+    voucher, other_id = attach(client, w, other.id, "payment_voucher", "finance"), other.id
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(lambda _: pay(app.test_client(), w, other_id, "finance",
+                                              voucher, amount="7000.00",
+                                              payment_id=same).status_code, range(4)))
+    assert codes == [200, 200, 200, 201]
+    db.session.expire_all()
+    assert db.session.query(Payment).filter_by(case_id=case_id).count() == 1
+    assert db.session.query(Payment).filter_by(case_id=other_id).count() == 1

@@ -15,7 +15,7 @@ A constant number of queries, whatever the number of towns or cases.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 
@@ -30,7 +30,7 @@ FORMS = {"renovation": ("附件1", "农村危房改造进度报表"),
          "seismic": ("附件2", "既有房屋抗震改造进度报表")}
 SEISMIC_METHODS = ("抗震改造",)
 TEN_THOUSAND = Decimal(10000)
-NIL = Decimal("0.0000")  # 万元 to the yuan
+NIL = Decimal("0.00")
 TOWN_DIGITS = 9
 
 
@@ -42,7 +42,8 @@ class MonthlyRow:
     name: str
     started: list[int] = field(default_factory=lambda: [0] * len(TARGET_CATEGORIES))
     completed: list[int] = field(default_factory=lambda: [0] * len(TARGET_CATEGORIES))
-    # 万元; the county's funds (19–23) are the county's, so only its total row has them
+    # In yuan, summed exactly and shown in 万元 (`cells`); the county's funds (19–23) are the
+    # county's, so only its total row has them
     confirmed_local: Decimal | None = None  # 19: 省 + 市 + 县
     confirmed_provincial: Decimal | None = None  # 20
     received: tuple[Decimal, Decimal, Decimal] | None = None  # 21–23: 中央, 省级, 省级以下
@@ -52,9 +53,9 @@ class MonthlyRow:
     def cells(self) -> list:
         """The 27 columns in the form's order."""
         money = (self.confirmed_local, self.confirmed_provincial,
-                 *(self.received or (None, None, None)))
+                 *(self.received or (None, None, None)), *self.paid, self.investment)
         return [*self.started, sum(self.started), *self.completed, sum(self.completed),
-                *money, *self.paid, self.investment]
+                *(None if yuan is None else wan(yuan) for yuan in money)]
 
 
 @dataclass
@@ -155,22 +156,28 @@ def _in_procedure(end: date):
 def _count_cases(session, rows: dict, low: str, high: str, year: int, end: date,
                  form: str) -> None:
     town = func.substr(Case.village_code, 1, TOWN_DIGITS)
-    started = func.sum(case((Case.started_on <= end, 1), else_=0))
-    completed = func.sum(case((Case.completed_on <= end, 1), else_=0))
-    invested = func.sum(case((Case.completed_on <= end,
+    # A case entered late (系统外办理) carries only the dates of the stages it was placed at:
+    # its earliest later date stands for the start or the completion it must have had.
+    began = func.coalesce(Case.started_on, Case.completed_on, Case.town_accepted_on,
+                          Case.accepted_on, Case.paid_on, Case.archived_on)
+    finished = func.coalesce(Case.completed_on, Case.town_accepted_on, Case.accepted_on,
+                             Case.paid_on, Case.archived_on)
+    started = func.sum(case((began <= end, 1), else_=0))
+    completed = func.sum(case((finished <= end, 1), else_=0))
+    invested = func.sum(case((finished <= end,
                               func.coalesce(Case.subsidy_yuan, 0) + func.coalesce(Case.loan_yuan, 0)
                               + func.coalesce(Case.own_funds_yuan, 0)), else_=0))
     stmt = (select(town, Household.category, started, completed, invested)
             .join(Household, Household.id == Case.household_id)
             .where(Case.village_code.between(low, high), Case.year == year,
-                   Case.started_on <= end, _method_filter(form), _in_procedure(end))
+                   began <= end, _method_filter(form), _in_procedure(end))
             .group_by(town, Household.category))
     order = list(TARGET_CATEGORIES)
     for prefix, category, n_started, n_completed, money in session.execute(stmt):
         row = rows.get(prefix)
         if row is None:
             continue
-        row.investment += _wan(money)
+        row.investment += Decimal(money or 0)
         if category in order:  # 一般农户 are not in the form's eight groups
             row.started[order.index(category)] += int(n_started or 0)
             row.completed[order.index(category)] += int(n_completed or 0)
@@ -189,7 +196,7 @@ def _sum_payments(session, rows: dict, low: str, high: str, year: int, end: date
     levels = ["central", "provincial", "below_provincial"]
     for prefix, level, amount in session.execute(stmt):
         if (row := rows.get(prefix)) is not None:
-            row.paid[levels.index(level)] += _wan(amount)
+            row.paid[levels.index(level)] += Decimal(amount or 0)
 
 
 def _county_funds(session, total: MonthlyRow, county: str, year: int, end: date) -> None:
@@ -199,13 +206,12 @@ def _county_funds(session, total: MonthlyRow, county: str, year: int, end: date)
             FundAllocation.county_code == county, FundAllocation.year == year,
             FundAllocation.on <= end)):
         sums[row.kind, row.fund_level] += row.amount_yuan
-    total.confirmed_provincial = _wan(sums["confirmed", "provincial"])
-    total.confirmed_local = total.confirmed_provincial + _wan(sums["confirmed",
-                                                                   "below_provincial"])
-    total.received = tuple(_wan(sums["received", level])
+    total.confirmed_provincial = sums["confirmed", "provincial"]
+    total.confirmed_local = total.confirmed_provincial + sums["confirmed", "below_provincial"]
+    total.received = tuple(sums["received", level]
                            for level in ("central", "provincial", "below_provincial"))
 
 
-def _wan(yuan) -> Decimal:
-    """Yuan to 万元, exactly (four decimals: nothing lost to rounding)."""
-    return (Decimal(yuan or 0) / TEN_THOUSAND).quantize(Decimal("0.0001"))
+def wan(yuan: Decimal) -> Decimal:
+    """Yuan as 万元 to four places (the yuan), rounded half up once, from exact yuan sums."""
+    return (Decimal(yuan) / TEN_THOUSAND).quantize(Decimal("0.0001"), ROUND_HALF_UP)

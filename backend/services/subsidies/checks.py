@@ -18,7 +18,11 @@ from backend.services.policy import Actor
 from backend.services.subsidies.rules import Facts, RuleResult, evaluate
 from backend.services.workflow.spec import WorkflowSpec
 from backend.services.workflow.templates import workflow_of
-from backend.vocabulary import EXIT_STATUSES, TARGET_CATEGORIES
+from backend.vocabulary import EXIT_STATUSES, STATUS_PHASES, TARGET_CATEGORIES
+
+# Stages past the start of works: a case entered here late (系统外办理) has no start date,
+# yet its household has been renovated.
+WORKS_BEGUN = tuple(s for s, phase in STATUS_PHASES.items() if phase in ("during", "after"))
 
 
 @dataclass
@@ -47,7 +51,7 @@ def facts_of(session, case: Case, spec: WorkflowSpec, basis: str) -> Facts:
     household = case.household
     earlier = sorted(session.scalars(
         select(Case.year).where(Case.household_id == case.household_id, Case.id != case.id,
-                                Case.started_on.is_not(None),
+                                Case.started_on.is_not(None) | Case.status.in_(WORKS_BEGUN),
                                 Case.status.not_in(EXIT_STATUSES))))
     # The application lists the family by relation to the head (与户主关系); the head is
     # counted too unless listed among them.

@@ -78,12 +78,9 @@ def due_items(session, actor: Actor, today: date, *, roles_of: str | None = None
         _, spec = workflow_of(session, case)
         if roles_of and roles_of not in spec.payments.roles:
             continue
-        owed = [d for d in dues(case, spec.payments, paid[case.id]) if d.available_on]
-        if owed and owed[-1].tranche.share is None:
-            # The rest may be paid: it owes all that is left, an earlier tranche's unpaid
-            # share included (郯城: an advance not paid during the works), so only it is due.
-            owed = owed[-1:]
-        items += [DueItem(case, case.household, d) for d in owed if d.outstanding > 0]
+        items += [DueItem(case, case.household, d)
+                  for d in dues(case, spec.payments, paid[case.id])
+                  if d.available_on and d.outstanding > 0]
     items.sort(key=lambda i: (not i.overdue(today), i.due.due_on or date.max,
                               i.household.name))
     return items

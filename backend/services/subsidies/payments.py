@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from backend.models import Attachment, Case, Payment, Recovery
 from backend.services import audit, policy
@@ -25,6 +26,7 @@ from backend.services.errors import (
     PaymentNotDue,
     SubsidyLocked,
 )
+from backend.services.locking import lock_case
 from backend.services.policy import Actor
 from backend.services.subsidies.plan import AFTER, AFTER_LABELS, PaymentPlan, Tranche
 from backend.services.workflow import steps
@@ -90,13 +92,14 @@ def approved(case: Case, spec) -> bool:
 
 def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Case:
     actor.require(policy.CASE_WRITE)
-    case = policy.get_in_scope(session, Case, case_id, actor)
+    case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
     if case.status in FINAL_STATUSES:
         raise InvalidTransition("该项目已结束，不能核定补助")
     _, spec = workflow_of(session, case)
     # Approval fixes the subsidy; a case approved outside the system has it entered once.
-    if approved(case, spec) and case.subsidy_yuan is not None:
-        raise SubsidyLocked()
+    reducing = approved(case, spec) and case.subsidy_yuan is not None
+    if reducing:
+        _check_reduction(session, case, given)
     values = {"subsidy_central_yuan": given.central, "subsidy_provincial_yuan": given.provincial,
               "subsidy_below_yuan": given.below_provincial,
               "subsidy_yuan": given.central + given.provincial + given.below_provincial,
@@ -108,9 +111,29 @@ def set_funding(session, actor: Actor, case_id: int, given: FundingInput) -> Cas
     changes = audit.diff(case, values)
     for key, value in values.items():
         setattr(case, key, value)
-    audit.record(session, actor, "funding", "case", case.id, changes)
+    audit.record(session, actor, "funding_reduced" if reducing else "funding", "case", case.id,
+                 changes)
     session.commit()
     return case
+
+
+def _check_reduction(session, case: Case, given: FundingInput) -> None:
+    """After approval the subsidy only comes down, once the works are done and their actual
+    cost is known (000 武乡: 按实际改造成本的80%给予补助; 004 §四(二) 实际改造费用不足一般补助
+    标准的，按实际补助), never below what each fund level has already paid."""
+    plan_kept = (given.planned_area_m2, given.estimated_cost_yuan, given.loan_yuan,
+                 given.own_funds_yuan) == (case.planned_area_m2, case.estimated_cost_yuan,
+                                           case.loan_yuan, case.own_funds_yuan)
+    new = {"central": given.central, "provincial": given.provincial,
+           "below_provincial": given.below_provincial}
+    lower = all(new[level] <= (old or ZERO) for level, old in case.subsidy_split.items()) \
+        and sum(new.values()) < case.subsidy_yuan
+    if case.completed_on is None or not plan_kept or not lower:
+        raise SubsidyLocked("补助已经批准；竣工后只能按实际造价核减各级补助，其余不能修改")
+    paid = payments_of(session, [case.id])[case.id]
+    short = [FUND_LEVELS[level] for level in new if new[level] < paid_total(paid, level=level)]
+    if short:
+        raise InvalidInput(fields={"central": f"核减后低于已拨付金额：{'、'.join(short)}"})
 
 
 # --- what is paid and due ------------------------------------------------------------------
@@ -130,15 +153,17 @@ def paid_total(payments: list[Payment], *, level: str | None = None) -> Decimal:
 
 def dues(case: Case, plan: PaymentPlan, payments: list[Payment]) -> list[Due]:
     """Each tranche of the plan: its limit, what it has paid, from when and by when it is due.
-    Nothing is due on a subsidy not approved, or cancelled with its case."""
+    Nothing is due on a subsidy not approved, or cancelled with its case. Once the rest may be
+    paid it owes all that is left, an earlier share's unpaid part included (郯城: an advance
+    not paid during the works), so that share owes nothing more."""
     if case.subsidy_yuan is None or case.status in EXIT_STATUSES:
         return []
-    result, earlier_limits = [], ZERO
+    rest_payable = available_on(case, plan.last) is not None
+    result = []
     for tranche in plan.tranches:
         paid = paid_total([p for p in payments if p.tranche == tranche.code])
         if tranche.share is not None:
-            limit = case.subsidy_yuan * tranche.share
-            earlier_limits += limit
+            limit = paid if rest_payable else case.subsidy_yuan * tranche.share
         else:  # the rest: whatever the earlier tranches have not paid
             earlier_paid = paid_total([p for p in payments
                                        if p.tranche not in (tranche.code, "recovery")])
@@ -173,8 +198,7 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
                    today: date) -> tuple[Payment, bool]:
     """Record one payment (or one receipt of money recovered); return it and whether it is new
     (False: the same request was made before)."""
-    case = policy.get_in_scope(session, Case, case_id, actor)
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
     _, spec = workflow_of(session, case)
     plan = spec.payments
     require_recorder(actor, plan, given.tranche)
@@ -203,7 +227,15 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         note=given.note,
         recorded_by=actor.user_id)
     session.add(payment)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same id stored meanwhile by a request that did not wait
+        case_id = case.id
+        session.rollback()
+        existing = session.get(Payment, given.id)
+        if existing is not None and _same(existing, session.get(Case, case_id), given):
+            return existing, False
+        raise PaymentConflict() from None
     audit.record(session, actor, "recover" if recovering else "pay", "case", case.id,
                  {"payment": payment.id, "tranche": given.tranche,
                   "amount_yuan": str(given.amount_yuan), "fund_level": given.fund_level})
@@ -232,7 +264,8 @@ def _same(existing: Payment, case: Case, given: PaymentInput) -> bool:
     """The same request again: every field as first sent (a changed account, payee or note
     under the same id is another payment, not a retry)."""
     amount = -given.amount_yuan if given.tranche == "recovery" else given.amount_yuan
-    payee_name = given.payee_name or case.household.name
+    # no payee name sent: the household's, as it was then (a later rename is no new payment)
+    payee_name = given.payee_name or existing.payee_name
     return (existing.case_id, existing.tranche, existing.fund_level, existing.amount_yuan,
             existing.paid_on, existing.voucher_id, existing.payee_kind, existing.payee_name,
             existing.payee_account, existing.batch_no, existing.note) == (
@@ -259,14 +292,21 @@ def _check_payment(case: Case, spec, payments: list[Payment], given: PaymentInpu
         raise InvalidInput(fields={"paid_on": f"拨付日期应在 {since} 至今天之间"})
     level_limit = case.subsidy_split[given.fund_level] or ZERO
     due = next(d for d in dues(case, plan, payments) if d.tranche.code == tranche.code)
+    limit = due.limit
+    if tranche.share is not None:  # a share is paid before the rest is due, never after
+        rest_on = available_on(case, plan.last)
+        if rest_on is not None and given.paid_on >= rest_on:
+            raise PaymentNotDue(reasons=[f"{plan.last.label}自 {rest_on} 起可拨付，请按"
+                                         f"{plan.last.label}登记（{plan.last.source}）"])
+        limit = case.subsidy_yuan * tranche.share
     problems = []
     if paid_total(payments) + given.amount_yuan > case.subsidy_yuan:
         problems.append(f"累计拨付将超过核定补助 {case.subsidy_yuan} 元")
     if paid_total(payments, level=given.fund_level) + given.amount_yuan > level_limit:
         problems.append(f"{FUND_LEVELS[given.fund_level]}资金累计将超过核定的 {level_limit} 元")
-    if due.paid + given.amount_yuan > due.limit:
+    if due.paid + given.amount_yuan > limit:
         share = f"（核定补助的 {tranche.share * 100:g}%）" if tranche.share else ""
-        problems.append(f"{tranche.label}最多 {due.limit.quantize(CENT, ROUND_DOWN)} 元"
+        problems.append(f"{tranche.label}最多 {limit.quantize(CENT, ROUND_DOWN)} 元"
                         f"{share}，已拨 {due.paid} 元（{tranche.source}）")
     if problems:
         raise OverPayment(reasons=problems)

@@ -81,6 +81,12 @@ def approve(session, actor, case, spec, stage, given: ActionInput, on: date) -> 
 def accept(session, actor, case, spec, stage, given: ActionInput, on: date) -> None:
     """验收 records the house as built; the acceptance that releases the money checks the
     county's rules again on the built area and the actual cost."""
+    signed = [s for s in steps.since_entry(case) if s.action == "accept"]
+    if signed and any(new is not None and new != old for new, old in (
+            (given.area_m2, case.area_after_m2), (given.cost_yuan, case.cost_yuan))):
+        # A co-signer signs the numbers the first signer recorded, or fails the acceptance.
+        raise InvalidInput("会签须与首签的竣工面积、实际费用一致", fields={
+            "area_m2": f"首签记录：{case.area_after_m2} m²，{case.cost_yuan} 元"})
     if given.area_m2 is not None:
         case.area_after_m2 = given.area_m2
     if given.cost_yuan is not None:

@@ -21,6 +21,7 @@ from backend.services.errors import (
     InvalidTransition,
     WorkflowBlocked,
 )
+from backend.services.locking import lock_case
 from backend.services.policy import Actor
 from backend.services.subsidies import checks as policy_checks
 from backend.services.workflow import actions, checks, departments, publicity, steps
@@ -104,9 +105,8 @@ def workflow_state(session, actor: Actor, case_id: int, today: date) -> Workflow
 def perform(session, actor: Actor, case_id: int, given: ActionInput,
             today: date) -> WorkflowState:
     """Take one action on a case, or refuse it with the rule that blocks it."""
-    case = policy.get_in_scope(session, Case, case_id, actor)
     # One action at a time on a case: two co-signers or a double click wait for each other.
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
     _, spec = workflow_of(session, case)
     departments.settle_silence(session, case, today)
     stage = spec.stage(case.status)

@@ -863,3 +863,68 @@ def test_payments_sent_at_once_never_exceed_the_subsidy(app, client, db, world):
     db.session.expire_all()
     assert db.session.query(Payment).filter_by(case_id=case_id).count() == 1
     assert db.session.query(Payment).filter_by(case_id=other_id).count() == 1
+
+
+def accept(db, w, case, role, **numbers):
+    """The acceptance's own rules (the built house against the county's), without the photo
+    and document evidence the engine checks first (tests/api/test_workflow.py covers that)."""
+    from backend.services.workflow import actions
+    from backend.services.workflow.steps import ActionInput
+
+    _, spec = workflow_of(db.session, case)
+    actions.accept(db.session, Actor.of(w.users[role]), case, spec, spec.stage(case.status),
+                   ActionInput("accept", **{k: Decimal(v) for k, v in numbers.items()}), TODAY)
+    db.session.commit()
+
+
+def test_after_completion_the_subsidy_only_comes_down_to_the_actual_cost(client, db):
+    """武乡 (000): 80 % of the actual cost; built for less than planned, the county lowers the
+    approved subsidy rather than leave the case unpayable."""
+    w = county_world(db, "wuxiang")
+    case = placed(db, w, "town_accepted", category="ordinary")
+    ok(funding(client, w, case.id, central="14000.00", estimated_cost_yuan="20000.00"))
+    case.completed_on = TODAY - timedelta(days=3)
+    db.session.commit()
+    with pytest.raises(PolicyViolation):  # 14,000 > 80 % of 15,000
+        accept(db, w, case, "county_admin", area_m2="45.00", cost_yuan="15000.00")
+    db.session.rollback()
+    error(funding(client, w, case.id, central="15000.00", estimated_cost_yuan="20000.00"), 409,
+          "subsidy_locked")  # never up
+    error(funding(client, w, case.id, central="12000.00", estimated_cost_yuan="25000.00"), 409,
+          "subsidy_locked")  # only the subsidy changes
+    ok(funding(client, w, case.id, central="12000.00", estimated_cost_yuan="20000.00"))
+    case = db.session.get(Case, case.id)
+    for role in ("county_admin", "finance"):
+        accept(db, w, case, role, area_m2="45.00", cost_yuan="15000.00")
+    assert stage_of(db, case.id) == "accepted"
+
+
+def test_a_co_signer_signs_the_numbers_the_first_signer_recorded(client, db, world):
+    from backend.services.errors import InvalidInput
+
+    w = world
+    case = placed(db, w, "town_accepted", subsidy_yuan=Decimal("14000.00"),
+                  subsidy_central_yuan=Decimal("14000.00"), planned_area_m2=Decimal("45"))
+    accept(db, w, case, "county_admin", area_m2="45.00", cost_yuan="30000")
+    with pytest.raises(InvalidInput) as raised:
+        accept(db, w, case, "finance", area_m2="54.00", cost_yuan="90000")
+    assert raised.value.fields["area_m2"].startswith("首签记录：45.00")
+    db.session.rollback()
+    case = db.session.get(Case, case.id)
+    accept(db, w, case, "finance")
+    db.session.expire_all()
+    found = db.session.get(Case, case.id)
+    assert found.area_after_m2 == Decimal("45.00") and found.status == "accepted"
+
+
+def test_a_renovation_entered_after_the_fact_is_still_an_earlier_renovation(client, db, world):
+    w = world
+    earlier = placed(db, w, "archived", name="重复户")
+    earlier.year = 2019
+    db.session.commit()
+    case = factories.case(db.session, earlier.household, status="approval")
+    ok(funding(client, w, case.id))
+    found = {r["code"]: r for r in ok(client.get(f"/api/v1/cases/{case.id}/policy-check",
+                                                 headers=w.headers("county_admin")))["results"]}
+    assert found["not_repeated"]["result"] == "failed" and "2019" in found["not_repeated"][
+        "detail"]

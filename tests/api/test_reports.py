@@ -246,3 +246,13 @@ def test_who_may_file_and_read_reports(client, world):
         r = client.get("/api/v1/reports/monthly", headers=w.headers(role),
                        query_string={"month": NOV})
         assert r.status_code == 403, role
+
+
+def test_a_case_entered_after_the_fact_counts_from_its_recorded_dates(client, db, world):
+    """Placed at 已验收 on 2026-03-10 (系统外办理) with no start date of its own: it had started
+    and been completed by then."""
+    h = factories.household(db.session, world.village_a1, name="迁入户", category="tekun")
+    factories.case(db.session, h, status="accepted")
+    data = report(client, world, month="2026-03")
+    assert data["rows"][0]["columns"][4] == "1" and data["rows"][0]["columns"][13] == "1"
+    assert report(client, world, month="2026-02")["rows"][0]["columns"][8] == "0"

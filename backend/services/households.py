@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend import display
 from backend.models import Appraisal, Case, Household, Region
@@ -128,12 +128,31 @@ def update_household(session, actor: Actor, household_id: int, values: dict) -> 
         _refuse_duplicate(session, values["id_number"])
     changes = audit.diff(household, values)
     if "village_code" in changes:
-        for case in session.scalars(select(Case).where(Case.household_id == household.id)):
-            case.village_code = household.village_code
+        follow_household(session, household)
     if changes:
         audit.record(session, actor, "update", "household", household.id, _loggable(changes))
     session.commit()
     return household
+
+
+def follow_household(session, household: Household) -> None:
+    """Every row scoped by area (a `village_code` copied for area checks) moves with its
+    household, in the same transaction: the old town no longer reads it, the new one does.
+    A model with a village code but neither a household nor a case is refused outright."""
+    case_ids = select(Case.id).where(Case.household_id == household.id).scalar_subquery()
+    for mapper in Household.registry.mappers:
+        model, columns = mapper.class_, mapper.columns
+        if model is Household or "village_code" not in columns:
+            continue
+        if "household_id" in columns:
+            rows = model.household_id == household.id
+        elif "case_id" in columns:
+            rows = model.case_id.in_(case_ids)
+        else:
+            raise TypeError(f"{model.__name__} is scoped by area but tied to no household")
+        session.execute(update(model).where(rows).values(village_code=household.village_code)
+                        .execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 def set_location(session, actor: Actor, household_id: int, lat: float, lon: float,

@@ -20,7 +20,7 @@ from backend.api.base import (
 from backend.extensions import db
 from backend.rules import current_rules
 from backend.services import households, imports
-from backend.services.households import HouseholdQuery
+from backend.services.households import NUMBER_BOUNDS, HouseholdQuery
 from backend.vocabulary import (
     CATEGORIES,
     GRADES,
@@ -81,7 +81,8 @@ class HouseholdFieldsSchema(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(1, 50))
     id_number = IdNumberField(required=True)
     phone = PhoneField(allow_none=True, validate=validate.Length(max=20))
-    family_size = fields.Integer(allow_none=True, validate=validate.Range(1, 30))
+    family_size = fields.Integer(allow_none=True,
+                                 validate=validate.Range(*NUMBER_BOUNDS["family_size"]))
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)),
                              metadata={"description": "the identity the household counts "
                                                       "under; derived from `identities`"})
@@ -89,10 +90,12 @@ class HouseholdFieldsSchema(BaseSchema):
                              validate=validate.Length(max=len(TARGET_CATEGORIES)),
                              metadata={"description": "every identity certified (民政, 乡村振兴)"})
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
-    year_built = fields.Integer(allow_none=True, validate=validate.Range(1800, 2100))
-    floor_area_m2 = fields.Float(allow_none=True, validate=validate.Range(1, 10000))
-    rooms = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
-    storeys = fields.Integer(allow_none=True, validate=validate.Range(1, 10))
+    year_built = fields.Integer(allow_none=True,
+                                validate=validate.Range(*NUMBER_BOUNDS["year_built"]))
+    floor_area_m2 = fields.Float(allow_none=True,
+                                 validate=validate.Range(*NUMBER_BOUNDS["floor_area_m2"]))
+    rooms = fields.Integer(allow_none=True, validate=validate.Range(*NUMBER_BOUNDS["rooms"]))
+    storeys = fields.Integer(allow_none=True, validate=validate.Range(*NUMBER_BOUNDS["storeys"]))
     structure_type = fields.String(allow_none=True, validate=validate.OneOf(STRUCTURE_TYPES))
     notes = fields.String(allow_none=True)
 

@@ -17,6 +17,26 @@ from backend.services.policy import Actor
 from backend.vocabulary import CATEGORIES, GRADES, STRUCTURE_TYPES, TARGET_CATEGORIES
 
 SORT = [Household.village_code, Household.name, Household.id]
+# The household's numbers and their plausible bounds: one rule for the API and the import.
+NUMBER_BOUNDS = {"family_size": (1, 30), "year_built": (1800, 2100), "rooms": (0, 100),
+                 "storeys": (1, 10), "floor_area_m2": (1, 10000)}
+WHOLE_NUMBERS = ("family_size", "year_built", "rooms", "storeys")
+
+
+def parse_number(name: str, text: str) -> int | float:
+    """A number typed in a ledger cell, within its bounds; ValueError says what is wrong."""
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
+        raise ValueError("应为数字") from None
+    low, high = NUMBER_BOUNDS[name]
+    if not low <= number <= high:  # NaN fails every comparison, infinity the upper bound
+        raise ValueError(f"应在 {low}—{high} 之间")
+    if name in WHOLE_NUMBERS:
+        if not number.is_integer():
+            raise ValueError("应为整数")
+        return int(number)
+    return number
 
 
 @dataclass(frozen=True)

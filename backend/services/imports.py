@@ -15,7 +15,7 @@ from backend import display
 from backend.models import Household, Region
 from backend.services import audit, ids, policy
 from backend.services.errors import InvalidImportFile
-from backend.services.households import primary_category
+from backend.services.households import NUMBER_BOUNDS, parse_number, primary_category
 from backend.services.policy import Actor, in_scope
 from backend.vocabulary import CATEGORIES, STRUCTURE_TYPES
 
@@ -37,8 +37,9 @@ HEADERS = {
 }
 REQUIRED = ("name", "id_number", "village")
 CATEGORY_BY_LABEL = {label: code for code, label in CATEGORIES.items()}
-NUMBERS = {"family_size": int, "year_built": int, "rooms": int, "storeys": int,
-           "floor_area_m2": float}
+# The words the seeds' own forms use (004 附件1 header and 填表说明 2) mean the same groups.
+CATEGORY_BY_LABEL.update({"严重困难户": "severe_hardship", "农村低保户": "dibao",
+                          "农村分散供养特困人员": "tekun"})
 
 
 def read_rows(filename: str, stream) -> list[list[str]]:
@@ -160,12 +161,12 @@ def _row_values(record: dict, by_code: dict, by_name: dict) -> tuple[dict, dict]
         values["identities"] = sorted({c for c in found if c != "ordinary"},
                                       key=list(CATEGORIES).index)
         values["category"] = primary_category(values["identities"])
-    for name, cast in NUMBERS.items():
+    for name in NUMBER_BOUNDS:
         if record.get(name):
             try:
-                values[name] = cast(float(record[name])) if cast is int else cast(record[name])
-            except ValueError:
-                problems[name] = "应为数字"
+                values[name] = parse_number(name, record[name])
+            except ValueError as problem:
+                problems[name] = str(problem)
     if record.get("structure_type"):
         if record["structure_type"] not in STRUCTURE_TYPES:
             problems["structure_type"] = "未知的结构类型"

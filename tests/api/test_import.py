@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from openpyxl import Workbook
 
 from backend.models import Household
@@ -75,3 +76,27 @@ def test_only_county_admin_imports(client, db):
     w = factories.world(db.session)
     r = upload(client, w, csv_bytes([["户主姓名", "身份证号", "村"]]), role="town_reviewer")
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("cell,problem", [
+    ("-3", "应在 1—30 之间"), ("inf", "应在 1—30 之间"), ("1e400", "应在 1—30 之间"),
+    ("nan", "应在 1—30 之间"), ("3.7", "应为整数"), ("三口", "应为数字")])
+def test_an_imported_family_size_is_checked_as_the_api_checks_it(client, db, cell, problem):
+    w = factories.world(db.session)
+    text = f"户主姓名,身份证号,村,家庭人口\n张三,{factories.id_number()},东坪村,{cell}\n"
+    r = client.post("/api/v1/households/import", headers=w.headers("county_admin"),
+                    data={"file": (io.BytesIO(text.encode()), "台账.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_json()
+    report = r.get_json()
+    assert report["created"] == 0 and report["errors"][0]["fields"]["family_size"] == problem
+
+
+def test_the_seed_forms_own_words_for_a_group_are_understood(client, db):
+    w = factories.world(db.session)
+    text = (f"户主姓名,身份证号,村,类别\n"
+            f"李四,{factories.id_number()},东坪村,农村低保户、严重困难户\n")
+    r = client.post("/api/v1/households/import", headers=w.headers("county_admin"),
+                    data={"file": (io.BytesIO(text.encode()), "台账.csv")},
+                    content_type="multipart/form-data")
+    assert r.get_json()["created"] == 1, r.get_json()

@@ -256,3 +256,26 @@ def test_a_case_entered_after_the_fact_counts_from_its_recorded_dates(client, db
     data = report(client, world, month="2026-03")
     assert data["rows"][0]["columns"][4] == "1" and data["rows"][0]["columns"][13] == "1"
     assert report(client, world, month="2026-02")["rows"][0]["columns"][8] == "0"
+
+
+def test_a_month_never_filed_stays_owed_after_the_next_one_comes(db, templates):
+    from backend.models import ReportFiling
+    from backend.services.errors import InvalidInput
+    from backend.services.policy import Actor
+    from backend.services.reports import filings
+
+    factories.region(db.session, "370000000000", "山东省", "province")
+    factories.region(db.session, "371300000000", "临沂市", "prefecture", "370000000000")
+    factories.region(db.session, "371322000000", "郯城县", "county", "371300000000")
+    admin = factories.user(db.session, "county_admin", ["371322000000"], username="tc_admin")
+    db.session.add(ReportFiling(region_code="371322000000", report="monthly_progress",
+                                period="2026-08", filed_on=date(2026, 9, 2),
+                                filed_by=admin.id))
+    db.session.commit()
+    actor = Actor.of(admin)
+    owed = filings.due_reports(db.session, actor, date(2026, 12, 1))
+    assert [(f"{r.period:%Y-%m}", str(r.due_on)) for r in owed] == [
+        ("2026-09", "2026-10-03"), ("2026-10", "2026-11-03"), ("2026-11", "2026-12-03")]
+    with pytest.raises(InvalidInput):  # November's form cannot be sent before November ends
+        filings.file_report(db.session, actor, "371322000000", "monthly_progress",
+                            date(2026, 11, 1), date(2026, 11, 30), date(2026, 12, 1))

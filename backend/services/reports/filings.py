@@ -33,18 +33,41 @@ def schedule_of(session, region: Region) -> tuple[ReportDue, ...]:
 
 
 def due_reports(session, actor: Actor, today: date) -> list[DueReport]:
-    """The reports my area owes for last month, filed or not, by their due date."""
+    """The reports my area owes: last month's, filed or not, and every earlier month since the
+    last one filed that never was (up to a year back), by their due date."""
     if actor.role not in FILING_ROLES:
         return []
-    period = last_period(today)
+    latest = last_period(today)
     user = session.get(User, actor.user_id)
     areas = [r for r in user.regions if r.level in ("county", "town")]
-    filed = {(f.region_code, f.report): f for f in session.scalars(
-        select(ReportFiling).where(ReportFiling.period == f"{period:%Y-%m}",
-                                   ReportFiling.region_code.in_([r.code for r in areas])))}
-    return [DueReport(area, report, period, report.due_on(period),
-                      filed.get((area.code, report.code)))
-            for area in areas for report in schedule_of(session, area)]
+    filed = {(f.region_code, f.report, f.period): f for f in session.scalars(
+        select(ReportFiling).where(ReportFiling.region_code.in_([r.code for r in areas]),
+                                   ReportFiling.period >= f"{_months_before(latest, 12):%Y-%m}"))}
+    owed = []
+    for area in areas:
+        for report in schedule_of(session, area):
+            done = [p for (code, name, p) in filed if (code, name) == (area.code, report.code)]
+            period = _months_after(date.fromisoformat(max(done) + "-01"), 1) if done else latest
+            for month in _months(min(period, latest), latest):
+                owed.append(DueReport(area, report, month, report.due_on(month),
+                                      filed.get((area.code, report.code, f"{month:%Y-%m}"))))
+    return sorted(owed, key=lambda r: (r.due_on, r.region.code, r.report.code))
+
+
+def _months_after(first: date, n: int) -> date:
+    index = first.year * 12 + first.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _months_before(first: date, n: int) -> date:
+    return _months_after(first, -n)
+
+
+def _months(first: date, last: date) -> list[date]:
+    months = [first]
+    while months[-1] < last:
+        months.append(_months_after(months[-1], 1))
+    return months
 
 
 def file_report(session, actor: Actor, region_code: str, report: str, period: date,
@@ -57,8 +80,8 @@ def file_report(session, actor: Actor, region_code: str, report: str, period: da
         raise OutsideScope()
     if report not in {r.code for r in schedule_of(session, region)}:
         raise InvalidInput(fields={"report": "本县没有该报表的报送规定"})
-    if not period <= filed_on <= today:
-        raise InvalidInput(fields={"filed_on": "报送日期应在报表月份之后、今天之前"})
+    if not _months_after(period, 1) <= filed_on <= today:
+        raise InvalidInput(fields={"filed_on": "报表须在月份结束后报送，且不晚于今天"})
     key = f"{period:%Y-%m}"
     if session.scalar(select(ReportFiling.id).where(ReportFiling.region_code == region.code,
                                                     ReportFiling.report == report,

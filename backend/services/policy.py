@@ -26,7 +26,8 @@ VISIT_REVIEW = "visit.review"
 ROUND_MANAGE = "round.manage"
 USER_MANAGE = "user.manage"
 FUNDS_WRITE = "funds.write"  # the county's funds per level: 已落实, 已下达到县
-REPORT_READ = "report.read"  # the monthly progress forms of a town or county (004 附件1/2)
+# An area's reports: the monthly progress forms (004 附件1/2) and the payment ledger (台账)
+REPORT_READ = "report.read"
 TASK_SET = "task.set"  # a town's annual task (003 §八 五到乡镇: the county sets it)
 RANKING_SNAPSHOT = "ranking.snapshot"  # the county's weekly 通报 of the towns' ranking (000)
 # 随机抽查 (003 §七(三)): the county draws the sample for the checkers; auditors read the draws.

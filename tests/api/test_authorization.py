@@ -45,6 +45,11 @@ ENDPOINTS = [
          {"role": "民主监督员", "name": "李四"}]}})),
     ("GET", "/api/v1/households/<int:household_id>/cases", EVERYONE,
      lambda w, h, c: (f"/api/v1/households/{h.id}/cases", {})),
+    # A household's archive (一户一档) as a PDF, and an area's for a year as one ZIP.
+    ("GET", "/api/v1/households/<int:household_id>/archive.pdf", EVERYONE,
+     lambda w, h, c: (f"/api/v1/households/{h.id}/archive.pdf", {})),
+    ("GET", "/api/v1/archives.zip", EVERYONE,
+     lambda w, h, c: (f"/api/v1/archives.zip?region={h.village_code}&year=2026", {})),
     ("POST", "/api/v1/households/<int:household_id>/cases",
      {"village_cadre", "town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/households/{h.id}/cases",
@@ -124,7 +129,7 @@ ENDPOINTS = [
          "id": str(uuid.uuid4()), "tranche": "full", "fund_level": "central",
          "amount_yuan": "14000.00", "paid_on": "2026-11-20", "payee_account": "6228480012345",
          "voucher_id": w.vouchers[h.village_code]}})),
-    ("GET", "/api/v1/payments/ledger.xlsx", EVERYONE,
+    ("GET", "/api/v1/payments/ledger.xlsx", {"town_reviewer", "county_admin", "auditor", "finance"},
      lambda w, h, c: (f"/api/v1/payments/ledger.xlsx?year=2026&region={h.village_code}", {})),
     ("POST", "/api/v1/funds", {"county_admin", "finance"},
      lambda w, h, c: ("/api/v1/funds", {"json": {

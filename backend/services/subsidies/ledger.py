@@ -103,6 +103,7 @@ HEADERS = ("拨付日期", "乡镇", "村", "户主", "身份证号", "项目编
 def ledger_rows(session, actor: Actor, year: int, region: str | None) -> list[tuple]:
     """(payment, case, household, village, town, recorder) of the year's payments in the area,
     by date."""
+    actor.require(policy.REPORT_READ)  # not a department's clerk, an inspector or a village
     if not 2000 <= year <= 2100:
         raise InvalidInput(fields={"year": "年度应在 2000—2100 之间"})
     stmt = policy.scoped(select(Payment), actor, Payment).where(

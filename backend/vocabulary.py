@@ -133,7 +133,7 @@ ATTACHMENT_KINDS = {
     "payment_voucher": "拨付凭证",
     # 004 §四(三): paying the builder needs the household's signed consent.
     "payee_consent": "农户同意支付施工单位协议",
-    "recovery_notice": "追回通知",
+    "recovery_notice": "追回凭证",
     "objection_material": "异议材料",
     "other": "其他",
 }

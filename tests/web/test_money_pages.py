@@ -267,7 +267,7 @@ def test_a_payment_with_its_voucher_moves_the_case_to_paid(client, db, world):
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "paid"  # paid in full: 补助已拨付
     vouchers = db.session.query(Attachment).filter_by(kind="payment_voucher").all()
-    assert len(vouchers) == 3  # the refused form's voucher stays on the case, as documents do
+    assert len(vouchers) == 2  # the refused form stored none: no voucher without its payment
     payment = db.session.query(Payment).filter_by(fund_level="provincial").one()
     text = page(client, case.id)
     assert "已拨付 14,000.00 元" in text and ACCOUNT in text  # the town sees the account

@@ -194,10 +194,11 @@ def available_on(case: Case, tranche: Tranche) -> date | None:
 
 
 # --- recording -------------------------------------------------------------------------------
-def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
-                   today: date) -> tuple[Payment, bool]:
+def record_payment(session, actor: Actor, case_id: int, given: PaymentInput, today: date,
+                   *, check_only: bool = False) -> tuple[Payment | None, bool]:
     """Record one payment (or one receipt of money recovered); return it and whether it is new
-    (False: the same request was made before)."""
+    (False: the same request was made before). `check_only`: every rule but the voucher's, and
+    nothing stored (a form checks before it stores the voucher it carries)."""
     case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
     _, spec = workflow_of(session, case)
     plan = spec.payments
@@ -215,6 +216,9 @@ def record_payment(session, actor: Actor, case_id: int, given: PaymentInput,
         recovery = None
         _check_payment(case, spec, payments, given, today)
     _check_payee(session, case, plan, given)
+    if check_only:
+        session.rollback()  # and the case's lock with it
+        return None, True
     _check_voucher(session, case, given.voucher_id, recovering)
     payment = Payment(
         id=given.id, case_id=case.id, village_code=case.village_code, tranche=given.tranche,

@@ -70,16 +70,19 @@ def pay(case_id: int):
     me = actor()
     try:
         plan = ledger.case_money(db.session, me, case_id).plan
-        # Checked again by record_payment; here first, so a refusal stores no voucher.
+        # Before reading the upload: a role that may not pay is told so at once.
         payments.require_recorder(me, plan, tranche)
         filename, data = _voucher()
         body = _filled(form, PAYMENT_FIELDS)
         body["voucher_id"] = str(uuid.uuid5(VOUCHERS, f"{body.get('id')}:"
                                              f"{hashlib.sha256(data).hexdigest()}"))
         given = _load(PaymentInputSchema(), body)
+        # Every rule first: a refused payment leaves no voucher on the case (the archive counts
+        # vouchers as 资金拨付凭证).
+        payments.record_payment(db.session, me, case_id, given, today(), check_only=True)
         attachments.store_attachment(
             db.session, object_store(), me, given.voucher_id, data, case_id=case_id,
-            kind="payment_voucher", filename=filename,
+            kind="recovery_notice" if recovering else "payment_voucher", filename=filename,
             max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
         _, created = payments.record_payment(db.session, me, case_id, given, today())
     except DomainError as error:

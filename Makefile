@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 0.0.0.0
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-test browser-deps node-deps lint bench clean
+.PHONY: run test install install-test browser-deps pdf-deps node-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,22 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser-deps node-deps
+install-test: $(VENV)/.installed-test browser-deps pdf-deps node-deps
 
 # Debian's Chromium and CJK fonts for the browser tests (never a downloaded browser).
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
 	  echo "installing chromium and fonts-noto-cjk"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# Debian's Pango, with which WeasyPrint lays out the archive PDFs, and the CJK fonts they use.
+pdf-deps:
+	@if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' \
+	    || ! fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
+	  echo "installing pango and fonts-noto-cjk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk >/dev/null; \
 	fi
 
 # Debian's Node.js for the phone app's unit tests (node --test tests/js/).
@@ -39,7 +48,7 @@ node-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; \
 	fi
 
-run: install
+run: install pdf-deps
 	$(BIN)/flask db upgrade
 	$(BIN)/flask load-checklists
 	$(BIN)/flask load-workflows
@@ -63,6 +72,7 @@ bench: install-test
 	$(BIN)/python bench/rounds.py
 	$(BIN)/python bench/monthly_report.py
 	$(BIN)/python bench/pwa.py
+	$(BIN)/python bench/archive.py
 	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
 
 clean:

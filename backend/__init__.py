@@ -87,6 +87,7 @@ def decimal_bounds_as_numbers(converter, field, ret, **_kwargs) -> dict:
 
 def register_blueprints(app: Flask) -> None:
     from backend.api import (
+        archive,
         attachments,
         auth,
         cases,
@@ -106,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.web import health, home
 
     for module in (auth, regions, households, cases, workflow, money, reports, ranking,
-                   attachments, photos, flags, visits, rounds, spot_checks):
+                   attachments, photos, flags, visits, rounds, spot_checks, archive):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

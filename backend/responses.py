@@ -1,8 +1,13 @@
-"""HTTP responses that the API and the desk pages send alike: a photo's bytes and a download."""
+"""HTTP responses that the API and the desk pages send alike: a photo's bytes, a download and
+a download streamed as it is made."""
 
 import io
+import unicodedata
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import quote
 
-from flask import current_app, redirect, send_file
+from flask import Response, current_app, redirect, send_file, stream_with_context
 
 from backend.extensions import db, object_store
 from backend.services import attachments, photos
@@ -44,10 +49,23 @@ def attachment_content(actor: Actor, attachment_id: str):
     return response
 
 
-def download(data: bytes, name: str, mimetype: str, *, personal: bool = True):
-    """A file to save; one holding personal data is never kept by a browser or a proxy."""
-    response = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
-                         mimetype=mimetype)
+def download(data: bytes | BinaryIO, name: str, mimetype: str, *, personal: bool = True):
+    """A file to save (bytes, or an open file that is sent and closed); one holding personal
+    data is never kept by a browser or a proxy."""
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    response = send_file(source, as_attachment=True, download_name=name, mimetype=mimetype)
     if personal:
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def stream(chunks: Iterator[bytes], name: str, mimetype: str):
+    """A file to save, sent as its bytes are made (no length known beforehand), with the
+    request's context kept for the generator; never kept by a browser or a proxy."""
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    response.headers.set("Content-Disposition", "attachment", filename=ascii_name or "download",
+                         **{"filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"})
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass the bytes on as they come
     return response

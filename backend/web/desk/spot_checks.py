@@ -57,7 +57,7 @@ def _page(check_id: int | None, *, form: dict, verify: bool = False, error: str 
     me = actor()
     draws = spot_checks.list_draws(db.session, me)
     check = spot_checks.get_draw(db.session, me, check_id) if check_id else None
-    people = {check.drawn_by for check in draws}
+    people = {d.drawn_by for d in draws}
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(people)))
                  .all()) if people else {}
     areas = _area_names(draws)

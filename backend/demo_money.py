@@ -18,7 +18,8 @@ from backend.services import attachments
 from backend.services.ids import check_char
 from backend.services.policy import Actor
 from backend.services.subsidies import payments
-from backend.services.subsidies.payments import FundingInput, PaymentInput
+from backend.services.subsidies.funding import FundingInput, set_funding
+from backend.services.subsidies.payments import PaymentInput
 from backend.services.workflow.engine import ActionInput, perform, place_at
 from backend.vocabulary import ATTACHMENT_KINDS
 
@@ -98,7 +99,7 @@ def _justified_area(session, actor: dict[str, Actor], household: Household, toda
     place_at(session, case, "approval", today - timedelta(days=5),
              note="演示数据：此前环节系统外办理")
     session.commit()
-    payments.set_funding(session, actor["town_reviewer"], case.id, FundingInput(
+    set_funding(session, actor["town_reviewer"], case.id, FundingInput(
         central=Decimal("14000.00"), provincial=Decimal("0"), below_provincial=Decimal("0"),
         planned_area_m2=Decimal("48.00"), estimated_cost_yuan=Decimal("21000.00"),
         own_funds_yuan=Decimal("7000.00")))
@@ -153,7 +154,7 @@ def _tancheng_case(session, reviewer: Actor, household: Household, stage: str, e
     if stage == "accepted":
         case.area_after_m2, case.cost_yuan = Decimal("52.00"), Decimal("61000.00")
     session.commit()
-    payments.set_funding(session, reviewer, case.id, FundingInput(
+    set_funding(session, reviewer, case.id, FundingInput(
         central=Decimal("14000.00"), provincial=Decimal("8000.00"),
         below_provincial=Decimal("3000.00"), planned_area_m2=Decimal("50.00"),
         estimated_cost_yuan=Decimal("60000.00"), loan_yuan=Decimal("20000.00"),

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 from backend import display, responses
 from backend.api.base import BaseSchema, Text, api_blueprint, current_actor, today
 from backend.extensions import db
-from backend.services.subsidies import checks, funds, ledger, payments
+from backend.services.subsidies import checks, funding, funds, ledger, payments
 from backend.services.subsidies.plan import AFTER_LABELS
 from backend.vocabulary import (
     FUND_KINDS,
@@ -78,7 +78,7 @@ class FundingSchema(BaseSchema):
 
     @post_load
     def make(self, data, **_):
-        return payments.FundingInput(**data)
+        return funding.FundingInput(**data)
 
 
 class RuleResultSchema(BaseSchema):
@@ -241,7 +241,7 @@ class CaseFunding(MethodView):
     def put(self, body, case_id):
         """Set the approved plan before approval: subsidy by fund level, planned area, cost,
         loan and own funds; 409 subsidy_locked once approved."""
-        payments.set_funding(db.session, current_actor(), case_id, body)
+        funding.set_funding(db.session, current_actor(), case_id, body)
         return ledger.case_money(db.session, current_actor(), case_id)
 
 

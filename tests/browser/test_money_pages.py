@@ -15,7 +15,7 @@ from backend.extensions import db, object_store
 from backend.models.base import china_today
 from backend.services import attachments
 from backend.services.policy import Actor
-from backend.services.subsidies import payments
+from backend.services.subsidies import funding, payments
 from tests import factories
 from tests.browser.conftest import browser_app, serving
 
@@ -28,7 +28,7 @@ SHOTS = Path("/tmp")
 def funded(session, w, household, town: Actor):
     """A case the county accepted on 2026-03-10 (now overdue), its subsidy split in two."""
     case = factories.case(session, household, status="accepted")
-    payments.set_funding(session, town, case.id, payments.FundingInput(
+    funding.set_funding(session, town, case.id, funding.FundingInput(
         central=Decimal("14000"), provincial=Decimal("4000"), below_provincial=Decimal("2000"),
         planned_area_m2=Decimal("72"), estimated_cost_yuan=Decimal("65000"),
         own_funds_yuan=Decimal("30000")))

@@ -22,6 +22,7 @@ from backend.services.errors import (
     status_of,
 )
 from backend.services.subsidies import funds, ledger, payments
+from backend.services.subsidies.funding import set_funding
 from backend.web.desk.base import actor, notice_and_error, today
 from backend.web.desk.cases import case_page
 from backend.web.desk.rounds import area_choices
@@ -53,7 +54,7 @@ def funding(case_id: int):
     form = request.form
     try:
         given = _load(FundingSchema(), _filled(form, FUNDING_FIELDS))
-        payments.set_funding(db.session, actor(), case_id, given)
+        set_funding(db.session, actor(), case_id, given)
     except DomainError as error:
         return _refused(case_id, "funding", error, form)
     return redirect(url_for("desk.cases.case", case_id=case_id, notice="funded") + "#money",

@@ -10,6 +10,7 @@ import gc
 import re
 import shutil
 import tempfile
+import threading
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -49,6 +50,7 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "frontend" / "templates"
 PHOTO_SCHEME = "photo"
 # The sizes a document may embed, best first; the original is never one of them.
 EMBEDDED_VARIANTS = ("large", "thumb")
+_RENDERING = threading.Lock()
 # Characters a file name may not hold on Windows (and the folder separator everywhere).
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
@@ -100,17 +102,26 @@ def write_pdf(archive: HouseholdArchive, store: ObjectStore, actor: Actor, out: 
     is being made), and the PDF goes to a file, so neither is held in memory whole.
     """
     html = render_html(archive, actor, generated_at=generated_at)
+    # One PDF at a time in a worker, with the worker's one font configuration: a new one per
+    # document leaks a third of a megabyte in fontconfig, and two PDFs at once would double
+    # the memory a worker needs (bench/archive.py).
     try:
-        with tempfile.TemporaryDirectory(prefix="archive-") as spool:
-            document = _weasyprint().HTML(string=html,
-                                          url_fetcher=_fetcher(store, Path(spool))).render()
-            document.write_pdf(out)
+        with _RENDERING, tempfile.TemporaryDirectory(prefix="archive-") as spool:
+            document = _weasyprint().HTML(string=html, url_fetcher=_fetcher(store, Path(spool)))
+            document.render(font_config=_fonts()).write_pdf(out)
     finally:
         # Each document reads its fonts' files whole (a Noto CJK face is 20 MB) into
         # reference cycles; left to the collector's own pace, a worker grows by that much
-        # per PDF until a full collection runs (bench/archive.py).
+        # per PDF until a full collection runs.
         del html
         gc.collect()
+
+
+@cache
+def _fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def _weasyprint():

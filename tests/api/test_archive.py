@@ -17,6 +17,21 @@ from backend.services.errors import DomainError
 from backend.services.policy import Actor
 from backend.services.subsidies import payments
 from tests import factories, images
+from tests.api.test_workflow import (
+    SIGNERS,
+    TOWN_CHECKS,
+    act,
+    apply,
+    days_ago,
+    ok,
+    publicize,
+    qualify_appraisal,
+    to_village_publicity,
+)
+from tests.api.test_workflow import attach as attach_form
+from tests.api.test_workflow import (
+    test_two_stage_acceptance_co_signed_then_paid_and_archived as walk_to_archived,
+)
 from tests.web import review_case
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
@@ -105,6 +120,53 @@ def test_paid_case_prints_its_payments_and_acceptance(client, db, rc):
     assert "6228480012345" not in text and "2345" in text  # the account masked
     assert "资金拨付凭证齐全" in text and images_in == 0
     assert "享受补助资金类型中央补助资金" in text and "是否已验收是（2026-03-10）" in text
+    assert "已于2026-03-10验收（系统外办理，系统中没有签署记录）" in text
+
+
+def test_the_procedure_is_printed_with_who_acted_objections_and_department_replies(client, db,
+                                                                                  templates):
+    w = factories.world(db.session)
+    h = w.households[w.village_a1]
+    qualify_appraisal(db, h)
+    case_id = apply(client, w, on=days_ago(14))
+    to_village_publicity(client, w, case_id, days_ago(14))
+    objection = ok(act(client, w, case_id, "village_cadre", "record_objection", reporter="村民甲",
+                       content="该户在县城有商品房", effective_on=days_ago(10)))["objections"][0]
+    ok(act(client, w, case_id, "village_cadre", "resolve_objection", outcome="dismissed",
+           objection_id=objection["id"], note="经专项调查，该房屋为其子所有",
+           effective_on=days_ago(9)))
+    ok(act(client, w, case_id, "village_cadre", "close", effective_on=days_ago(7)))
+    # (to_department_check would post the village notice again: the rest by hand)
+    attach_form(client, w, case_id, "review_form")
+    ok(act(client, w, case_id, "town_reviewer", "pass", effective_on=days_ago(7),
+           checks=TOWN_CHECKS))
+    ok(publicize(client, w, case_id, "town_reviewer", on=days_ago(7)))
+    ok(act(client, w, case_id, "town_reviewer", "close"))
+    letter = attach_form(client, w, case_id, "department_reply", "department")
+    ok(act(client, w, case_id, "department", "record_reply", department="civil_affairs",
+           result="passed", note="非低保重复享受", attachment_ids=[letter]))
+    r = client.get(f"/api/v1/households/{h.id}/archive.pdf", headers=w.headers("auditor"))
+    text, _ = pdf_text(r.data)
+    assert "登记申请" in text and "审核通过" in text and "测试用户（村干部）" in text
+    assert "该户在县城有商品房" in text and "异议不成立" in text and "该房屋为其子所有" in text
+    assert "民政" in text and "非低保重复享受" in text and "待回复" in text  # the rest wait
+    assert all(s["name"] in text for s in SIGNERS)  # the appraisal's signatures
+
+
+def test_an_archived_case_prints_its_acceptance_sign_offs_and_payment(client, db, templates):
+    w = factories.world(db.session)
+    walk_to_archived(client, db, w)  # accepted by the town, then 住建 and 财政 co-sign; paid
+    h = w.households[w.village_a1]
+    r = client.get(f"/api/v1/households/{h.id}/archive.pdf", headers=w.headers("finance"))
+    text, _ = pdf_text(r.data)
+    acceptance = text.split("签署单位签署人结论")[1].split("补助资金")[0]
+    for signer in ("乡镇审核员", "县级管理员", "财政", "乡镇实地验收合格", "48.50平方米",
+                   "52,000.00元", "乡镇验收人员岱岳镇李工", "农户王建国", "施工方/工匠赵师傅",
+                   "改造后评定A级"):
+        assert signer in acceptance, signer
+    assert "6228480012345678" in text  # finance has the PII right
+    assert "竣工验收表齐全" in text and "资金拨付凭证齐全" in text
+    assert "县级审批文件" in text.split("县乡村三级审核评议及公示资料")[1].split("住房等级")[0]
 
 
 def test_uploads_stay_strict_once_a_pdf_was_made(client, db, rc):

@@ -32,13 +32,16 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-# Debian's Pango, with which WeasyPrint lays out the archive PDFs, and the CJK fonts they use.
+# Debian's Pango, with which WeasyPrint lays out the archive PDFs, HarfBuzz's subsetter (it
+# embeds only the glyphs used; without it WeasyPrint warns on import) and the CJK fonts.
 pdf-deps:
 	@if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' \
+	    || ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' \
 	    || ! fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
-	  echo "installing pango and fonts-noto-cjk"; \
+	  echo "installing pango, harfbuzz-subset and fonts-noto-cjk"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk >/dev/null; \
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
+	    >/dev/null; \
 	fi
 
 # Debian's Node.js for the phone app's unit tests (node --test tests/js/).

@@ -66,6 +66,11 @@ class ApplicationSchema(BaseSchema):
     own_funds_yuan = fields.Decimal(allow_none=True, places=2, validate=validate.Range(0, 10**8))
     no_house = fields.Boolean(load_default=False)  # 无房户 (003 §四(五)3(2))
     disabled_family = fields.Boolean(load_default=False)  # 贫困残疾人家庭
+    # 004 §二(二) 另有安全住房的不得纳入危房改造范围: declared, the hard rule refuses approval.
+    other_safe_house = fields.Boolean(load_default=False)
+    # 004 §二(三) 已实施过危房改造但由于小型自然灾害等原因又变成危房: an earlier renovation then
+    # needs a written reason instead of being refused.
+    redamaged_by_disaster = fields.Boolean(load_default=False)
 
 
 class CaseFieldsSchema(BaseSchema):

@@ -928,3 +928,22 @@ def test_a_renovation_entered_after_the_fact_is_still_an_earlier_renovation(clie
                                                  headers=w.headers("county_admin")))["results"]}
     assert found["not_repeated"]["result"] == "failed" and "2019" in found["not_repeated"][
         "detail"]
+
+
+def test_the_application_declares_another_safe_house_or_a_house_damaged_again(client, db,
+                                                                              world):
+    """004 §二(二), §二(三): the applicant's own declarations feed the two hard rules."""
+    w = world
+    h = factories.household(db.session, w.village_a1, name="申报户")
+    r = client.post(f"/api/v1/households/{h.id}/cases", headers=w.headers("village_cadre"),
+                    json={"year": TODAY.year, "method": "拆除重建", "build_mode": "自建",
+                          "application": {"applicant": h.name, "other_safe_house": True,
+                                          "redamaged_by_disaster": True}})
+    assert r.status_code == 201, r.get_json()
+    case_id = r.get_json()["id"]
+    ok(funding(client, w, case_id))
+    found = {x["code"]: x for x in ok(client.get(f"/api/v1/cases/{case_id}/policy-check",
+                                                 headers=w.headers("town_reviewer")))["results"]}
+    assert found["not_repeated"]["result"] == "passed"  # no earlier renovation after all
+    r = client.get(f"/api/v1/cases/{case_id}", headers=w.headers("town_reviewer")).get_json()
+    assert r["application"]["other_safe_house"] is True

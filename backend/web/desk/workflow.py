@@ -214,6 +214,8 @@ def _application_from(form) -> dict:
         "own_funds_yuan": form.get("own_funds_yuan", "").strip() or None,
         "no_house": form.get("no_house") == "1",
         "disabled_family": form.get("disabled_family") == "1",
+        "other_safe_house": form.get("other_safe_house") == "1",
+        "redamaged_by_disaster": form.get("redamaged_by_disaster") == "1",
         "on_behalf_by_village": form.get("on_behalf_by_village") == "1",
         "applied_on": form.get("applied_on") or None,
     }

@@ -77,7 +77,9 @@ def test_enter_a_household_and_a_user(admin_site, page_for, size):
     page.fill("input[name=id_number]", number[:-1] + ("0" if number[-1] != "0" else "1"))
     page.fill("input[name=phone]", "13800001111")
     page.fill("input[name=family_size]", "4")
-    page.select_option("select[name=category]", "tekun")
+    # 民政 certified 特困 and 低保 both: the household counts under 低保户, first by priority
+    page.check("input[name=identities][value=tekun]")
+    page.check("input[name=identities][value=dibao]")
     page.select_option("select[name=village_code]", label="西坪村")
     page.fill("input[name=group_name]", "第二组")
     page.fill("input[name=address]", "西坪村后街8号")
@@ -90,10 +92,13 @@ def test_enter_a_household_and_a_user(admin_site, page_for, size):
     assert page.input_value("input[name=address]") == "西坪村后街8号"
     no_sideways_scroll(page)
     screenshot(page, f"desk-household-refused-{width}", full_page=True)
+    assert page.is_checked("input[name=identities][value=tekun]")  # kept after the refusal
     page.fill("input[name=id_number]", number)
     page.click("form.household-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == name
+    assert "低保户" in page.locator(".tag.kind").inner_text()
+    assert "另：分散供养特困人员" in page.locator("main").inner_text()
     assert "已登记该农户" in page.locator(".notice").inner_text()
     no_sideways_scroll(page)
     screenshot(page, f"desk-household-{width}", full_page=True)

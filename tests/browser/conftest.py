@@ -165,3 +165,19 @@ def page_for(chromium):
 def screenshot(page, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page, url, username):
+    """Log in to the desk as `username` (the factories' password), from a clean session."""
+    page.context.clear_cookies()
+    page.goto(f"{url}/review/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def no_sideways_scroll(page):
+    """Only wide tables may scroll sideways inside their own box, never the page."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width

@@ -12,7 +12,7 @@ import pytest
 from backend.extensions import db
 from backend.models import Appraisal
 from tests import factories
-from tests.browser.conftest import browser_app, screenshot, serving
+from tests.browser.conftest import browser_app, no_sideways_scroll, screenshot, serving
 
 pytestmark = pytest.mark.browser
 NAMES = ("王建国", "李秀兰", "张卫东", "刘桂花", "陈永福", "杨玉梅", "赵长顺", "黄春燕", "周德明")
@@ -49,12 +49,6 @@ def login(page, url, next_path):
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state()
-
-
-def no_sideways_scroll(page):
-    """Only wide tables may scroll sideways inside their own box, never the page."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
 
 
 @pytest.mark.parametrize("size", [(360, 800), (1366, 900)])

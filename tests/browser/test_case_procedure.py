@@ -18,7 +18,7 @@ from backend.models.base import china_today
 from backend.services import visits
 from backend.services.policy import Actor
 from tests import factories
-from tests.browser.conftest import browser_app, screenshot, serving
+from tests.browser.conftest import browser_app, screenshot, serving, sign_in
 from tests.web import record, upload
 
 pytestmark = pytest.mark.browser
@@ -43,15 +43,6 @@ def site(tmp_path_factory):
         db.session.remove()
     with serving(app) as url:
         yield {"url": url, "app": app, **ids}
-
-
-def sign_in(page, url, username):
-    page.context.clear_cookies()
-    page.goto(f"{url}/review/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def document(tmp_path, name: str) -> str:

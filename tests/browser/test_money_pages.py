@@ -17,7 +17,7 @@ from backend.services import attachments
 from backend.services.policy import Actor
 from backend.services.subsidies import funding, payments
 from tests import factories
-from tests.browser.conftest import browser_app, serving
+from tests.browser.conftest import browser_app, no_sideways_scroll, serving, sign_in
 
 pytestmark = pytest.mark.browser
 TODAY = china_today()
@@ -56,21 +56,6 @@ def site(tmp_path_factory):
         db.session.remove()
     with serving(app) as url:
         yield {"url": url, **ids}
-
-
-def sign_in(page, url, username):
-    page.context.clear_cookies()
-    page.goto(f"{url}/review/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def no_sideways_scroll(page):
-    """Only wide tables may scroll sideways inside their own box, never the page."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
 
 
 def shot(page, name: str, section: str | None = None):

@@ -13,8 +13,7 @@ from backend.models.base import china_today
 from backend.services.policy import Actor
 from backend.services.reports import tasks
 from tests import factories
-from tests.browser.conftest import browser_app, serving
-from tests.browser.test_money_pages import no_sideways_scroll, sign_in
+from tests.browser.conftest import browser_app, no_sideways_scroll, serving, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,7 @@ import pytest
 
 from backend.extensions import db
 from tests import factories
-from tests.browser.conftest import browser_app, serving
-from tests.browser.test_money_pages import no_sideways_scroll, sign_in
+from tests.browser.conftest import browser_app, no_sideways_scroll, serving, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from backend.services import rounds, visits
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec
 from tests import factories
-from tests.browser.conftest import browser_app, screenshot, serving
+from tests.browser.conftest import browser_app, no_sideways_scroll, screenshot, serving
 
 pytestmark = pytest.mark.browser
 NAMES = ("王建国", "李秀兰", "张卫东", "刘桂花", "陈永福", "杨玉梅", "赵长顺", "黄春燕", "周德明",
@@ -83,12 +83,6 @@ def login(page, site):
 
 def shot(page, name):
     screenshot(page, f"review-{name}", full_page=True)
-
-
-def no_sideways_scroll(page):
-    """Only wide tables may scroll sideways inside their own box, never the page."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
 
 
 @pytest.mark.parametrize("width", [1280, 360])

@@ -12,6 +12,7 @@ from backend.services import audit
 from backend.services.errors import Conflict, Forbidden, InvalidInput, OutsideScope
 from backend.services.policy import Actor
 from backend.services.reports.schedule import ReportDue, last_period
+from backend.services.workflow.calendar import add_months
 from backend.services.workflow.templates import county_workflow, spec_of
 
 # Who sends a report up: the town to the county, the county to the city (004 §五(五)).
@@ -42,31 +43,22 @@ def due_reports(session, actor: Actor, today: date) -> list[DueReport]:
     areas = [r for r in user.regions if r.level in ("county", "town")]
     filed = {(f.region_code, f.report, f.period): f for f in session.scalars(
         select(ReportFiling).where(ReportFiling.region_code.in_([r.code for r in areas]),
-                                   ReportFiling.period >= f"{_months_before(latest, 12):%Y-%m}"))}
+                                   ReportFiling.period >= f"{add_months(latest, -12).on:%Y-%m}"))}
     owed = []
     for area in areas:
         for report in schedule_of(session, area):
             done = [p for (code, name, p) in filed if (code, name) == (area.code, report.code)]
-            period = _months_after(date.fromisoformat(max(done) + "-01"), 1) if done else latest
+            period = add_months(date.fromisoformat(max(done) + "-01"), 1).on if done else latest
             for month in _months(min(period, latest), latest):
                 owed.append(DueReport(area, report, month, report.due_on(month),
                                       filed.get((area.code, report.code, f"{month:%Y-%m}"))))
     return sorted(owed, key=lambda r: (r.due_on, r.region.code, r.report.code))
 
 
-def _months_after(first: date, n: int) -> date:
-    index = first.year * 12 + first.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _months_before(first: date, n: int) -> date:
-    return _months_after(first, -n)
-
-
 def _months(first: date, last: date) -> list[date]:
     months = [first]
     while months[-1] < last:
-        months.append(_months_after(months[-1], 1))
+        months.append(add_months(months[-1], 1).on)
     return months
 
 
@@ -80,7 +72,7 @@ def file_report(session, actor: Actor, region_code: str, report: str, period: da
         raise OutsideScope()
     if report not in {r.code for r in schedule_of(session, region)}:
         raise InvalidInput(fields={"report": "本县没有该报表的报送规定"})
-    if not _months_after(period, 1) <= filed_on <= today:
+    if not add_months(period, 1).on <= filed_on <= today:
         raise InvalidInput(fields={"filed_on": "报表须在月份结束后报送，且不晚于今天"})
     key = f"{period:%Y-%m}"
     if session.scalar(select(ReportFiling.id).where(ReportFiling.region_code == region.code,

@@ -24,6 +24,7 @@ from backend.models.region import code_range
 from backend.services import policy
 from backend.services.errors import InvalidInput, OutsideScope
 from backend.services.policy import Actor
+from backend.services.workflow.calendar import add_months
 from backend.vocabulary import EXIT_STATUSES, TARGET_CATEGORIES
 
 FORMS = {"renovation": ("附件1", "农村危房改造进度报表"),
@@ -78,8 +79,7 @@ class MonthlyReport:
 
 
 def month_end(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return following - timedelta(days=1)
+    return add_months(first, 1).on - timedelta(days=1)
 
 
 def parse_month(text: str) -> date:

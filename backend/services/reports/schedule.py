@@ -9,6 +9,8 @@ its day of the following month and the sentence that sets it. Pure Python.
 from dataclasses import dataclass
 from datetime import date
 
+from backend.services.workflow.calendar import add_months
+
 # What the system itself produces for a report code; others are reminders of a paper return.
 MONTHLY_PROGRESS = "monthly_progress"
 
@@ -22,9 +24,7 @@ class ReportDue:
 
     def due_on(self, period: date) -> date:
         """The due date of the report for the month starting `period`."""
-        year, month = (period.year + 1, 1) if period.month == 12 else (period.year,
-                                                                        period.month + 1)
-        return date(year, month, self.day)
+        return add_months(period, 1).on.replace(day=self.day)
 
 
 def parse_schedule(items, path: str, errors: list[str]) -> tuple[ReportDue, ...]:
@@ -50,5 +50,4 @@ def parse_schedule(items, path: str, errors: list[str]) -> tuple[ReportDue, ...]
 
 def last_period(today: date) -> date:
     """The month a report due this month covers: the one before today's."""
-    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year,
-                                                                     today.month - 1, 1)
+    return add_months(today.replace(day=1), -1).on

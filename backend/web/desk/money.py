@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from backend import responses
 from backend.api.money import AllocationSchema, FundingSchema, LedgerArgsSchema, PaymentInputSchema
 from backend.extensions import db, object_store
+from backend.models import Case
 from backend.services import attachments, policy, regions
 from backend.services.errors import (
     DomainError,
@@ -23,6 +24,7 @@ from backend.services.errors import (
 )
 from backend.services.subsidies import funds, ledger, payments
 from backend.services.subsidies.funding import set_funding
+from backend.services.workflow.templates import workflow_of
 from backend.web.desk.base import actor, notice_and_error, today
 from backend.web.desk.cases import case_page
 from backend.web.desk.rounds import area_choices
@@ -70,7 +72,8 @@ def pay(case_id: int):
     recovering = tranche == "recovery"
     me = actor()
     try:
-        plan = ledger.case_money(db.session, me, case_id).plan
+        case = policy.get_in_scope(db.session, Case, case_id, me)
+        plan = workflow_of(db.session, case)[1].payments
         # Before reading the upload: a role that may not pay is told so at once.
         payments.require_recorder(me, plan, tranche)
         filename, data = _voucher()

@@ -281,3 +281,28 @@ def test_old_visits_keep_their_template_version(client, db, world):
     r = put_visit(client, w, visit_body(w, case, results=[
         {"item": "foundation.type", "result": "na"}]))
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("bodies", ["same", "different"])
+def test_concurrent_puts_of_one_visit_uuid_never_give_500(app, db, world, bodies):
+    """Real threads race one UUID: replays answer 200 (or 201 once), other bodies 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w, visit_id = world, str(uuid.uuid4())
+    base = visit_body(w, w.case)
+    token = w.tokens["inspector"]
+
+    def put(i):
+        body = base if bodies == "same" or i == 0 else {**base, "note": f"第{i}次"}
+        return app.test_client().put(f"/api/v1/visits/{visit_id}", json=body, buffered=True,
+                                     headers={"Authorization": f"Bearer {token}"}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(put, range(6)))
+    assert 500 not in codes and codes.count(201) == 1, codes
+    if bodies == "same":
+        assert codes == [200] * 5 + [201]
+    else:
+        assert set(codes) <= {200, 201, 409}
+    db.session.expire_all()
+    assert db.session.query(Visit).count() == 1

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
 from backend.models.base import china_date, utc_now
@@ -52,11 +53,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
     actor.require(policy.VISIT_RECORD)
     existing = session.get(Visit, visit_id)
     if existing is not None:
-        if not actor.covers(existing.village_code):
-            raise policy.OutsideScope()
-        if existing.body_sha256 != digest:
-            raise VisitConflict()
-        return existing, False
+        return _replayed(existing, actor, digest), False
     if body.kind == "appraisal":
         # An appraisal grades the house, and C/D makes it eligible for renovation money.
         actor.require(policy.APPRAISAL_WRITE)
@@ -73,7 +70,15 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
 
     visit = _new_visit(visit_id, body, household, case, template, spec, actor, digest)
     session.add(visit)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request with the same UUID won the race; answer as its replay (or 409).
+        session.rollback()
+        winner = session.get(Visit, visit_id)
+        if winner is None:
+            raise
+        return _replayed(winner, actor, digest), False
     _link_photos(session, visit, photo_ids, household)
     rounds.record_outcome(session, visit)
     if visit.kind == "appraisal":
@@ -90,6 +95,14 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
                  {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
     session.commit()
     return visit, True
+
+
+def _replayed(existing: Visit, actor: Actor, digest: str) -> Visit:
+    if not actor.covers(existing.village_code):
+        raise policy.OutsideScope()
+    if existing.body_sha256 != digest:
+        raise VisitConflict()
+    return existing
 
 
 def _new_visit(visit_id: str, body: VisitInput, household: Household, case: Case | None,

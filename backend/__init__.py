@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
 
     from backend import models  # noqa: F401  (every table known to Alembic)
     from backend.extensions import api, db, migrate
+    from backend.responses import StrictJSONProvider
     from backend.rules import Rules
     from backend.storage import make_store
 
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"options": "-c plan_cache_mode=force_custom_plan",
                                    **options.get("connect_args", {})}
+    app.json = StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     api.init_app(app)
@@ -105,7 +107,9 @@ def register_blueprints(app: Flask) -> None:
     )
     from backend.extensions import api
     from backend.web import health, home
+    from backend.web.converters import IdConverter
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     for module in (auth, regions, households, cases, workflow, money, reports, ranking,
                    attachments, photos, flags, visits, rounds, spot_checks, archive):
         api.register_blueprint(module.blp)

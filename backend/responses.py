@@ -2,12 +2,14 @@
 a download streamed as it is made."""
 
 import io
+import math
 import unicodedata
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote
 
 from flask import Response, current_app, redirect, send_file, stream_with_context
+from flask.json.provider import DefaultJSONProvider
 
 from backend.extensions import db, object_store
 from backend.services import attachments, photos
@@ -16,6 +18,28 @@ from backend.services.policy import Actor
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 ZIP = "application/zip"
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """JSON as RFC 8259 allows it: a number that is not finite (an `inf` stored before the
+    input was checked) is written as null, never as `Infinity` or `NaN`, which strict parsers
+    refuse, so one bad row cannot break every list that holds it."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        try:
+            return super().dumps(obj, allow_nan=False, **kwargs)
+        except ValueError:  # rare: pay for the walk only when a non-finite number is there
+            return super().dumps(_finite(obj), allow_nan=False, **kwargs)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def photo_content(actor: Actor, photo_id: str, variant: str):

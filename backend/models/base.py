@@ -7,6 +7,9 @@ from sqlalchemy.types import TypeDecorator
 
 # Users' dates and camera clocks are China time; everything is stored in UTC.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+# The largest id or whole number a column holds (PostgreSQL's `integer`): a larger one in a
+# path, a query or a body is refused before it reaches the database, which would overflow.
+MAX_INTEGER = 2**31 - 1
 
 
 def utc_now() -> datetime:

@@ -7,7 +7,9 @@ import json
 
 from sqlalchemy import Select, tuple_
 
-from backend.services.errors import InvalidCursor
+from backend.services.errors import InvalidCursor, InvalidInput
+
+MAX_PAGE_SIZE = 500
 
 
 def encode_cursor(values: list, key: bytes) -> str:
@@ -31,6 +33,8 @@ def decode_cursor(cursor: str, key: bytes, arity: int) -> list:
 def page(session, stmt: Select, sort_columns: list, *, cursor: str | None, limit: int,
          key: bytes) -> tuple[list, str | None]:
     """Run one page of `stmt` ordered by `sort_columns`; return the rows and the next cursor."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:  # 0 or less breaks the next cursor; more is a dump
+        raise InvalidInput(fields={"limit": f"每页条数应在 1 至 {MAX_PAGE_SIZE} 之间"})
     if cursor:
         after = decode_cursor(cursor, key, len(sort_columns))
         stmt = stmt.where(tuple_(*sort_columns) > tuple_(*after))

@@ -5,8 +5,9 @@ What a sheet promises, whoever fills it:
 - text is text: a cell written from user text never becomes a formula, whatever it starts
   with (`=`, `+`, `-`, `@`, a tab or a carriage return), and numbers stay numbers only when
   the caller passes them as numbers;
-- a control character that XML cannot carry is shown escaped (`\\x18`) instead of making the
-  whole file fail, so one bad name stored earlier never breaks an export for everyone;
+- a control character, lone surrogate or noncharacter (`backend.services.inputs`) is shown
+  escaped (`\\x18`) instead of making the whole file fail, so one bad name stored earlier
+  never breaks an export for everyone;
 - ID numbers are written as text (never as an 18-digit number rounded by Excel) and masked for
   callers without the PII right, through `backend.display`;
 - money (`Decimal`) is a number shown with two decimals and thousands separators;
@@ -15,7 +16,6 @@ What a sheet promises, whoever fills it:
 """
 
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,12 +27,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from backend import display
+from backend.services.inputs import escape_unsafe
 from backend.services.policy import Actor
 
 # What Excel, LibreOffice and WPS read as the start of a formula, or of DDE (`=cmd|...`).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Characters that XML 1.0 cannot hold: openpyxl refuses them with IllegalCharacterError.
-ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_WIDTH = 60
 MONEY = "#,##0.00"
 
@@ -61,7 +60,7 @@ class Sheet:
 
 def safe_text(value: str) -> str:
     """User text as a cell can hold it, and never as a formula."""
-    value = ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    value = escape_unsafe(value)  # XML 1.0 cannot hold them: openpyxl would refuse the file
     if value.startswith(FORMULA_STARTS):
         value = "'" + value  # the quote shows the text is text; Excel would hide a prefix
     return value

@@ -14,8 +14,8 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 
 from backend import display
 from backend.extensions import db
-from backend.models.base import china_today
-from backend.services import accounts, policy
+from backend.models.base import MAX_INTEGER, china_today
+from backend.services import accounts, inputs, policy
 from backend.services.errors import DomainError, Unauthenticated, from_storage, status_of
 from backend.services.policy import Actor
 from backend.storage import StorageError
@@ -83,6 +83,7 @@ ERRORS = {
 def install(bp: Blueprint) -> None:
     """Put the login check, error pages, headers and template words on the desk blueprint."""
     bp.before_request(load_reviewer)
+    bp.before_request(refuse_unsafe_text)
     bp.register_error_handler(DomainError, domain_error)
     bp.register_error_handler(StorageError, lambda error: domain_error(from_storage(error)))
     for status in (400, 404, 405):
@@ -109,6 +110,16 @@ def load_reviewer():
     g.review_actor = Actor.of(user)
     if request.method == "POST" and not valid_csrf(request.form.get("csrf", ""), token):
         abort(400, "页面已过期，请刷新后重试")
+    return None
+
+
+def refuse_unsafe_text():
+    """A form or query holding a control character is refused whole, as the API refuses it
+    (`backend.services.inputs`): one check for every page's fields, typed or hidden."""
+    sent = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    if any(inputs.has_unsafe(key) or inputs.has_unsafe(value) for key, value in sent):
+        return render_template("review/error.html", status=422,
+                               message=f"提交的内容{inputs.UNSAFE_MESSAGE}，请删除后重试"), 422
     return None
 
 
@@ -250,7 +261,15 @@ def region_code(value: str | None) -> str | None:
     return value if value and len(value) == 12 and value.isdigit() else None
 
 
-def is_id(text: str) -> bool:
+def is_id(typed: str) -> bool:
     """A row id as typed in a form: ASCII digits (isdigit() alone passes "²") a database
     integer can hold."""
-    return text.isascii() and text.isdigit() and 0 < int(text) < 2**31
+    return typed.isascii() and typed.isdigit() and 0 < int(typed) <= MAX_INTEGER
+
+
+def whole_number(typed: str | None, default: int | None = None) -> int | None:
+    """A whole number typed in a query or a form (a page, a year, a scale); `default` when it
+    is missing, not a number or more than a database integer holds."""
+    typed = (typed or "").strip()
+    number = int(typed) if typed.isascii() and typed.lstrip("-").isdigit() else None
+    return number if number is not None and abs(number) <= MAX_INTEGER else default

@@ -30,6 +30,7 @@ from backend.web.desk.base import (
     region_code,
     safe_next,
     today,
+    whole_number,
 )
 
 bp = Blueprint("cases", __name__)
@@ -44,7 +45,7 @@ def overview_page():
         method=args.get("method") if args.get("method") in METHODS else None,
         flag=args.get("flag") if args.get("flag") in (*FLAG_LABELS, "any") else None,
         returned=args.get("returned") == "1", overdue=args.get("overdue") == "1")
-    page = max(1, args.get("page", 1, type=int))
+    page = max(1, whole_number(args.get("page"), 1))
     data = overview.overview(db.session, actor(), filters, current_rules().deadlines, today(),
                              limit=100, offset=(page - 1) * 100)
     query = {k: v for k, v in args.items() if v and k != "page"}
@@ -112,7 +113,7 @@ def money_words(money: ledger.CaseMoney, state: engine.WorkflowState,
 @bp.get("/cases/<int:case_id>/plot")
 def case_plot(case_id: int):
     data = dossier.case_dossier(db.session, actor(), case_id)
-    extent = request.args.get("r", type=int)
+    extent = whole_number(request.args.get("r"))
     plot = plots.position_plot(data, extent=extent, **tile_settings())
     return render_template("review/plot.html", r=data, plot=plot, zoom=extent)
 
@@ -121,7 +122,7 @@ def case_plot(case_id: int):
 def archive_pdf(household_id: int):
     """The household's archive (the API's PDF), for its case of `?year=`."""
     name, data = pdf.household_pdf(db.session, object_store(), actor(), household_id,
-                                   year=request.args.get("year", type=int), today=today(),
+                                   year=whole_number(request.args.get("year")), today=today(),
                                    now=utc_now())
     return responses.download(data, name, responses.PDF)
 

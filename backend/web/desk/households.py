@@ -13,7 +13,7 @@ from backend.services import households, imports, policy, regions
 from backend.services.errors import Conflict, InvalidImportFile, InvalidInput, status_of
 from backend.services.households import HouseholdQuery
 from backend.vocabulary import CATEGORIES, LOCATION_SOURCES, STRUCTURE_TYPES, TARGET_CATEGORIES
-from backend.web.desk.base import actor, region_code
+from backend.web.desk.base import actor, region_code, whole_number
 from backend.web.desk.rounds import area_choices
 
 bp = Blueprint("households", __name__)
@@ -74,7 +74,7 @@ def household_list():
                            category=args.get("category") if args.get("category") in CATEGORIES
                            else None,
                            cursor=args.get("cursor") or None, limit=PAGE_SIZE)
-    page = max(1, args.get("page", 1, type=int)) if query.cursor else 1
+    page = max(1, whole_number(args.get("page"), 1)) if query.cursor else 1
     error, status = None, 200
     try:
         rows, next_cursor = households.list_households(db.session, me, query,

@@ -25,7 +25,7 @@ from backend.services.errors import (
 from backend.services.subsidies import funds, ledger, payments
 from backend.services.subsidies.funding import set_funding
 from backend.services.workflow.templates import workflow_of
-from backend.web.desk.base import actor, notice_and_error, today
+from backend.web.desk.base import actor, notice_and_error, today, whole_number
 from backend.web.desk.cases import case_page
 from backend.web.desk.rounds import area_choices
 
@@ -119,7 +119,7 @@ def _refused(case_id: int, form_name: str, error: DomainError, form):
 # --- across my area -----------------------------------------------------------------------
 @bp.get("/payments")
 def payments_page():
-    return _payments_page(request.args.get("year", type=int))
+    return _payments_page(whole_number(request.args.get("year")))
 
 
 def _payments_page(year: int | None, *, failed: DomainError | None = None, typed=None,
@@ -155,7 +155,7 @@ def allocate():
     form = request.form
     fields = ("county_code", "year", "fund_level", "kind", "amount_yuan", "on", "document_no",
               "note")
-    year = form.get("year", type=int)
+    year = whole_number(form.get("year"))
     try:
         given = _load(AllocationSchema(), _filled(form, fields))
         funds.record(db.session, actor(), funds.AllocationInput(**given), today())

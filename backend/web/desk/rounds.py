@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from backend import responses
 from backend.extensions import db
-from backend.services import accounts, policy, regions, rounds
+from backend.services import accounts, inputs, policy, regions, rounds
 from backend.services.errors import (
     Conflict,
     Forbidden,
@@ -87,6 +87,9 @@ def _spec_from(form) -> RoundSpec:
         problems["starts_on"] = "请填写开始日期"
     if due_on is None:
         problems["due_on"] = "请填写截止日期"
+    for name, day in (("starts_on", starts_on), ("due_on", due_on)):
+        if day is not None and (problem := inputs.date_problem(day)):
+            problems[name] = problem
     if problems:
         raise InvalidInput(fields=problems)
     return RoundSpec(kind=kind, name=name, starts_on=starts_on, due_on=due_on,

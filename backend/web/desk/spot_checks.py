@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backend import responses
 from backend.extensions import db
 from backend.models import Round, User
-from backend.services import policy, regions, spot_checks
+from backend.services import inputs, policy, regions, spot_checks
 from backend.services.errors import DomainError, InvalidInput, status_of
 from backend.services.rounds import region_names
 from backend.services.spot_checks import export
@@ -123,6 +123,9 @@ def _spec_from(form) -> spot_checks.DrawSpec:
             due_on = date.fromisoformat(form["due_on"])
         except ValueError:
             problems["due_on"] = "日期格式应为 YYYY-MM-DD"
+        else:
+            if problem := inputs.date_problem(due_on):
+                problems["due_on"] = problem
     if problems:
         raise InvalidInput(fields=problems)
     return spot_checks.DrawSpec(area_code=area_code, year=year, purpose=form.get("purpose", ""),

@@ -38,7 +38,11 @@ def load_settings() -> dict:
         # Accounts
         "TOKEN_TTL_DAYS": _env("TOKEN_TTL_DAYS", 14, int),
         "LOGIN_MAX_FAILURES": _env("LOGIN_MAX_FAILURES", 5, int),
+        "LOGIN_SOURCE_MAX_FAILURES": _env("LOGIN_SOURCE_MAX_FAILURES", 30, int),
+        "LOGIN_ACCOUNT_MAX_FAILURES": _env("LOGIN_ACCOUNT_MAX_FAILURES", 20, int),
         "LOGIN_LOCKOUT_MINUTES": _env("LOGIN_LOCKOUT_MINUTES", 15, int),
+        # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, commas)
+        "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         # Photos
         "PHOTO_MAX_BYTES": _env("MAX_UPLOAD_MB", 20, int) * 1024 * 1024,

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from flask import current_app
 
+from backend.client_address import trusted_networks
 from backend.services.accounts import LoginPolicy
 from backend.services.cases.overdue import Deadlines
 from backend.services.photos.checks import PhotoRules
+from backend.services.throttle import Throttle
 from backend.services.visits.recording import VisitRules
 
 
@@ -20,12 +22,16 @@ class Rules:
 
     @classmethod
     def from_config(cls, config) -> "Rules":
+        trusted_networks(config["TRUSTED_PROXIES"])  # a mistyped setting stops the app here
         return cls(
             photos=PhotoRules.from_config(config),
             visits=VisitRules(rectification_days=config["RECTIFICATION_DAYS"]),
-            login=LoginPolicy(max_failures=config["LOGIN_MAX_FAILURES"],
-                              lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
-                              token_ttl=timedelta(days=config["TOKEN_TTL_DAYS"])),
+            login=LoginPolicy(throttle=Throttle(
+                per_account_source=config["LOGIN_MAX_FAILURES"],
+                per_source=config["LOGIN_SOURCE_MAX_FAILURES"],
+                per_account=config["LOGIN_ACCOUNT_MAX_FAILURES"],
+                window=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])),
+                token_ttl=timedelta(days=config["TOKEN_TTL_DAYS"])),
             deadlines=Deadlines.from_config(config),
         )
 

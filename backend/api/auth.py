@@ -1,11 +1,11 @@
 """Log in, log out, and who am I."""
 
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import fields
 
 from backend.api.base import BaseSchema, api_blueprint, bearer_token, current_user
+from backend.client_address import client_address
 from backend.extensions import db
 from backend.rules import current_rules
 from backend.services import accounts, policy
@@ -50,7 +50,7 @@ class Login(MethodView):
     def post(self, body):
         """Log in with a username and password; returns a bearer token."""
         token, row = accounts.login(db.session, body["username"], body["password"],
-                                    remote_addr=request.remote_addr, policy=current_rules().login)
+                                    remote_addr=client_address(), policy=current_rules().login)
         return {"token": token, "expires_at": row.expires_at, "user": row.user}
 
 

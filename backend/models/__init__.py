@@ -10,7 +10,7 @@ from backend.models.region import Region
 from backend.models.report import AnnualTask, RankingSnapshot, ReportFiling
 from backend.models.round import Round, RoundHousehold
 from backend.models.spot_check import SpotCheck
-from backend.models.user import ApiToken, LoginAttempt, User, UserRegion
+from backend.models.user import ApiToken, LoginCounter, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
 from backend.models.workflow import (
     CaseStep,
@@ -32,7 +32,7 @@ __all__ = [
     "DepartmentCheck",
     "FundAllocation",
     "Household",
-    "LoginAttempt",
+    "LoginCounter",
     "Objection",
     "Payment",
     "Photo",

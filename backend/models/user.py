@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -52,16 +52,18 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginAttempt(db.Model):
-    """Failed logins, counted per username to throttle password guessing across workers."""
+class LoginCounter(db.Model):
+    """Login attempts in the current window of one key (an account, a source address, or both,
+    hashed), shared by every worker and server; see services/throttle.py."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __tablename__ = "login_counters"
+    __table_args__ = (Index("ix_login_counters_window_start", "window_start"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    remote_addr: Mapped[str | None] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The username of an account's counters (cut to a user's length), so a reset clears them.
+    account: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
-__all__ = ["User", "UserRegion", "ApiToken", "LoginAttempt"]
+__all__ = ["User", "UserRegion", "ApiToken", "LoginCounter"]

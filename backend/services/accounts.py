@@ -6,13 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from backend.models import ApiToken, LoginAttempt, Region, User
+from backend.models import ApiToken, Region, User
 from backend.models.base import utc_now
 from backend.models.user import UserRegion
-from backend.services import audit, policy
+from backend.services import audit, policy, throttle
 from backend.services.errors import (
     Conflict,
     InvalidCredentials,
@@ -23,6 +23,7 @@ from backend.services.errors import (
     Unauthenticated,
 )
 from backend.services.policy import Actor, in_scope
+from backend.services.throttle import Throttle
 from backend.vocabulary import DEPARTMENTS, ROLES
 
 # Checked against when the username is unknown, so both paths cost one hash.
@@ -31,8 +32,7 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:100
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
+    throttle: Throttle = Throttle()
     token_ttl: timedelta = timedelta(days=14)
 
 
@@ -68,22 +68,17 @@ def create_user(session, *, username, name, role, password, region_codes, phone=
 
 def login(session, username: str, password: str, *, remote_addr: str | None,
           policy: LoginPolicy) -> tuple[str, ApiToken]:
-    """Check a password and issue a new bearer token; throttle repeated failures per username."""
+    """Check a password and issue a new bearer token; throttle failures (services/throttle.py)."""
     now = utc_now()
-    since = now - policy.lockout
-    failures = session.scalar(
-        select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.username == username, LoginAttempt.at >= since)
-    )
-    if failures >= policy.max_failures:
-        raise TooManyAttempts(retry_after=int(policy.lockout.total_seconds()))
+    attempt = throttle.Attempt.of(username, remote_addr)
+    wait = throttle.count_attempt(session, attempt, policy.throttle, now)
+    if wait is not None:
+        raise TooManyAttempts(retry_after=wait)
     user = session.scalar(select(User).where(User.username == username))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if not (valid and user and user.active):
-        session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now))
-        session.commit()
         raise InvalidCredentials()
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    throttle.forget_success(session, attempt, policy.throttle, now)
     token, row = issue_token(session, user, policy.token_ttl)
     audit.record(session, Actor.of(user), "login", "user", user.id, {"remote_addr": remote_addr})
     session.commit()
@@ -233,7 +228,7 @@ def reset_password(session, actor: Actor, user_id: int, *, hash_method: str = "s
     password = new_password()
     user.password_hash = generate_password_hash(password, method=hash_method)
     revoked = revoke_tokens(session, user)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == user.username))
+    throttle.forget_account(session, user.username)
     audit.record(session, actor, "reset_password", "user", user.id, {"revoked_tokens": revoked})
     session.commit()
     return password

@@ -4,6 +4,7 @@ import secrets
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from backend.client_address import client_address
 from backend.extensions import db
 from backend.rules import current_rules
 from backend.services import accounts
@@ -26,7 +27,7 @@ def login():
             try:
                 token, row = accounts.login(
                     db.session, request.form.get("username", "").strip(),
-                    request.form.get("password", ""), remote_addr=request.remote_addr,
+                    request.form.get("password", ""), remote_addr=client_address(),
                     policy=current_rules().login)
             except TooManyAttempts:
                 error = "登录失败次数过多，请稍后再试"

@@ -30,6 +30,7 @@ from backend.services.photos.checks import (
     own_flags,
     taken_at,
 )
+from backend.services.photos.storage_check import discard_unreferenced
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
 from backend.storage.keys import original_key, variant_key
@@ -83,19 +84,22 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     facts, variants = imaging.process_image(data, max_pixels=max_pixels, sizes=VARIANT_SIZES)
 
     # The objects go first: a row never points at bytes that are not there.
-    store.put(original_key(sha), data, content_type=facts.mime, sha256=sha)
-    for name, blob in variants.items():
-        store.put(variant_key(sha, name), blob, content_type="image/jpeg",
-                  sha256=hashlib.sha256(blob).hexdigest())
+    _put_objects(store, sha, data, facts.mime, variants)
 
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
     session.add(photo)
     try:
         session.flush()
     except IntegrityError:
-        # Another request with the same UUID won the race; answer as its replay.
+        # Another request with the same UUID won the race; answer as its replay, or as a
+        # conflict after taking back the objects of our bytes if no photo holds them.
         session.rollback()
-        return IngestResult(_replayed(session.get(Photo, photo_id), sha, actor), created=False)
+        winner = session.get(Photo, photo_id)
+        if winner is None:
+            raise
+        if winner.sha256 != sha:
+            discard_unreferenced(session, store, sha)
+        return IngestResult(_replayed(winner, sha, actor), created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
     _flag_near_duplicates(session, photo, rules)
@@ -104,7 +108,17 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
+    if not store.exists(original_key(sha)):  # a race's loser took back these same bytes
+        _put_objects(store, sha, data, facts.mime, variants)
     return IngestResult(photo, created=True)
+
+
+def _put_objects(store: ObjectStore, sha: str, data: bytes, mime: str,
+                 variants: dict[str, bytes]) -> None:
+    store.put(original_key(sha), data, content_type=mime, sha256=sha)
+    for name, blob in variants.items():
+        store.put(variant_key(sha, name), blob, content_type="image/jpeg",
+                  sha256=hashlib.sha256(blob).hexdigest())
 
 
 def get_photo(session, actor: Actor, photo_id: str) -> Photo:

@@ -93,10 +93,13 @@ def start_construction_visit(page, shots) -> dict:
     page.wait_for_selector("#template option[value=rebuild]", state="attached")
     page.select_option("#template", "rebuild")
     page.wait_for_selector("#visit[data-kind=construction][data-template=rebuild]")
-    page.wait_for_selector("[data-node=foundation][open]")
+    page.wait_for_selector("[data-node=trench][open]")  # the stage the works are at: its first node
     page.wait_for_selector("#gps:has-text('已定位')")
 
     foundation, wall, ring = node_item("foundation"), node_item("wall"), node_item("ring_beam")
+    for node in ("foundation", "wall", "ring_beam"):
+        if page.get_attribute(f"[data-node={node}]", "open") is None:
+            page.click(f"[data-node={node}] summary")
 
     def item(code):
         return page.locator(f"[data-item='{code}']")

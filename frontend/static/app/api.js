@@ -19,13 +19,15 @@ export class ApiError extends Error {
 
 export const events = new EventTarget();
 
-export async function request(path, { method = "GET", json, form, auth = true } = {}) {
+// `bearer`: a token other than the session's (a logged-out one, to revoke it).
+export async function request(path, { method = "GET", json, form, auth = true, bearer = null } = {}) {
   const headers = {};
   let token = null;
   if (auth) {
     token = (await kvGet("session"))?.token || null;
     if (token) headers.Authorization = `Bearer ${token}`;
   }
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let body;
   if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   if (form) body = form;

@@ -5,6 +5,7 @@ import { kvGet, kvSet } from "./db.js";
 import { html } from "./html.js";
 import * as outbox from "./outbox.js";
 import * as store from "./store.js";
+import { badgeText } from "./sending.js";
 import { banner, toast } from "./ui.js";
 import * as householdView from "./views/household.js";
 import * as discoveryView from "./views/discovery.js";
@@ -22,7 +23,15 @@ const ctx = {
   toast,
   onLeave(fn) { this.leaving.push(fn); },
   rerender: () => route(),
-  loggedIn: async () => { ctx.authExpired = false; banner("auth", "", null); ctx.user = (await store.session())?.user; drainSoon(); },
+  loggedIn: async () => {
+    ctx.authExpired = false;
+    banner("auth", "", null);
+    const s = await store.session();
+    ctx.user = s?.user;
+    offlineLoginBanner(s);
+    drainSoon();
+    announceReturns();
+  },
 };
 window.app = { ctx, outbox, store };
 
@@ -44,10 +53,11 @@ async function render() {
   if (hash === "/outbox") return outboxView.render(ctx);
   if ((m = hash.match(/^\/round\/(\d+)$/))) return roundView.render(ctx, Number(m[1]));
   if ((m = hash.match(/^\/round\/(\d+)\/new$/))) return discoveryView.render(ctx, Number(m[1]));
-  if ((m = hash.match(/^\/h\/([\w-]+)(\/visit)?$/))) {
+  if ((m = hash.match(/^\/h\/([\w-]+)(\/visit|\/answer\/[\w-]+)?$/))) {
     const id = await householdId(m[1]);
     if (String(id) !== m[1]) { location.replace(`#/h/${id}${m[2] || ""}`); return; }
-    return (m[2] ? visitView : householdView).render(ctx, id);
+    if (!m[2]) return householdView.render(ctx, id);
+    return visitView.render(ctx, id, m[2].startsWith("/answer/") ? m[2].slice(8) : null);
   }
   return householdsView.render(ctx);
 }
@@ -62,20 +72,62 @@ async function householdId(part) {
 async function updateBadge() {
   const s = await outbox.summary();
   const el = document.getElementById("outbox-badge");
-  const n = s.total;
-  const parts = [s.photos && `${s.photos} 张`, s.visits && `${s.visits} 条`, s.houses && `${s.houses} 户`];
-  el.textContent = s.sending ? `上传中… 剩 ${n} 项` : s.failed ? `上传失败 ${s.failed} 项`
-    : n ? `待上传 ${parts.filter(Boolean).join(" ")}` : s.uploaded ? "已全部上传 ✓" : "待上传 0";
-  el.classList.toggle("has-items", n > 0);
-  el.dataset.count = String(n);
-  // Pages that show the outbox's state follow it (not while the inspector is typing).
-  const live = location.hash === "#/outbox" || /^#\/round\/\d+$/.test(location.hash);
-  if (live && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) route();
+  el.textContent = badgeText(s, { online: navigator.onLine, uploaded: s.uploaded });
+  el.classList.toggle("has-items", s.total > 0);
+  el.dataset.count = String(s.total);
+  rerenderLive();
 }
 
-function drainSoon() {
-  if (!navigator.onLine || ctx.authExpired) return Promise.resolve();
+// Pages that show the outbox's or my returns' state follow it (not while the inspector is typing).
+// At most once in 300 ms, where the page was scrolled to.
+let liveTimer = null;
+function rerenderLive() {
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => {
+    const live = /^#\/(outbox|round\/\d+|h\/[\w-]+)?$/.test(location.hash) || location.hash === "";
+    if (!live || ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) return;
+    const y = scrollY;
+    route().then(() => scrollTo(0, y));
+  }, 300);
+}
+
+// Uploads need a token: after an offline unlock they wait for an online login.
+async function drainSoon() {
+  if (!navigator.onLine || ctx.authExpired || !(await store.session())?.token) return;
   return outbox.drain();
+}
+
+// Send, then fetch what changed (my visits: a return reaches the phone without 刷新), then tell.
+let syncing = null;
+function syncSoon({ full = false } = {}) {
+  syncing ||= (async () => {
+    const s = await store.session();
+    if (!navigator.onLine || ctx.authExpired || !s?.token) return;
+    await drainSoon().catch(() => {});
+    await (full ? store.refresh() : store.refreshWork());
+    await announceReturns();
+    rerenderLive();
+  })().catch(() => {}).finally(() => { syncing = null; });
+  return syncing;
+}
+
+// A return not told yet: a notice with the reviewer's comment and 补拍/修改 opening its items.
+async function announceReturns() {
+  const fresh = await store.untoldReturns();
+  if (!fresh.length) return;
+  const names = new Map((await store.households()).map((h) => [h.id, h.name]));
+  const el = banner("returns", "bad", html`<strong>⚠ 有 ${fresh.length} 条检查记录被退回</strong>${fresh.map((v) => html`
+    <p class="small return-note" data-visit="${v.id}">${names.get(v.household_id) || `农户 ${v.household_id}`} · ${v.kind_label || ""}<br>
+    审核意见：${v.review_comment || "（无）"}<br>
+    <a class="btn" href="#/h/${v.household_id}/answer/${v.id}">补拍/修改</a></p>`)}
+    <button type="button" data-dismiss>知道了</button>`);
+  const done = () => { store.told(fresh.map((v) => v.id)); banner("returns", "", null); };
+  el.querySelector("[data-dismiss]").addEventListener("click", done);
+  for (const a of el.querySelectorAll("a")) a.addEventListener("click", done);
+}
+
+function offlineLoginBanner(s) {
+  banner("offline-login", "warn", s?.offline ? html`已离线登录：联网后须重新登录，待上传的内容才能上传。<a href="#/login">联网登录</a>` : null);
 }
 
 // Only a 401 for the token in use now means the login expired: an answer to a request sent with
@@ -122,28 +174,35 @@ async function registerWorker() {
   return reg;
 }
 
+const REFRESH_MS = 60_000;
+
 function start() {
   if (/MicroMessenger/i.test(navigator.userAgent)) {
     banner("wechat", "warn", "您正在微信内打开，拍照和离线功能可能无法使用。请点右上角“…”，选择“在浏览器打开”。");
   }
   onlineBanner();
-  addEventListener("online", () => {
+  addEventListener("online", async () => {
     onlineBanner();
+    updateBadge();
     outbox.resetBackoff();
+    await store.revokeLoggedOut().catch(() => {});
+    // Unlocked offline with a password typed on this page: log in online with it now.
+    if (await store.loginAfterUnlock().catch(() => false)) ctx.loggedIn();
     // Send first, then refresh: the lists fetched then already count what was just sent.
-    drainSoon().catch(() => {}).finally(() => store.session().then((s) => s && store.refresh()).catch(() => {}));
+    syncSoon({ full: true });
   });
-  addEventListener("offline", onlineBanner);
+  addEventListener("offline", () => { onlineBanner(); updateBadge(); });
   addEventListener("hashchange", route);
-  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drainSoon(); });
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncSoon(); });
   api.events.addEventListener("unauthorized", expired);
   outbox.events.addEventListener("change", updateBadge);
-  setInterval(drainSoon, 60_000);
+  setInterval(() => { if (document.visibilityState === "visible") syncSoon(); }, REFRESH_MS);
   navigator.storage?.persist?.().catch(() => {});
   kvGet("auth_expired").then((x) => { if (x) expired(); });  // remembered across restarts
+  store.session().then(offlineLoginBanner);
   updateBadge();
   route();
-  drainSoon();
+  syncSoon({ full: true });
   registerWorker().catch((e) => console.warn("service worker", e));
 }
 

@@ -8,7 +8,7 @@
 
 import { all, del, get, kvGet, kvSet, put } from "./db.js";
 import { ApiError, request } from "./api.js";
-import { Backoff, sendingOrder, stopsDrain } from "./sending.js";
+import { Backoff, queued, sendingOrder, stopsDrain, uploadSummary } from "./sending.js";
 import { confirmFound, recordSentVisit, registeredId } from "./store.js";
 
 export const events = new EventTarget();
@@ -19,8 +19,10 @@ const backoff = new Backoff();
 
 function changed() { events.dispatchEvent(new Event("change")); }
 
-export async function addPhoto(meta, bytes, sha256) {
-  const item = { ...meta, type: "photo", bytes, sha256, size: bytes.byteLength,
+// A photo of a draft is held (kept, not sent) until its visit is saved: a discarded draft then
+// leaves nothing on the server.
+export async function addPhoto(meta, bytes, sha256, { held = false } = {}) {
+  const item = { ...meta, type: "photo", bytes, sha256, size: bytes.byteLength, held,
     status: "pending", error: null, attempts: 0, created_at: new Date().toISOString() };
   await put("outbox", item);
   changed();
@@ -46,28 +48,34 @@ export async function addDiscovery(ref, roundId, body) {
   return item;
 }
 
-// In the order they are sent: houses, then photos, then visits.
+// What is queued, in the order it is sent: houses, then photos, then visits (drafts' photos not).
 export async function items() {
-  return sendingOrder(await all("outbox"));
+  return sendingOrder(queued(await all("outbox")));
 }
+
+// The draft was saved: its photos go with its visit.
+export async function release(ids) {
+  for (const id of ids) {
+    const item = await get("outbox", id);
+    if (item?.held) await put("outbox", { ...item, held: false });
+  }
+  changed();
+}
+
+// The draft was discarded: its photos still on the phone are deleted, never sent.
+export async function dropPhotos(ids) {
+  for (const id of ids) if ((await get("outbox", id))?.type === "photo") await del("outbox", id);
+  changed();
+}
+
+// A held photo's bytes, for the draft's own previews.
+export const photo = (id) => get("outbox", id);
 
 // An item waits for its household to be registered (a house found on the spot, not yet sent).
 export const waitsForHousehold = (item) => item.type !== "discovery" && typeof item.household_id === "string";
 
 export async function summary() {
-  const list = await all("outbox");
-  const photos = list.filter((i) => i.type === "photo");
-  const count = (type) => list.filter((i) => i.type === type).length;
-  return {
-    photos: photos.length,
-    visits: count("visit"),
-    houses: count("discovery"),
-    total: list.length,
-    failed: list.filter((i) => i.status === "failed").length,
-    bytes: photos.reduce((s, i) => s + i.size, 0),
-    sending: sending,
-    uploaded: (await kvGet("uploaded_count")) || 0,
-  };
+  return { ...uploadSummary(await all("outbox"), { sending }), uploaded: (await kvGet("uploaded_count")) || 0 };
 }
 
 export const isDraining = () => draining !== null;
@@ -96,7 +104,7 @@ async function drainOnce(includeFailed) {
   for (const listed of await items()) {
     // Read it again: the other sender, or a house just registered, may have changed it.
     const item = await resolveHousehold(await get("outbox", listed.id));
-    if (!item || (item.status === "failed" && !includeFailed) || waitsForHousehold(item)) continue;
+    if (!item || item.held || (item.status === "failed" && !includeFailed) || waitsForHousehold(item)) continue;
     sending = item.id;
     changed();
     try {

@@ -15,6 +15,8 @@ export const DEFAULT_PHASE = { construction: "during", completion: "after", spot
 // The visit kind that records a household's outcome in a survey round of each kind.
 export const SURVEY_KINDS = { routine: "routine_survey", emergency: "emergency_survey", spot_check: "spot_check" };
 export const REVIEW_STATES = { submitted: "待审核", approved: "已通过", returned: "已退回" };
+// UNCHECKED_OUTCOMES: a survey with one of these outcomes does not count as 已查 (checked).
+export const UNCHECKED_OUTCOMES = ["nobody_home"];
 
 export function describeMeasure(m) {
   if (m.min != null && m.max != null) return `${m.min}–${m.max} ${m.unit}`;
@@ -43,6 +45,21 @@ export function checkResult(item, r) {
   return problems;
 }
 
+// The required photos of the items a draft recorded that it has none of, as the server's
+// missing_required_photos: an item marked 不适用 needs none, nor one the draft left unanswered.
+export function missingRequiredPhotos(template, results) {
+  const missing = [];
+  for (const node of template.nodes || []) {
+    for (const item of node.items) {
+      const r = results[item.code];
+      if (item.requires_photo && r?.result && r.result !== "na" && !(r.photos || []).length) {
+        missing.push({ phase: node.phase, node: node.code, item: item.code, label: `${node.name} · ${item.name}` });
+      }
+    }
+  }
+  return missing;
+}
+
 export function checkForm(template, draft) {
   const problems = {};
   if (template.outcomes?.length) {
@@ -61,6 +78,33 @@ export function checkForm(template, draft) {
   const missing = (template.signoffs || []).filter((s) => !(draft.signoffs?.[s.role] || "").trim());
   if (missing.length) problems.signoffs = `缺少签字：${missing.map((s) => s.label).join("、")}`;
   return problems;
+}
+
+// What stops a draft from being saved, in the visit rules' words; each problem names its item
+// (or the part of the form) so the form can link to it.
+export function formProblems(template, draft) {
+  const problems = [];
+  const missing = new Set(missingRequiredPhotos(template, draft.results).map((m) => m.item));
+  for (const node of template.nodes || []) {
+    for (const item of node.items) {
+      const r = draft.results[item.code];
+      if (!r?.result) continue;
+      for (const message of checkResult(item, r)) problems.push({ item: item.code, message });
+      if (missing.has(item.code)) problems.push({ item: item.code, message: `「${item.name}」须拍照，请至少拍摄1张照片` });
+    }
+  }
+  for (const [part, message] of Object.entries(checkForm(template, draft))) problems.push({ part, message });
+  const answered = Object.values(draft.results).filter((r) => r.result).length;
+  if (!answered && !template.outcomes?.length) problems.push({ part: "nodes", message: "请至少填写一项检查结果" });
+  return problems;
+}
+
+// The outcomes a survey may record for this household. 新发现 is the outcome of a house found on
+// the spot (以房找人) and of no listed household; a found house exists, so it is not 房屋已不存在,
+// and it may well be 疑似危房 (that is why it was found).
+export function surveyOutcomes(template, { found }) {
+  const fits = (code) => (found ? code !== "house_gone" && code !== "safe" : code !== "new_found");
+  return (template.outcomes || []).filter((o) => fits(o.code));
 }
 
 // CATEGORIES and STRUCTURE_TYPES

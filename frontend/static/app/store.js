@@ -3,23 +3,68 @@
 
 import { blob, pages, request } from "./api.js";
 import { kvDel, kvGet, kvSet } from "./db.js";
+import { isChecked, rowDue } from "./progress.js";
 import { SURVEY_KINDS } from "./rules.js";
+import { makeVerifier, tryUnlock } from "./unlock.js";
 
 export const session = () => kvGet("session");
 
 export async function login(username, password) {
   const data = await request("/auth/login", { method: "POST", json: { username, password }, auth: false });
-  const previous = await session();
-  if (previous && previous.user.id !== data.user.id) {
-    await Promise.all(["households", "assignments", "checklists", "regions", "refreshed_at"].map(kvDel));
+  const previous = (await session())?.user || (await kvGet("offline_login"))?.user;
+  if (previous && previous.id !== data.user.id) {
+    await Promise.all(["households", "assignments", "checklists", "regions", "refreshed_at", "my_visits",
+      "open_rectifications", "told_returns"].map(kvDel));
   }
   await kvSet("session", { token: data.token, expires_at: data.expires_at, user: data.user });
   await kvSet("auth_expired", false);
+  // Only the last user who logged in online may unlock this phone offline (their data is on it).
+  await kvSet("offline_login", await makeVerifier(data.user, password));
+  unlockedWith = null;
   return data.user;
 }
 
+// Offline, the last user who logged in here online gets back in with the same password: the
+// cached households and the outbox, no token (uploads wait for an online login).
+let unlockedWith = null;  // this page's memory only: to log in online once the network is back
+export async function unlock(username, password) {
+  const verifier = await kvGet("offline_login");
+  if (!verifier || verifier.username !== username) throw new Error("本机没有该用户的登录记录，首次登录需要联网");
+  const result = await tryUnlock(verifier, password);
+  await kvSet("offline_login", result.verifier);
+  if (result.locked && !result.ok) throw new Error("密码错误次数过多，离线登录已锁定，请联网后登录");
+  if (!result.ok) throw new Error(`密码错误，还可尝试 ${result.left} 次`);
+  await kvSet("session", { token: null, expires_at: null, user: verifier.user, offline: true });
+  unlockedWith = { username, password };
+  return verifier.user;
+}
+
+// Back online after an offline unlock: the password typed then gets a token now.
+export async function loginAfterUnlock() {
+  const s = await session();
+  if (!s?.offline || !unlockedWith) return false;
+  await login(unlockedWith.username, unlockedWith.password);
+  return true;
+}
+
+// Log out: the server revokes the token now, or on the next chance when offline.
 export async function logout() {
+  const s = await session();
   await kvDel("session");
+  unlockedWith = null;
+  if (s?.token) await kvSet("revoke", [...((await kvGet("revoke")) || []), s.token]);
+  await revokeLoggedOut();
+}
+
+export async function revokeLoggedOut() {
+  for (const token of (await kvGet("revoke")) || []) {
+    try {
+      await request("/auth/logout", { method: "POST", auth: false, bearer: token });
+    } catch (e) {
+      if (e.offline || e.retryable) return;
+    }
+    await kvSet("revoke", ((await kvGet("revoke")) || []).filter((t) => t !== token));
+  }
 }
 
 export async function refresh() {
@@ -33,7 +78,7 @@ export async function refresh() {
     const cached = await kvGet(`template:${c.code}`);
     if (!cached || cached.version !== c.version) await kvSet(`template:${c.code}`, await request(`/checklists/${c.code}`));
   }
-  const mine = await refreshWork();
+  const mine = await refreshWork().catch(() => []);
   // A visit sent while the assignments were on their way is in my visits: count it already.
   for (const v of mine) applyToAssignments(assignments, v);
   // Houses found on the spot and not yet registered stay in their round until they are sent.
@@ -48,12 +93,32 @@ export async function refresh() {
 }
 
 // The parts that change with every visit: my visits (returned ones first), open rectifications.
-async function refreshWork() {
-  const mine = await request("/visits?mine=true").catch(() => ({ items: [] }));
+// What cannot be fetched now stays as it was cached.
+export async function refreshWork() {
+  const [mine, open] = await Promise.all([request("/visits?mine=true"),
+    request("/rectifications?status=open&limit=1000").catch((e) => { if (e.offline) throw e; return null; })]);
   await kvSet("my_visits", mine.items || []);
-  const open = await request("/rectifications?status=open&limit=1000").catch(() => ({ items: [] }));
-  await kvSet("open_rectifications", open.items || []);
+  if (open) await kvSet("open_rectifications", open.items || []);
   return mine.items || [];
+}
+
+// A returned visit still waiting for its answer to be approved (the server's return_open).
+export const returnOpen = (v) => v.return_open ?? v.review_state === "returned";
+export const openReturns = async () => (await myVisits()).filter(returnOpen);
+
+// The returned visits answered already (sent, or saved in the outbox `queued`): awaiting review.
+export async function answeredReturns(queued) {
+  return new Set([...(await myVisits()).map((v) => v.answers_visit_id),
+    ...queued.map((i) => i.body?.answers_visit_id)].filter(Boolean));
+}
+
+// Open returns the inspector has not been told about yet; told() marks them as told.
+export async function untoldReturns() {
+  const told = new Set((await kvGet("told_returns")) || []);
+  return (await openReturns()).filter((v) => !told.has(v.id));
+}
+export async function told(ids) {
+  await kvSet("told_returns", [...new Set([...((await kvGet("told_returns")) || []), ...ids])]);
 }
 
 // A visit the server has just confirmed: keep my visits and my round progress current offline.
@@ -75,7 +140,7 @@ function applyToAssignments(list, visit) {
       if (row.household?.id !== visit.household_id) continue;
       if (row.visited_at && new Date(row.visited_at) >= new Date(visit.ended_at)) continue;
       Object.assign(row, { visited_at: visit.ended_at, outcome: visit.outcome,
-        outcome_label: visit.outcome_label, revisit_needed: visit.outcome === "nobody_home",
+        outcome_label: visit.outcome_label, revisit_needed: !isChecked(visit.outcome),
         visit_id: visit.id });
     }
   }
@@ -149,7 +214,7 @@ export async function roundOf(householdId) {
     const row = (a.households || []).find((r) => r.household?.id === householdId);
     if (row) found.push({ round: a.round, row, kind: SURVEY_KINDS[a.round?.kind] });
   }
-  return found.find((f) => !f.row.visited_at || f.row.revisit_needed) || found[0] || null;
+  return found.find((f) => rowDue(f.row)) || found[0] || null;
 }
 
 export const households = async () => (await kvGet("households")) || [];
@@ -202,6 +267,25 @@ export async function thumbUrl(photoId) {
   return URL.createObjectURL(new Blob([bytes.data], { type: bytes.type }));
 }
 
+// The photo large enough to look at full screen; its thumbnail when offline.
+export async function largeUrl(photoId) {
+  try {
+    return URL.createObjectURL(await blob(`/photos/${photoId}/content?variant=large`));
+  } catch {
+    return thumbUrl(photoId);
+  }
+}
+
+// "node name · item name" of every item in the cached checklists, by item code.
+export async function itemNames() {
+  const names = new Map();
+  for (const c of await checklists()) {
+    const t = await template(c.code);
+    for (const node of t?.nodes || []) for (const item of node.items) names.set(item.code, `${node.name} · ${item.name}`);
+  }
+  return names;
+}
+
 // A visit draft per household; a found house's reference stands for its registered id once known.
 async function draftKey(householdId) {
   return `draft:${await registeredId(householdId)}`;
@@ -209,3 +293,21 @@ async function draftKey(householdId) {
 export async function draft(householdId) { return kvGet(await draftKey(householdId)); }
 export async function saveDraft(householdId, value) { return kvSet(await draftKey(householdId), value); }
 export async function dropDraft(householdId) { return kvDel(await draftKey(householdId)); }
+
+// The required photos the case still lacks, as the server counts them over all its visits
+// (missing_photos on the household's case, else on its last fetched timeline).
+export async function missingPhotos(h) {
+  const c = h?.current_case;
+  if (!c) return [];
+  if (c.missing_photos) return c.missing_photos;
+  if (h.missing_photos) return h.missing_photos;
+  return (await kvGet(`timeline:${c.id}`))?.missing_photos || [];
+}
+
+// The nodes of the case that have photos already, by phase ("during:wall"), from its timeline.
+export async function photographedNodes(caseId) {
+  const data = caseId == null ? null : await kvGet(`timeline:${caseId}`);
+  const out = new Set();
+  for (const p of data?.phases || []) for (const n of p.nodes) if (n.photos.length) out.add(`${p.phase}:${n.node}`);
+  return out;
+}

@@ -8,18 +8,52 @@ import { describeMeasure, PHASES, RESULTS } from "../rules.js";
 // An item not answered yet.
 export const blankResult = () => ({ result: null, value: "", note: "", photos: [] });
 
-// Every section of a checklist, in the order the form shows them.
-export function templateSections(t, draft) {
-  return [surveySection(t, draft), t.nodes.filter((node) => node.items.length).map((node) => nodeSection(node, draft)),
+// Every section of a checklist, in the order the form shows them. `plan` orders and opens the
+// nodes (planNodes); `outcomes` are the survey outcomes offered; `marks` tags items by code
+// (缺照片 from the server, the returned visit's answer).
+export function templateSections(t, draft, { plan, outcomes, marks = {} }) {
+  return [surveySection(t, draft, outcomes), progressLine(t, draft),
+    plan.map(({ node, open, group }) => nodeSection(node, draft, open, group, marks)),
     appraisalSection(t, draft), signoffSection(t, draft)];
 }
 
-function surveySection(t, draft) {
+// The nodes in the order an inspector works through them: with `focus` (the items of a returned
+// visit) those first; otherwise the nodes of the draft's phase the case has no photos of yet —
+// the stage the works are at, its first node open — then those it has, then other phases'.
+// A node the draft has answers in stays open.
+export function planNodes(t, draft, { photographed = new Set(), focus = new Set() } = {}) {
+  const nodes = t.nodes.filter((n) => n.items.length);
+  const answered = (n) => n.items.some((i) => draft.results[i.code]?.result || draft.results[i.code]?.photos?.length);
+  const focused = (n) => n.items.some((i) => focus.has(i.code));
+  const inPhase = nodes.filter((n) => n.phase === draft.phase);
+  const groups = focus.size
+    ? [["answer", nodes.filter(focused)], ["rest", nodes.filter((n) => !focused(n))]]
+    : [["current", inPhase.filter((n) => !photographed.has(n.code))],
+      ["done", inPhase.filter((n) => photographed.has(n.code))], ["other", nodes.filter((n) => n.phase !== draft.phase)]];
+  const first = groups[0][1][0];
+  return groups.flatMap(([group, list]) => list.map((node) => ({ node, group,
+    open: node === first || answered(node) || (group === "answer") })));
+}
+
+// How far the form is: items answered of the items of the draft's phase (5/22).
+export function formProgress(t, draft) {
+  const items = t.nodes.filter((n) => n.phase === draft.phase).flatMap((n) => n.items);
+  return { answered: items.filter((i) => draft.results[i.code]?.result).length, total: items.length };
+}
+
+function progressLine(t, draft) {
+  const p = formProgress(t, draft);
+  if (!p.total) return "";
+  return html`<p id="form-progress" class="progress-line">已填 <strong>${p.answered}/${p.total}</strong> 项（${PHASES[draft.phase] || ""}）
+    <span class="meter" aria-hidden="true"><span style="width:${Math.round(100 * p.answered / p.total)}%"></span></span></p>`;
+}
+
+function surveySection(t, draft, outcomes) {
   if (!t.outcomes?.length) return "";
   return html`<div class="card" id="survey">
       <h2>排查结果</h2>
       <div class="choices outcomes" role="radiogroup" aria-label="排查结果">
-        ${t.outcomes.map((o) => html`<input type="radio" id="outcome-${o.code}" name="outcome" value="${o.code}" ${draft.outcome === o.code ? "checked" : ""}><label class="outcome-${o.code}" for="outcome-${o.code}">${o.label}</label>`)}
+        ${outcomes.map((o) => html`<input type="radio" id="outcome-${o.code}" name="outcome" value="${o.code}" ${draft.outcome === o.code ? "checked" : ""}><label class="outcome-${o.code}" for="outcome-${o.code}">${o.label}</label>`)}
       </div>
       <p id="outcome-hint" class="criterion">${outcomeHint(t, draft.outcome)}</p>
       ${photoBox(draft.photos, "房屋")}
@@ -33,18 +67,21 @@ function dangerPoints(t, draft) {
         <input type="checkbox" name="danger" value="${d.code}" ${draft.danger_points.includes(d.code) ? "checked" : ""}><span><strong>${d.component}</strong>：${d.label}</span></label>`)}</div>`;
 }
 
-function nodeSection(node, draft) {
+const GROUP_WORDS = { current: "当前阶段", done: "已有照片", answer: "被退回的项目" };
+
+function nodeSection(node, draft, open, group, marks) {
+  const done = node.items.filter((i) => draft.results[i.code]?.result).length;
   return html`
-    <details class="card node" data-node="${node.code}" ${node.phase === draft.phase ? "open" : ""}>
-      <summary><h2 style="display:inline">${node.name}</h2> <span class="muted small">${PHASES[node.phase] || ""}</span></summary>
-      ${node.items.map((item) => itemSection(item, draft.results[item.code] || blankResult()))}
+    <details class="card node ${group}" data-node="${node.code}" data-group="${group}" ${open ? "open" : ""}>
+      <summary><h2>${node.name}</h2> <span class="muted small">${GROUP_WORDS[group] || PHASES[node.phase] || ""} · 已填 ${done}/${node.items.length}</span></summary>
+      ${node.items.map((item) => itemSection(item, draft.results[item.code] || blankResult(), marks[item.code]))}
     </details>`;
 }
 
-function itemSection(item, r) {
+function itemSection(item, r, mark) {
   const name = `r-${item.code}`;
-  return html`<div class="item" data-item="${item.code}">
-          <h3>${item.name}${item.requires_photo ? html` <span class="tag warn">须拍照</span>` : ""}</h3>
+  return html`<div class="item" data-item="${item.code}" id="item-${item.code}">
+          <h3>${item.name}${item.requires_photo ? html` <span class="tag warn">须拍照</span>` : ""}${mark ? html` <span class="tag bad">${mark}</span>` : ""}</h3>
           <p class="criterion">${item.criterion}</p>
           ${item.photo_hint ? html`<p class="criterion">拍摄要点：${item.photo_hint}</p>` : ""}
           ${photoBox(r.photos, item.name)}
@@ -76,9 +113,12 @@ function photoBox(photos, label) {
       <label class="camera">拍照<input type="file" accept="image/*" capture="environment" data-capture="camera" aria-label="${label}拍照"></label>
       <label>从相册选择<input type="file" accept="image/*" multiple data-capture="gallery" aria-label="${label}从相册选择"></label>
     </div>
-    <div class="thumbs">${photos.map((id) => html`<figure><img data-preview="${id}" alt="已拍照片"><figcaption>已保存</figcaption></figure>`)}</div>
+    <div class="thumbs">${photos.map(draftThumb)}</div>
   </div>`;
 }
+
+// A photo of the draft: its preview, opened full screen by a tap.
+export const draftThumb = (id) => html`<figure><button type="button" class="thumb" data-view="${id}"><img data-preview="${id}" alt="已拍照片"></button><figcaption>未上传</figcaption></figure>`;
 
 // What to photograph for the outcome chosen.
 export function outcomeHint(t, code) {

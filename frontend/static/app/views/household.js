@@ -4,15 +4,21 @@ import { request } from "../api.js";
 import { onePosition } from "../camera.js";
 import { html, setHtml } from "../html.js";
 import * as outbox from "../outbox.js";
-import { REVIEW_STATES } from "../rules.js";
+import { rowState } from "../progress.js";
+import { missingRequiredPhotos, REVIEW_STATES } from "../rules.js";
+import { uploadSummary, waitingWords } from "../sending.js";
 import * as store from "../store.js";
 import { $, $$, distanceM, fmtDistance, fmtTime, view } from "../ui.js";
+import { openViewer } from "../viewer.js";
 
 export async function render(ctx, id) {
   const h = await store.household(id);
   if (!h) { view(html`<p class="card">本机没有该农户的资料。<a href="#/">返回农户列表</a></p>`); return; }
   const queued = (await outbox.items()).filter((i) => i.household_id === id);
-  const sentBack = (await store.myVisits()).filter((v) => v.household_id === id && v.review_state === "returned");
+  const waiting = uploadSummary(queued);
+  const sentBack = (await store.openReturns()).filter((v) => v.household_id === id);
+  const answered = await store.answeredReturns(queued);
+  const missing = await missingList(h);
   const task = await store.roundOf(id);
   const c = h.current_case;
   const local = typeof h.id === "string";  // found on the spot (以房找人), not yet registered
@@ -31,12 +37,16 @@ export async function render(ctx, id) {
       ${local ? html`<p class="small"><span class="tag warn">新发现</span>现场登记的房屋，联网后上传登记；房屋位置取登记时的定位。</p>`
         : html`<p><button id="set-location" type="button">把当前位置设为房屋位置</button></p>`}
     </div>
-    ${sentBack.length ? html`<div class="card returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => html`
-      <p><span class="tag bad">${REVIEW_STATES.returned}</span> ${v.kind_label || ""} · ${fmtTime(v.started_at)}<br>
-      审核意见：${v.review_comment || "（无）"}<br><span class="small muted">请按意见补拍或重新检查后再保存一条记录。</span></p>`)}</div>` : ""}
-    ${task ? html`<p class="card small" id="task"><span class="tag warn">排查任务</span>${task.round.name}：${task.row.visited_at ? `${task.row.revisit_needed ? "需复查" : "已查"}（${task.row.outcome_label || ""}）` : "未查"}</p>` : ""}
+    ${sentBack.length ? html`<div class="card returned" id="returned"><h2>⚠ 被退回的检查记录</h2>${sentBack.map((v) => html`
+      <p data-visit="${v.id}"><span class="tag bad">${REVIEW_STATES.returned}</span> ${v.kind_label || ""} · ${fmtTime(v.started_at)}<br>
+      审核意见：<strong>${v.review_comment || "（无）"}</strong><br>
+      ${answered.has(v.id) ? html`<span class="small">已重新提交，等待审核通过。</span>`
+        : html`<a class="btn" href="#/h/${h.id}/answer/${v.id}">补拍/修改</a>`}</p>`)}</div>` : ""}
+    ${task ? html`<p class="card small" id="task"><span class="tag warn">排查任务</span>${task.round.name}：${rowState(task.round, task.row, queued).label}</p>` : ""}
+    ${missing.length ? html`<div class="card" id="missing"><h3>缺少的照片（${missing.length} 项）</h3><ul class="small">${missing.map((m) =>
+      html`<li>${m.label || [m.node, m.item].join(" · ")}${m.draft ? "（未保存的检查记录）" : ""}</li>`)}</ul></div>` : ""}
     <p><a class="btn primary" href="#/h/${h.id}/visit">＋ 新建检查记录</a></p>
-    ${queued.length ? html`<p class="card">本户有 <strong>${queued.length}</strong> 项待上传。<a href="#/outbox">查看</a></p>` : ""}
+    ${waiting.total ? html`<p class="card" id="household-waiting">本户待上传 ${waitingWords(waiting)}。<a href="#/outbox">查看</a></p>` : ""}
     <h2>照片时间线</h2>
     <div id="timeline"><p class="muted">${c ? "正在加载…" : "该户尚无改造项目，暂无照片时间线。"}</p></div>`);
 
@@ -75,7 +85,7 @@ async function drawTimeline(caseId, shownAbove) {
   if (!data) { setHtml(box, html`<p class="muted">离线，且本机没有缓存的时间线。</p>`); return; }
   const phases = (data.phases || []).filter((p) => p.nodes.some((n) => n.photos.length));
   const open = (data.rectifications || []).filter((r) => r.status === "open");
-  const returned = (data.visits || []).filter((v) => v.review_state === "returned" && !shownAbove.has(v.id));
+  const returned = (data.visits || []).filter((v) => store.returnOpen(v) && !shownAbove.has(v.id));
   const rectifying = open.length ? html`<div class="card"><h3>整改中（${open.length} 项）</h3>${open.map((r) => html`
       <p class="small"><span class="tag ${r.overdue ? "bad" : "warn"}">${r.overdue ? "已超期" : "整改中"}</span>
       ${r.problem}<br><span class="muted">任务：${r.task}，时限 ${r.due_on}</span></p>`)}</div>` : "";
@@ -86,11 +96,29 @@ async function drawTimeline(caseId, shownAbove) {
     <div class="card"><h3>${p.label}</h3>
       ${p.nodes.filter((n) => n.photos.length).map((n) => html`
         <p class="small"><strong>${n.name}</strong>（${n.photos.length} 张）</p>
-        <div class="thumbs">${n.photos.map((ph) => html`<figure><img alt="${n.name}照片" data-photo="${ph.id}">
-          ${ph.flags?.length ? html`<figcaption class="error">${ph.flags.length} 项疑点</figcaption>` : ""}</figure>`)}</div>`)}
+        <div class="thumbs">${n.photos.map((ph) => html`<figure><button type="button" class="thumb" data-open="${ph.id}"><img alt="${n.name}照片" data-photo="${ph.id}"></button>
+          <figcaption>${ph.number ? html`<span class="num">#${ph.number}</span> ` : ""}${ph.flags?.length ? html`<span class="error-text">${ph.flags.length} 项疑点</span>` : ""}</figcaption></figure>`)}</div>`)}
     </div>`) : html`<p class="muted">暂无已上传的照片。</p>`;
   setHtml(box, [rectifying, sentBack, photos]);
+  const byId = new Map(phases.flatMap((p) => p.nodes.flatMap((n) => n.photos.map((ph) => [ph.id, { ph, node: n, phase: p }]))));
+  box.addEventListener("click", (ev) => {
+    const hit = byId.get(ev.target.closest("[data-open]")?.dataset.open);
+    if (!hit) return;
+    openViewer({ src: store.largeUrl(hit.ph.id), number: hit.ph.number, flags: hit.ph.flags || [],
+      title: `${hit.phase.label} · ${hit.node.name}${hit.ph.device?.captured_at ? ` · ${fmtTime(hit.ph.device.captured_at)}` : ""}` });
+  });
   for (const img of $$("img[data-photo]", box)) {
     store.thumbUrl(img.dataset.photo).then((url) => { img.src = url; }).catch(() => { img.alt = "照片（离线未缓存）"; });
   }
+}
+
+// The case's missing photos as the server counts them, and those of this household's open draft
+// by the same rule (rules.js).
+async function missingList(h) {
+  const names = await store.itemNames();
+  const server = (await store.missingPhotos(h)).map((m) => ({ ...m, label: m.label || names.get(m.item) || m.item }));
+  const draft = await store.draft(h.id);
+  const template = draft?.template && await store.template(draft.template.code);
+  const own = template ? missingRequiredPhotos(template, draft.results).map((m) => ({ ...m, draft: true })) : [];
+  return [...server, ...own];
 }

@@ -5,7 +5,7 @@ import * as outbox from "../outbox.js";
 import { REVIEW_STATES } from "../rules.js";
 import * as store from "../store.js";
 import { $, fmtTime, view } from "../ui.js";
-import { roundProgress, rowState } from "./round.js";
+import { roundProgress, rowState } from "../progress.js";
 
 export async function render(ctx) {
   const [list, assignments, mine, queued, refreshed] = await Promise.all([store.households(),
@@ -22,19 +22,22 @@ export async function render(ctx) {
   for (const r of await store.openRectifications()) {
     rectifications.set(r.household_id, (rectifications.get(r.household_id) || 0) + 1);
   }
-  for (const v of mine) if (v.review_state === "returned") returned.set(v.household_id, (returned.get(v.household_id) || 0) + 1);
+  const sentBack = mine.filter(store.returnOpen);
+  for (const v of sentBack) returned.set(v.household_id, (returned.get(v.household_id) || 0) + 1);
   const waiting = new Map();
   for (const i of queued) waiting.set(i.household_id, (waiting.get(i.household_id) || 0) + 1);
 
   const names = new Map(list.map((h) => [h.id, h.name]));
-  const sentBack = mine.filter((v) => v.review_state === "returned");
+  const answeredIds = await store.answeredReturns(queued);
   view(html`
     ${sentBack.length ? html`<section class="card returned" id="returned">
       <h2>⚠ 被退回的检查记录（${sentBack.length} 条）</h2>
-      <ul class="list">${sentBack.map((v) => html`<li><a class="hh" href="#/h/${v.household_id}">
+      <ul class="list">${sentBack.map((v) => html`<li data-visit="${v.id}"><a class="hh" href="#/h/${v.household_id}">
         <strong>${names.get(v.household_id) || `农户 ${v.household_id}`}</strong>
         <span class="tag bad">${REVIEW_STATES.returned}</span> <span class="small">${v.kind_label || ""} · ${fmtTime(v.started_at)}</span><br>
-        <span class="small">审核意见：${v.review_comment || "（无）"}</span></a></li>`)}</ul>
+        <span class="small">审核意见：${v.review_comment || "（无）"}</span></a>
+        ${answeredIds.has(v.id) ? html`<p class="small muted">已重新提交，等待审核通过</p>`
+          : html`<a class="btn answer" href="#/h/${v.household_id}/answer/${v.id}">补拍/修改</a>`}</li>`)}</ul>
     </section>` : ""}
     ${assignments.map((a) => { const p = roundProgress(a, queued); return html`
       <a class="card task" href="#/round/${a.round.id}" data-round="${a.round.id}">

@@ -18,7 +18,7 @@ export async function render(ctx) {
       <p id="login-error" class="error" hidden></p>
       <p><button class="primary" type="submit">登录</button></p>
     </form>
-    <p class="muted small">首次登录需要联网；登录后农户资料会保存在手机上，无信号时也能检查、拍照。</p>`);
+    <p class="muted small">首次登录需要联网；登录后农户资料会保存在手机上，无信号时也能检查、拍照。在本机联网登录过的用户，无网络时也可用同一密码登录（连续输错 5 次锁定）。</p>`);
   $("#login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const err = $("#login-error");
@@ -28,16 +28,29 @@ export async function render(ctx) {
     button.disabled = true;
     button.textContent = "正在登录…";
     try {
-      await store.login(username, password);
-      button.textContent = "正在下载农户资料…";
-      await store.refresh();
+      await logIn(username, password, button, ctx);
       ctx.loggedIn();
       location.hash = "#/";
     } catch (e) {
-      err.textContent = e.offline ? "无网络，首次登录需要联网" : e.message;
+      err.textContent = e.message;
       err.hidden = false;
       button.disabled = false;
       button.textContent = "登录";
     }
   });
+}
+
+// Online: the server's token and fresh data. No network: the offline unlock (unlock.js).
+async function logIn(username, password, button, ctx) {
+  try {
+    await store.login(username, password);
+  } catch (e) {
+    if (!e.offline) throw e;
+    button.textContent = "无网络，正在核对本机登录记录…";
+    await store.unlock(username, password);
+    ctx.toast("已离线登录：可以继续检查和拍照，联网重新登录后上传", "ok");
+    return;
+  }
+  button.textContent = "正在下载农户资料…";
+  await store.refresh();
 }

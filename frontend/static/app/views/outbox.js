@@ -2,6 +2,7 @@
 
 import { html } from "../html.js";
 import * as outbox from "../outbox.js";
+import { itemStatus, localStamp, waitingWords } from "../sending.js";
 import * as store from "../store.js";
 import { $, $$, fmtBytes, fmtTime, view } from "../ui.js";
 
@@ -24,20 +25,19 @@ export async function render(ctx) {
   const est = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : false;
   const state = (i) => {
-    if (sum.sending === i.id) return html`<span class="status sending">上传中…</span>`;
-    if (i.status === "failed") return html`<span class="status failed">✗ 上传失败：${i.error?.message || ""}</span>`;
-    if (orphan(i)) return html`<span class="status failed">✗ 所属新发现房屋的登记已删除，无法上传</span>`;
-    if (registering(i)) return html`<span class="status pending">待上传（新发现房屋登记后上传）</span>`;
-    if (i.error) return html`<span class="status pending">待上传（上次失败，将自动重试：${i.error.message}）</span>`;
-    return html`<span class="status pending">待上传</span>`;
+    const st = itemStatus(i, { sending: sum.sending, orphan: orphan(i), registering: registering(i) });
+    return html`<span class="status ${st.code}">${st.text}</span>`;
   };
+  const online = navigator.onLine;
+  const idle = !list.length ? "没有待上传的内容" : !online ? "离线，联网后自动上传" : "";
   view(html`
     <h1>待上传</h1>
     <div class="card">
-      <p id="outbox-summary"><strong>待上传 ${sum.photos} 张照片、${sum.visits} 条检查记录${sum.houses ? `、${sum.houses} 户新发现房屋` : ""}</strong>（${fmtBytes(sum.bytes)}）
+      <p id="outbox-summary"><strong>${sum.total ? `待上传 ${waitingWords(sum)}` : "没有待上传的内容"}</strong>${sum.total ? `（${fmtBytes(sum.bytes)}）` : ""}
         ${sum.failed ? html`<br><span class="error">${sum.failed} 项上传失败，需要处理</span>` : ""}
         <br><span class="muted small">本机累计已上传 ${sum.uploaded} 项</span></p>
-      <button id="drain" class="primary" type="button" ${list.length ? "" : "disabled"}>${outbox.isDraining() ? "上传中…" : "立即上传"}</button>
+      <button id="drain" class="primary" type="button" ${idle ? "disabled" : ""}>${outbox.isDraining() ? "上传中…" : "立即上传"}</button>
+      ${idle && list.length ? html`<p class="muted small" id="drain-why">${idle}</p>` : ""}
     </div>
     <ul class="list">${list.map((i) => html`
       <li class="card" data-id="${i.id}">
@@ -48,7 +48,6 @@ export async function render(ctx) {
         ${orphan(i) ? html`<div class="row"><button data-discard="${i.id}" type="button">删除此项</button></div>` : ""}
         ${i.status === "failed" ? html`<div class="row"><button data-retry="${i.id}" type="button">重试</button><button data-discard="${i.id}" type="button">删除此项</button></div>` : ""}
       </li>`)}</ul>
-    ${list.length ? "" : html`<p class="card muted">没有待上传的内容。</p>`}
     <div class="card small">
       <p>本机存储：已用 ${est ? fmtBytes(est.usage) : "未知"}${est?.quota ? `，可用 ${fmtBytes(est.quota)}` : ""}；
         ${persisted ? "已设为持久存储" : "浏览器可能在空间不足时清理数据，请及时上传"}</p>
@@ -69,7 +68,7 @@ export async function render(ctx) {
     const blob = await outbox.exportFile();
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = `待上传-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.json`;
+    a.download = `待上传-${localStamp()}.json`;
     a.click();
     // The file holds every photo: free that memory once the download has had time to start.
     setTimeout(() => URL.revokeObjectURL(a.href), 60_000);

@@ -3,30 +3,9 @@
 
 import { html } from "../html.js";
 import * as outbox from "../outbox.js";
+import { roundProgress, rowState } from "../progress.js";
 import * as store from "../store.js";
 import { view } from "../ui.js";
-
-// Where one assigned household stands: todo, revisit, waiting (recorded here, not yet sent), done.
-export function rowState(round, row, queued) {
-  const local = queued.find((i) => i.type === "visit" && i.body?.round_id === round.id
-    && i.household_id === row.household?.id);
-  if (local) return { code: "waiting", label: `已记录，待上传${local.status === "failed" ? "（上传失败）" : ""}` };
-  if (!row.visited_at) return { code: "todo", label: "未查" };
-  if (row.revisit_needed) return { code: "revisit", label: `需复查：${row.outcome_label || ""}` };
-  return { code: "done", label: `已查：${row.outcome_label || ""}` };
-}
-
-export function roundProgress(assignment, queued) {
-  const counts = { total: 0, done: 0, waiting: 0, revisit: 0 };
-  for (const row of assignment.households || []) {
-    const state = rowState(assignment.round, row, queued).code;
-    counts.total += 1;
-    if (state === "done" || state === "waiting") counts.done += 1;
-    if (state === "waiting") counts.waiting += 1;
-    if (state === "revisit") counts.revisit += 1;
-  }
-  return counts;
-}
 
 export async function render(ctx, roundId) {
   const [assignments, queued] = await Promise.all([store.assignments(), outbox.items()]);
@@ -55,18 +34,18 @@ export async function render(ctx, roundId) {
       <span class="meter" aria-hidden="true"><span style="width:${p.total ? Math.round(100 * p.done / p.total) : 0}%"></span></span>
       <p id="round-progress"><strong>已查 ${p.done} / ${p.total} 户</strong>
         ${p.waiting ? html`<br><span class="small">其中 ${p.waiting} 户已记录、待上传</span>` : ""}
-        ${p.revisit ? html`<br><span class="small">需复查 ${p.revisit} 户（无人在家）</span>` : ""}</p>
+        ${p.revisit ? html`<br><span class="small">需复查 ${p.revisit} 户（无人在家，不计入已查）</span>` : ""}</p>
     </div>
     <p><a class="btn" id="new-house" href="#/round/${a.round.id}/new">＋ 新发现房屋（以房找人）</a></p>
     ${[...villages].map(([village, rows]) => {
-      const done = rows.filter((r) => ["done", "waiting"].includes(rowState(a.round, r, queued).code)).length;
+      const done = rows.filter((r) => rowState(a.round, r, queued).checked).length;
       const sorted = rows.map((r, i) => ({ r, i, s: rowState(a.round, r, queued) }))
         .sort((x, y) => order[x.s.code] - order[y.s.code] || x.i - y.i);
       return html`<h2 class="group-title">${village}（已查 ${done} / ${rows.length}）</h2>
       <ul class="list">${sorted.map(({ r, s }) => html`
         <li><a class="hh state-${s.code}" href="#/h/${r.household?.id}/visit" data-household="${r.household?.id}">
           <strong>${r.household?.name || ""}</strong> <span class="muted small">身份证 ${r.household?.id_number || ""}</span><br>
-          <span class="status-word ${s.code}">${s.code === "done" || s.code === "waiting" ? "✓" : "○"} ${s.label}</span>
+          <span class="status-word ${s.code}">${s.checked ? "✓" : "○"} ${s.label}</span>
           ${r.found_in_round ? html`<span class="tag">新发现</span>` : ""}
           <span class="small muted">${r.household?.category_label || ""}</span>
         </a></li>`)}</ul>`;

@@ -19,11 +19,13 @@ COPIES = {
     "DEFAULT_PHASE": vocabulary.DEFAULT_PHASE,
     "SURVEY_KINDS": vocabulary.SURVEY_KINDS,
     "REVIEW_STATES": vocabulary.REVIEW_STATES,
+    "UNCHECKED_OUTCOMES": vocabulary.UNCHECKED_OUTCOMES,
     "CATEGORIES": vocabulary.CATEGORIES,
     "STRUCTURE_TYPES": vocabulary.STRUCTURE_TYPES,
 }
 # The phone's own words, in no server vocabulary: what 待上传 calls each kind of queued item.
-PHONE_ONLY = {"views/outbox.js": {"ITEM_LABELS"}}
+PHONE_ONLY = {"views/outbox.js": {"ITEM_LABELS"}, "views/checklist.js": {"GROUP_WORDS"},
+              "views/visit.js": {"PHASE_CHOSEN"}}
 LITERAL = re.compile(r"^(?:export )?const ([A-Z][A-Z_]*) = ([{\[].*?[}\]]);", re.S | re.M)
 
 

@@ -175,6 +175,9 @@ OUTCOME_LABELS = {
     "new_found": "新发现",
 }
 REVIEW_STATES = {"submitted": "待审核", "approved": "已通过", "returned": "已退回"}
+# A round's household counts as checked (已查) once visited with any outcome but these: nobody
+# was reached, so it still has to be checked. One definition for the API, desk, XLSX and phone.
+UNCHECKED_OUTCOMES = ("nobody_home",)
 
 # --- survey rounds -----------------------------------------------------------------------
 ROUND_KINDS = {"routine": "常规排查", "emergency": "应急排查", "spot_check": "随机抽查"}

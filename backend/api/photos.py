@@ -11,6 +11,8 @@ from backend.api.base import BaseSchema, api_blueprint, current_actor, refuse_la
 from backend.extensions import db, object_store
 from backend.rules import current_rules
 from backend.services import photos
+from backend.services.checklists.names import UNFILED_LABEL
+from backend.services.checklists.names import names as checklist_names
 from backend.services.errors import PhotoTooLarge
 from backend.services.photos.checks import exif_time
 from backend.services.photos.ingest import PhotoMeta
@@ -61,7 +63,13 @@ class PhotoSchema(BaseSchema):
     phase = fields.String()
     phase_label = fields.Function(lambda p: PHASES[p.phase])
     node = fields.String(allow_none=True)
+    node_label = fields.Function(lambda p: checklist_names().node(p.node))
     item = fields.String(allow_none=True)
+    item_label = fields.Function(lambda p: checklist_names().item(p.item))
+    # Stable within the household (so within each of its cases): reviewers cite "3号照片".
+    number = fields.Integer()
+    filed = fields.Boolean()
+    filed_label = fields.Function(lambda p: None if p.filed else UNFILED_LABEL)
     note = fields.String(allow_none=True)
     sha256 = fields.String()
     bytes = fields.Integer()

@@ -1,4 +1,5 @@
-"""Visits: idempotent create-or-replay from the phone, review, lists; checklists; case timeline."""
+"""Visits: idempotent create-or-replay from the phone, review, lists; rectifications; case
+timeline."""
 
 from datetime import UTC
 
@@ -8,11 +9,12 @@ from marshmallow import fields, post_load, validate
 
 from backend.api.base import BaseSchema, api_blueprint, current_actor, today
 from backend.api.cases import CaseSchema
+from backend.api.checklists import TemplateRefSchema
 from backend.api.households import HouseholdSchema
 from backend.api.photos import PhotoSchema
 from backend.extensions import db
 from backend.rules import current_rules
-from backend.services import checklists, visits
+from backend.services import visits
 from backend.services.cases import timeline
 from backend.services.visits.inputs import (
     Position,
@@ -30,11 +32,6 @@ from backend.vocabulary import (
 )
 
 blp = api_blueprint("visits", __name__)
-
-
-class TemplateRefSchema(BaseSchema):
-    code = fields.String(required=True, validate=validate.Length(1, 40))
-    version = fields.Integer(load_default=None, allow_none=True)
 
 
 class PositionSchema(BaseSchema):
@@ -101,13 +98,17 @@ class VisitBodySchema(BaseSchema):
     photos = fields.List(fields.UUID(), load_default=list)
     signoffs = fields.List(fields.Nested(SignoffSchema), load_default=list)
     appraisal_after = fields.String(allow_none=True, validate=validate.OneOf("ABCD"))
+    # A resubmission (补拍/修改): the returned visit of the same household it answers.
+    answers_visit_id = fields.UUID(allow_none=True)
 
     @post_load
     def make(self, data, **_):
         template, photos = data.pop("template"), data.pop("photos")
+        answers = data.pop("answers_visit_id", None)
         return VisitInput(**data, template_code=template["code"],
                           template_version=template.get("version"),
-                          photos=[str(p) for p in photos])
+                          photos=[str(p) for p in photos],
+                          answers_visit_id=str(answers) if answers else None)
 
 
 class ResultOutSchema(BaseSchema):
@@ -125,7 +126,11 @@ class MissingPhotoSchema(BaseSchema):
     item = fields.String()
 
 
-class MissingPhotoOfVisitSchema(MissingPhotoSchema):
+class CaseGapSchema(MissingPhotoSchema):
+    """A required photo the case lacks over all its visits."""
+
+    phase = fields.String()
+    label = fields.String()
     visit_id = fields.String()
 
 
@@ -159,6 +164,11 @@ class VisitSchema(BaseSchema):
     review_comment = fields.String(allow_none=True)
     reviewed_by = fields.Integer(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
+    answers_visit_id = fields.String(allow_none=True)
+    resolved_by_visit_id = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    # Returned and not yet resolved by an approved answer: what the phone's notice counts.
+    return_open = fields.Boolean()
     missing_photos = fields.List(fields.Nested(MissingPhotoSchema))
 
 
@@ -217,32 +227,6 @@ class Visits(MethodView):
         """List visits in my area; `mine=true` for my own, returned ones first."""
         rows = visits.list_visits(db.session, current_actor(), **args)
         return {"items": visits.with_gaps(db.session, rows)}
-
-
-class TemplateSummarySchema(BaseSchema):
-    code = fields.String()
-    version = fields.Integer()
-    name = fields.String()
-    kinds = fields.Function(lambda t: t.spec.get("kind", []))
-    methods = fields.Function(lambda t: t.spec.get("methods", []))
-
-
-@blp.route("/checklists")
-class Checklists(MethodView):
-    @blp.response(200, TemplateSummarySchema(many=True))
-    def get(self):
-        """List the newest version of every checklist template."""
-        return checklists.latest_templates(db.session)
-
-
-@blp.route("/checklists/<string:code>")
-class ChecklistByCode(MethodView):
-    @blp.arguments(TemplateRefSchema(only=("version",)), location="query")
-    @blp.response(200)
-    def get(self, args, code):
-        """Return a template (the newest version, or `?version=N`) with nodes and items."""
-        template = checklists.find_template(db.session, code, args.get("version"))
-        return {**template.spec, "version": template.version}
 
 
 class RectificationSchema(BaseSchema):
@@ -312,7 +296,7 @@ class TimelineSchema(BaseSchema):
     visits = fields.List(fields.Nested(VisitSchema))
     phases = fields.List(fields.Nested(PhaseGroupSchema))
     rectifications = fields.List(fields.Nested(RectificationSchema))
-    missing_photos = fields.List(fields.Nested(MissingPhotoOfVisitSchema))
+    missing_photos = fields.List(fields.Nested(CaseGapSchema))
     flag_counts = fields.Dict()
 
 

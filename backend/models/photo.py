@@ -12,11 +12,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from backend.extensions import db
 from backend.models.base import UTCDateTime, utc_now
+from backend.models.visit import Visit
 
 
 class Photo(db.Model):
@@ -31,6 +33,9 @@ class Photo(db.Model):
         Index("ix_photos_phash_b1", "phash_b1"),
         Index("ix_photos_phash_b2", "phash_b2"),
         Index("ix_photos_phash_b3", "phash_b3"),
+        # Reviewers cite "3号照片": numbered once at receipt within the household, so the
+        # number stays unique within each of its cases even when the case link comes later.
+        UniqueConstraint("household_id", "number", name="uq_photos_household_number"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the phone's UUID
@@ -38,6 +43,7 @@ class Photo(db.Model):
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     visit_id: Mapped[str | None] = mapped_column(String(36), index=True)  # may arrive first
+    number: Mapped[int] = mapped_column(Integer)
     phase: Mapped[str] = mapped_column(String(10))
     node: Mapped[str | None] = mapped_column(String(50))
     item: Mapped[str | None] = mapped_column(String(80))
@@ -75,6 +81,11 @@ class Photo(db.Model):
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    # Whether its visit arrived: a photo of a draft discarded on the phone after it was sent
+    # never gets one (未归入检查记录). Read in the photo's own SELECT, no query of its own.
+    filed: Mapped[bool] = column_property(
+        exists().where(Visit.id == visit_id).correlate_except(Visit))
 
     flags: Mapped[list["PhotoFlag"]] = relationship(
         back_populates="photo", lazy="selectin", order_by="PhotoFlag.code",

@@ -40,6 +40,7 @@ class Visit(db.Model):
         Index("ix_visits_household", "household_id", "started_at"),
         Index("ix_visits_inspector_review", "inspector_id", "review_state"),
         Index("ix_visits_village", "village_code"),
+        Index("ix_visits_answers", "answers_visit_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the phone's UUID
@@ -71,11 +72,21 @@ class Visit(db.Model):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A resubmission (补拍/修改) names the returned visit it answers; approving the answer
+    # resolves that return (its review_state stays "returned", its history kept).
+    answers_visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"))
+    resolved_by_visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     template: Mapped[ChecklistTemplate] = relationship(lazy="joined")
     results: Mapped[list["VisitResult"]] = relationship(
         back_populates="visit", order_by="VisitResult.id", lazy="selectin",
         cascade="all, delete-orphan")
+
+    @property
+    def return_open(self) -> bool:
+        """Returned to the inspector and not yet answered by an approved resubmission."""
+        return self.review_state == "returned" and self.resolved_by_visit_id is None
 
 
 class VisitResult(db.Model):

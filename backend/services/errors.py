@@ -187,6 +187,11 @@ class VisitRejected(InvalidInput):
     message = "检查记录未通过校验"
 
 
+class InvalidAnswer(InvalidInput):
+    code = "invalid_answer"
+    message = "补交的记录须回应同一农户一条已退回的检查记录"
+
+
 class RoundNotClosable(Conflict):
     code = "round_has_unvisited"
     message = "仍有农户未排查且未说明原因，不能结束本轮排查"

@@ -1,20 +1,29 @@
 """One writer at a time on a case: two co-signers, a double click, a payment racing a
-cancellation wait for each other, and each then reads the case as the other left it."""
+cancellation wait for each other, and each then reads the case as the other left it. The same
+for a household's photo numbers: two uploads at once never take the same number."""
 
 from sqlalchemy import select, text
 
-from backend.models import Case
+from backend.models import Case, Household
 
 
 def lock_case(session, case: Case) -> Case:
     """Hold the case's row until this transaction ends, and read it afresh (with its history):
-    checks made after the lock see what a concurrent writer committed before it.
-
-    PostgreSQL locks the row (SELECT … FOR UPDATE). SQLite has no row locks: a no-op write
-    takes the database's write lock now, so a second writer waits (busy_timeout) instead of
-    checking against the same state.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE cases SET id = id WHERE id = :id"), {"id": case.id})
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    checks made after the lock see what a concurrent writer committed before it."""
+    _hold(session, Case, case.id)
     return session.get(Case, case.id, populate_existing=True)
+
+
+def lock_household(session, household_id: int) -> None:
+    """Hold the household's row until this transaction ends."""
+    _hold(session, Household, household_id)
+
+
+def _hold(session, model, row_id: int) -> None:
+    """PostgreSQL locks the row (SELECT … FOR UPDATE). SQLite has no row locks: a no-op write
+    takes the database's write lock now, so a second writer waits (busy_timeout) instead of
+    checking against the same state."""
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__tablename__
+        session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})
+    session.execute(select(model.id).where(model.id == row_id).with_for_update())

@@ -65,7 +65,7 @@ def record_three_outcomes(client, db, w, rnd) -> dict:
     r = survey(client, w, rnd.id, a2[0], "suspected_danger", danger_points=["wall.crack"],
                photos=[photo])
     assert r.status_code == 201, r.get_json()
-    return {"visited": [a1[0], a1[1], a2[0]], "unvisited": [*a1[2:], *a2[1:]]}
+    return {"visited": [a1[0], a2[0]], "nobody_home": a1[1], "unvisited": [*a1[2:], *a2[1:]]}
 
 
 def test_coverage_page_counts_each_village_and_lists_the_unvisited(client, db, world):
@@ -77,16 +77,17 @@ def test_coverage_page_counts_each_village_and_lists_the_unvisited(client, db, w
     assert r.status_code == 200
     text = r.get_data(as_text=True)
     # 应查 已查 未查 需复查 新发现 | 安全 疑似危房 无人在家 房屋已不存在
-    assert village_row(text, w.village_a1) == [4, 2, 2, 1, 0, 1, 0, 1, 0]
+    # 无人在家 is not 已查 (UNCHECKED_OUTCOMES): it stays 未查 and is listed to revisit.
+    assert village_row(text, w.village_a1) == [4, 1, 3, 1, 0, 1, 0, 1, 0]
     assert village_row(text, w.village_a2) == [2, 1, 1, 0, 0, 0, 1, 0, 0]
     assert text.count(">新发现<") == 2  # the total and the column, not again as an outcome
     for header in ("应查", "已查", "未查", "需复查", "新发现", "安全", "疑似危房", "无人在家",
                    "房屋已不存在", "东坪村", "西坪村", "合计"):
         assert f">{header}<" in text, header
-    assert "已查 3 / 6 户（50%）" in text
+    assert "已查 2 / 6 户（33%）" in text
     unvisited = unvisited_section(text)
-    assert "未排查农户（3 户）" in unvisited
-    for household_id in done["unvisited"]:
+    assert "未排查农户（4 户）" in unvisited
+    for household_id in [done["nobody_home"], *done["unvisited"]]:
         assert name_of(db, household_id) in unvisited
         assert f'name="reason-{household_id}"' in unvisited
     for household_id in done["visited"]:
@@ -127,7 +128,7 @@ def test_list_shows_open_rounds_first_with_progress_and_overdue(client, db, worl
     item = dict(zip(order, chunks, strict=True))
     assert "应急排查" in item[late.id] and "<b>起因</b>7月暴雨" in item[late.id]
     assert "已逾期" in item[late.id] and "已查 0 / 6 户" in item[late.id]
-    assert "已查 1 / 6 户" in item[current.id] and "需复查</b>1 户" in item[current.id]
+    assert "已查 0 / 6 户" in item[current.id] and "需复查</b>1 户" in item[current.id]
     assert "已逾期" not in item[current.id]
     assert "已结束" in item[old.id] and "已逾期" not in item[old.id]
 
@@ -177,10 +178,13 @@ def test_open_form_refusals_keep_what_was_typed(client, db, world):
 def test_closing_is_refused_while_an_unvisited_household_has_no_reason(client, db, world):
     w = world
     rnd = open_round(db, w)
-    left = record_three_outcomes(client, db, w, rnd)["unvisited"]
+    done = record_three_outcomes(client, db, w, rnd)
+    left = done["unvisited"]
     csrf = login_as(client, db, w.users["town_reviewer"])
     url = f"/review/rounds/{rnd.id}/reasons"
-    typed = {f"reason-{left[0]}": "外出务工，全家不在", f"reason-{left[1]}": "房屋已拆除"}
+    # Nobody was home there: not 已查, so it too needs a reason to close the round.
+    typed = {f"reason-{left[0]}": "外出务工，全家不在", f"reason-{left[1]}": "房屋已拆除",
+             f"reason-{done['nobody_home']}": "三次上门无人在家"}
     r = client.post(url, data={"csrf": csrf, "op": "close", **typed})
     assert r.status_code == 409
     text = r.get_data(as_text=True)

@@ -15,6 +15,7 @@ from backend.models import Household, Photo, User, Visit
 from backend.services import checklists, policy
 from backend.services.accounts import users_by_id
 from backend.services.cases import timeline
+from backend.services.checklists.names import names as checklist_names
 from backend.services.geo import distance_m
 from backend.services.photos.checks import taken_at
 from backend.services.policy import Actor
@@ -99,18 +100,17 @@ def case_dossier(session, actor: Actor, case_id: int) -> CaseDossier:
     for phase in t.phases:
         for node in phase.nodes:
             for photo in node.photos:
-                view = _photo_view(photo, len(views) + 1, house)
+                view = _photo_view(photo, house)
                 views.append(view)
                 by_id[photo.id] = view
     phases = []
     for phase in t.phases:
         rows = {n.code: NodeRow(n.code, n.name, [by_id[p.id] for p in n.photos])
                 for n in phase.nodes}
-        for visit in (v for v in t.visits if v.phase == phase.phase):
-            for gap in visit.missing_photos:
-                row = rows.get(gap.node) or rows.setdefault(gap.node, NodeRow(
-                    gap.node, node_names.get(gap.node, gap.node)))
-                row.missing.append(Slot(gap.item, item_names.get(gap.item, gap.item), visit.id))
+        for gap in (g for g in t.missing_photos if g.phase == phase.phase):
+            row = rows.get(gap.node) or rows.setdefault(gap.node, NodeRow(
+                gap.node, node_names.get(gap.node, gap.node)))
+            row.missing.append(Slot(gap.item, gap.label, gap.visit_id))
         phases.append(PhaseColumn(phase.phase, phase.label, list(rows.values())))
     user_ids = {v.inspector_id for v in t.visits} | {v.reviewed_by for v in t.visits}
     user_ids |= {p.photo.uploaded_by for p in views}
@@ -120,14 +120,14 @@ def case_dossier(session, actor: Actor, case_id: int) -> CaseDossier:
     return CaseDossier(t, phases, views, _comparisons(phases), users, item_names, node_names)
 
 
-def _photo_view(photo: Photo, number: int, house) -> PhotoView:
+def _photo_view(photo: Photo, house) -> PhotoView:
     where, source = None, None
     if photo.has_device_position:
         where, source = (photo.device_lat, photo.device_lon), "device"
     elif photo.has_exif_position:
         where, source = (photo.exif_lat, photo.exif_lon), "exif"
     away = distance_m(*where, *house) if where and house else None
-    return PhotoView(photo, number, taken_at(photo), away, source)
+    return PhotoView(photo, photo.number, taken_at(photo), away, source)
 
 
 def _comparisons(phases: list[PhaseColumn]) -> list[Comparison]:
@@ -164,13 +164,8 @@ def photo_detail(session, actor: Actor, photo_id: str):
     house = (household.lat, household.lon) if household.has_location else None
     users = users_by_id(session, {photo.uploaded_by, *(f.reviewed_by for f in photo.flags),
                                   visit.inspector_id if visit else None})
-    node_name, item_name = photo.node, photo.item
-    if visit is not None:
-        spec = checklists.spec_of(visit.template)
-        names = {code: obj.name for node, item in spec.iter_items()
-                 for code, obj in ((node.code, node), (item.code, item))}
-        node_name, item_name = names.get(photo.node, node_name), names.get(photo.item, item_name)
-    return {"view": _photo_view(photo, index + 1, house), "household": household,
-            "node_name": node_name, "item_name": item_name,
+    words = checklist_names()
+    return {"view": _photo_view(photo, house), "household": household,
+            "node_name": words.node(photo.node), "item_name": words.item(photo.item),
             "visit": visit, "previous": previous, "next": following, "users": users,
             "count": len(ids)}

@@ -12,7 +12,12 @@ from backend.models import Case, Photo, Rectification, Visit
 from backend.services import checklists, policy
 from backend.services.photos.checks import taken_at
 from backend.services.policy import Actor
-from backend.services.visits.queries import MissingPhoto, VisitWithGaps, with_gaps
+from backend.services.visits.queries import (
+    CaseGap,
+    VisitWithGaps,
+    missing_over_visits,
+    with_gaps,
+)
 from backend.vocabulary import PHASES
 
 UNASSIGNED_NODE = ("", "未归入节点")
@@ -38,7 +43,7 @@ class CaseTimeline:
     visits: list[VisitWithGaps]
     phases: list[PhaseGroup]
     rectifications: list[Rectification]
-    missing_photos: list[MissingPhoto]
+    missing_photos: list[CaseGap]  # over all the case's visits
     flag_counts: dict[str, int]
 
     @property
@@ -64,7 +69,7 @@ def case_timeline(session, actor: Actor, case_id: int) -> CaseTimeline:
             if flag.status != "dismissed":
                 flag_counts[flag.code] += 1
     return CaseTimeline(case, visits, group_photos(photos, node_names(visit_rows)),
-                        rectifications, [m for v in visits for m in v.missing_photos],
+                        rectifications, missing_over_visits(visit_rows, photos),
                         dict(flag_counts))
 
 

@@ -9,12 +9,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household, Photo, PhotoFlag
 from backend.models.base import utc_now
-from backend.services import audit, policy
+from backend.services import audit, locking, policy
 from backend.services.errors import (
     ChecksumMismatch,
     InvalidInput,
@@ -87,8 +87,9 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     _put_objects(store, sha, data, facts.mime, variants)
 
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
-    session.add(photo)
     try:
+        photo.number = _next_number(session, household.id)
+        session.add(photo)
         session.flush()
     except IntegrityError:
         # Another request with the same UUID won the race; answer as its replay, or as a
@@ -168,6 +169,15 @@ def recheck_household_photos(session, household: Household, rules: PhotoRules) -
     for photo in photos:
         refresh_own_flags(session, photo, household, cases.get(photo.case_id), rules)
     return len(photos)
+
+
+def _next_number(session, household_id: int) -> int:
+    """The household's next photo number (max + 1), taken under the household's row lock so
+    two uploads at once never share one; the unique constraint backs the lock."""
+    locking.lock_household(session, household_id)
+    last = session.scalar(select(func.max(Photo.number)).where(
+        Photo.household_id == household_id))
+    return (last or 0) + 1
 
 
 def _replayed(existing: Photo, sha: str, actor: Actor) -> Photo:

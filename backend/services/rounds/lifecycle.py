@@ -20,7 +20,7 @@ from backend.services.errors import (
     RoundNotClosable,
 )
 from backend.services.policy import Actor
-from backend.services.rounds.progress import get_round
+from backend.services.rounds.progress import checked, get_round
 from backend.vocabulary import CATEGORIES, ROUND_KINDS, SURVEY_KINDS
 
 
@@ -238,8 +238,9 @@ def close_round(session, actor: Actor, round_id: int, reasons: dict[int, str], *
         raise Conflict("本轮排查已结束")
     if not covers_round(actor, rnd):
         raise Forbidden("本轮范围超出您的辖区，须由覆盖全部范围的管理人员结束本轮排查")
+    # Not checked (已查, progress.checked): nobody reached counts as unvisited here too.
     unvisited = session.scalars(select(RoundHousehold).where(
-        RoundHousehold.round_id == rnd.id, RoundHousehold.visited_at.is_(None))).all()
+        RoundHousehold.round_id == rnd.id, ~checked())).all()
     for row in unvisited:
         reason = (reasons.get(row.household_id) or row.skip_reason or default_reason or "").strip()
         row.skip_reason = reason or None
@@ -266,7 +267,7 @@ def record_reasons(session, actor: Actor, round_id: int, reasons: dict[int, str]
         raise Conflict("本轮排查已结束")
     rows = session.scalars(select(RoundHousehold).where(
         RoundHousehold.round_id == rnd.id, RoundHousehold.household_id.in_(list(reasons)),
-        RoundHousehold.visited_at.is_(None),
+        ~checked(),
         policy.in_scope(actor, RoundHousehold.village_code))).all()
     changed = {}
     for row in rows:

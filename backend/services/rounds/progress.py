@@ -6,20 +6,21 @@ Each function reads inside the caller's area and costs a constant number of quer
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 
 from backend.models import Case, Household, Region, Round, RoundHousehold, User
 from backend.models.region import code_range, level_of
 from backend.services import policy
 from backend.services.errors import OutsideScope
 from backend.services.policy import Actor
-from backend.vocabulary import OUTCOME_LABELS
+from backend.vocabulary import OUTCOME_LABELS, UNCHECKED_OUTCOMES
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Households to visit, visited, unvisited, awaiting a revisit and found on the spot."""
+    """Households to visit, checked (已查), not yet checked, awaiting a revisit and found on
+    the spot; `visited` counts only checked households (UNCHECKED_OUTCOMES)."""
 
     total: int = 0
     visited: int = 0
@@ -114,7 +115,7 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
                RoundHousehold.skip_reason, latest_case.label("case_id"))
         .join(Household, Household.id == RoundHousehold.household_id)
         .outerjoin(User, User.id == RoundHousehold.inspector_id)
-        .where(RoundHousehold.round_id == rnd.id, mine, RoundHousehold.visited_at.is_(None))
+        .where(RoundHousehold.round_id == rnd.id, mine, ~checked())
         .order_by(RoundHousehold.village_code, Household.name).limit(unvisited_limit)).all()
     totals = sum((Coverage(*v.counts()) for v in villages), Coverage())
     return RoundProgress(round=rnd, totals=totals, villages=villages,
@@ -139,9 +140,16 @@ def _count(condition, label: str):
     return func.sum(sql_case((condition, 1), else_=0)).label(label)
 
 
+def checked():
+    """已查: visited with an outcome that counts (nobody reached does not, UNCHECKED_OUTCOMES)."""
+    return and_(RoundHousehold.visited_at.is_not(None),
+                or_(RoundHousehold.outcome.is_(None),
+                    RoundHousehold.outcome.not_in(UNCHECKED_OUTCOMES)))
+
+
 def _counts():
-    """The two counts every coverage figure starts from: visited, and awaiting a revisit."""
-    return (_count(RoundHousehold.visited_at.is_not(None), "visited"),
+    """The two counts every coverage figure starts from: checked (已查), awaiting a revisit."""
+    return (_count(checked(), "visited"),
             _count(RoundHousehold.revisit_needed.is_(True), "revisit"))
 
 

@@ -62,3 +62,5 @@ class VisitInput:
     photos: list[str] = field(default_factory=list)
     signoffs: list[Signoff] = field(default_factory=list)
     appraisal_after: str | None = None
+    # The returned visit this one answers (补拍/修改), when it is a resubmission.
+    answers_visit_id: str | None = None

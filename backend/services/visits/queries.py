@@ -92,3 +92,45 @@ def with_gaps(session, visit_rows: list[Visit],
     for photo in photos:
         by_visit[photo.visit_id].append(photo)
     return [VisitWithGaps(v, missing_photos(v, by_visit[v.id])) for v in visit_rows]
+
+
+@dataclass(frozen=True)
+class CaseGap:
+    """A required photo a case still lacks: an item (of a phase) some visit recorded as needing
+    a photo, with no photo of it on any visit of the case that was not returned."""
+
+    phase: str
+    node: str
+    item: str
+    label: str
+    visit_id: str  # the visit that asked for it
+
+
+def missing_over_visits(visit_rows: list[Visit], photos: list[Photo]) -> list[CaseGap]:
+    """What a case (or a household's visits) is missing, over all its visits: the one rule the
+    desk, the API, the workflow's acceptance check and the phone (rules.js) share.
+
+    An item needs a photo when a visit recorded it (not 不适用) and the template requires one,
+    unless that visit's return was resolved by an approved answer. It is supplied by a photo of
+    the same item and phase on any visit that is not returned (submitted or approved),
+    including a later resubmission; a returned visit's own photos do not count.
+    """
+    counted = {v.id for v in visit_rows if v.review_state != "returned"}
+    by_id = {p.id: p for p in photos}
+    supplied = {(p.phase, p.item) for p in photos if p.visit_id in counted and p.item}
+    for visit in visit_rows:
+        if visit.id in counted:
+            supplied |= {(by_id[pid].phase, r.item_code) for r in visit.results
+                         for pid in r.photo_ids if pid in by_id}
+    gaps: dict[tuple[str, str], CaseGap] = {}
+    for visit in visit_rows:
+        if visit.id not in counted and not visit.return_open:
+            continue  # its approved answer stands for it
+        spec = checklists.spec_of(visit.template)
+        recorded = {r.item_code: (r.result, int((visit.phase, r.item_code) in supplied))
+                    for r in visit.results}
+        for node, item in missing_required_photos(spec, recorded):
+            if item in recorded:
+                gaps.setdefault((visit.phase, item), CaseGap(
+                    visit.phase, node, item, spec.item(item).name, visit.id))
+    return list(gaps.values())

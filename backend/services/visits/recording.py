@@ -26,6 +26,7 @@ from backend.services.checklists.rules import (
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
 from backend.services.policy import Actor
 from backend.services.visits.inputs import RectificationInput, VisitInput
+from backend.services.visits.review import check_answer
 from backend.services.workflow import engine as workflow  # the module: it imports visits too
 from backend.vocabulary import PHASES, VISIT_KIND_LABELS
 
@@ -60,6 +61,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
 
     household = policy.get_in_scope(session, Household, body.household_id, actor)
     case = _case_of(session, household, body.case_id)
+    check_answer(session, household.id, body.answers_visit_id)
     template = checklists.find_template(session, body.template_code, body.template_version)
     spec = checklists.spec_of(template)
     _check_kind_and_times(body, spec)
@@ -119,6 +121,7 @@ def _new_visit(visit_id: str, body: VisitInput, household: Household, case: Case
         inspector_id=actor.user_id, note=body.note, outcome=body.outcome,
         danger_points=body.danger_points, signoffs=_plain([asdict(s) for s in body.signoffs]),
         appraisal_after=body.appraisal_after, body_sha256=digest, received_at=utc_now(),
+        answers_visit_id=body.answers_visit_id,
     )
     for result in body.results:
         visit.results.append(VisitResult(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from backend.models import Appraisal, Attachment, Case, Photo, Rectification, Visit
 from backend.services import checklists
 from backend.services.errors import AcceptanceBlocked
-from backend.services.visits.queries import with_gaps
+from backend.services.visits.queries import missing_over_visits
 from backend.vocabulary import ATTACHMENT_KINDS, PHASES
 
 # 003 §四(五)3(2): a household with no house of its own qualifies without an appraisal only if
@@ -88,11 +88,8 @@ def acceptance_problems(session, case: Case, stage, present: set[str]) -> list[P
                                                  f"（时限 {rect.due_on}）", str(rect.id)))
     visits = list(session.scalars(select(Visit).where(Visit.case_id == case.id)))
     photos = list(session.scalars(select(Photo).where(Photo.case_id == case.id)))
-    for gaps in with_gaps(session, visits, photos):
-        for gap in gaps.missing_photos:
-            name = checklists.spec_of(gaps.template).item(gap.item).name
-            problems.append(Problem("photo", f"缺少必拍照片：{PHASES[gaps.phase]}“{name}”",
-                                    gap.item))
+    problems += [Problem("photo", f"缺少必拍照片：{PHASES[gap.phase]}“{gap.label}”", gap.item)
+                 for gap in missing_over_visits(visits, photos)]
     taken = {p.phase for p in photos}
     problems += [Problem("phase", f"缺少{label}照片", phase) for phase, label in PHASES.items()
                  if phase not in taken]

@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
     from backend import models  # noqa: F401  (every table known to Alembic)
+    from backend.api.openapi import init_api
     from backend.extensions import api, db, migrate
     from backend.responses import StrictJSONProvider
     from backend.rules import Rules
@@ -67,8 +68,7 @@ def register_extensions(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
-    api.init_app(app)
-    api.ma_plugin.converter.add_attribute_function(decimal_bounds_as_numbers)
+    init_api(api, app)
     app.extensions["object_store"] = make_store(app.config)
     app.extensions["rules"] = Rules.from_config(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -76,15 +76,6 @@ def register_extensions(app: Flask) -> None:
 
         with app.app_context():
             configure_sqlite(db.engine)
-
-
-def decimal_bounds_as_numbers(converter, field, ret, **_kwargs) -> dict:
-    """OpenAPI wants numbers for a Decimal field's minimum and maximum; apispec keeps them as
-    Decimal, which the JSON encoder writes as strings ("10000.00"): an invalid document."""
-    from decimal import Decimal
-
-    return {key: float(value) for key in ("minimum", "maximum")
-            if isinstance(value := ret.get(key), Decimal | str)}
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from backend.models.search import compared_by_autogenerate
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -38,7 +40,7 @@ def run_migrations_online():
             connection.commit()
         context.configure(connection=connection, target_metadata=db.metadata,
                           process_revision_directives=skip_empty, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_name=compared_by_autogenerate)
         with context.begin_transaction():
             context.run_migrations()
         if connection.dialect.name == "sqlite":

@@ -14,8 +14,11 @@ def test_migrations_match_the_models(app, db):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from backend.models.search import compared_by_autogenerate
+
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": False, "include_name": compared_by_autogenerate})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 
@@ -64,3 +67,31 @@ def test_existing_cases_keep_their_stage_and_their_changes_become_outside_steps(
     assert [(s[1], s[2], str(s[3]), bool(s[4])) for s in steps] == [
         ("migrated", "planned", "2026-03-10", True),
         ("migrated", "in_progress", "2026-04-02", True)]
+
+
+def test_the_trigram_revision_is_a_no_op_on_sqlite_and_indexes_names_on_postgresql(
+        app, db, tmp_path):
+    """0012 (issue 21): pg_trgm's GIN index on PostgreSQL; nothing at all on SQLite."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from backend import create_app
+    from backend.extensions import db as _db
+    from backend.models.search import NAME_TRIGRAM_INDEX
+
+    if db.engine.dialect.name == "postgresql":
+        indexes = db.session.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                          ":name"), {"name": NAME_TRIGRAM_INDEX}).scalars().all()
+        assert len(indexes) == 1 and "gin_trgm_ops" in indexes[0]
+    lite = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lite.db'}",
+                       "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    with lite.app_context():
+        upgrade(revision="0011")
+        schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+        with _db.engine.connect() as conn:
+            before = conn.execute(text(schema)).all()
+        upgrade(revision="0012")
+        with _db.engine.connect() as conn:
+            assert conn.execute(text(schema)).all() == before
+        _db.engine.dispose()

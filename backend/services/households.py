@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, column, select, table, text, true, update
 
 from backend import display
 from backend.models import Appraisal, Case, Household, Region
 from backend.models.base import utc_now
 from backend.models.region import code_range
+from backend.models.search import SQLITE_NAME_INDEX
 from backend.services import audit, ids, photos, policy
 from backend.services.errors import DuplicateHousehold, InvalidInput
 from backend.services.pagination import page
@@ -48,23 +49,48 @@ class HouseholdQuery:
     limit: int = 50
 
 
-def search_clause(q: str):
-    """Match a query against the ID-number tail, a whole ID number, or the head's name."""
+def search_clause(q: str, dialect: str):
+    """Match a query against a whole ID number, an ID-number tail or the head's name, each
+    through an index: the number's unique index; `id_tail` for four characters, `id_tail6` for
+    five or six; a name of one or two characters by prefix (a surname, a short name), of three
+    or more as a substring through the trigram index (pg_trgm, or SQLite's FTS5 table)."""
     q = q.strip()
     upper = q.upper()
     if len(upper) == 18 and ids.id_number_problem(upper) is None:
         return Household.id_number == upper
     if 4 <= len(upper) <= 6 and upper[:-1].isdigit() and (upper[-1].isdigit() or upper[-1] == "X"):
-        return Household.id_number.endswith(upper) if len(upper) > 4 else Household.id_tail == upper
+        return _id_tail(upper)
+    if not q:
+        return true()
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Household.name.like(f"%{escaped}%", escape="\\")
+    if len(q) < 3:
+        if dialect == "sqlite":  # BINARY order is code-point order: a range on the name index
+            return and_(Household.name >= q, Household.name < q + "\U0010ffff")
+        return Household.name.like(f"{escaped}%", escape="\\")
+    contains = Household.name.like(f"%{escaped}%", escape="\\")
+    if dialect == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        fts = table(SQLITE_NAME_INDEX, column("rowid"))
+        matches = select(fts.c.rowid).where(text(f"{SQLITE_NAME_INDEX} MATCH :phrase")
+                                            .bindparams(phrase=phrase))
+        return and_(Household.id.in_(matches), contains)  # FTS folds case; LIKE decides
+    return contains
+
+
+def _id_tail(tail: str):
+    if len(tail) == 4:
+        return Household.id_tail == tail
+    if len(tail) == 6:
+        return Household.id_tail6 == tail
+    # Five: the character before is the day of birth's second digit (GB 11643), always a digit.
+    return Household.id_tail6.in_([digit + tail for digit in "0123456789"])
 
 
 def list_households(session, actor: Actor, query: HouseholdQuery, *, cursor_key: bytes):
     """Return one page of the households in the actor's area and the next page's cursor."""
     stmt = policy.scoped(select(Household), actor, Household)
     if query.q:
-        stmt = stmt.where(search_clause(query.q))
+        stmt = stmt.where(search_clause(query.q, session.get_bind().dialect.name))
     if query.region:
         region = _region_in_scope(session, actor, query.region, field="region")
         stmt = stmt.where(Household.village_code.between(*code_range(region.code, region.level)))
@@ -93,8 +119,6 @@ def validate_fields(session, actor: Actor, values: dict) -> dict:
         problems["structure_type"] = "未知的结构类型"
     if problems:
         raise InvalidInput(fields=problems)
-    if "id_number" in values:
-        values["id_tail"] = values["id_number"][-4:]
     return values
 
 

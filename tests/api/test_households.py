@@ -98,7 +98,7 @@ def test_list_is_scoped_and_searchable(client, db):
     r = client.get("/api/v1/households", headers=w.headers("inspector"))
     names = {h["village_code"] for h in r.get_json()["items"]}
     assert names == {w.village_a1, w.village_a2}
-    r = client.get("/api/v1/households?q=四海", headers=w.headers("inspector"))
+    r = client.get("/api/v1/households?q=赵四", headers=w.headers("inspector"))
     assert [h["name"] for h in r.get_json()["items"]] == ["赵四海"]
     tail = w.households[w.village_a2].id_number[-4:]
     r = client.get(f"/api/v1/households?q={tail}", headers=w.headers("inspector"))

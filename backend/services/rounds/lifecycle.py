@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Integer, cast, false, func, insert, literal, null, or_, select, text
+from sqlalchemy import case as sql_case
 
 from backend.models import Household, Region, Round, RoundHousehold, User, Visit
 from backend.models.base import utc_now
@@ -55,7 +56,17 @@ def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
     """Open a round over towns/villages and assign each household to an inspector."""
     rnd = start_round(session, actor, spec)
     session.commit()
+    refresh_statistics(session, RoundHousehold.__tablename__)
     return rnd
+
+
+def refresh_statistics(session, table: str) -> None:
+    """After a bulk change (a round adds a county's households at once), give the planner
+    fresh numbers now rather than when autovacuum next looks; SQLite samples a bounded part."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA analysis_limit = 1000"))
+    session.execute(text(f"ANALYZE {table}"))
+    session.commit()
 
 
 def start_round(session, actor: Actor, spec: RoundSpec) -> Round:
@@ -77,33 +88,50 @@ def start_round(session, actor: Actor, spec: RoundSpec) -> Round:
     session.add(rnd)
     session.flush()
 
-    in_area = or_(*(Household.village_code.between(*a.range) for a in areas))
-    stmt = select(Household.id, Household.village_code).where(in_area, policy.in_scope(
-        actor, Household.village_code))
+    households = select(Household.id, Household.village_code).where(
+        _within(areas, Household.village_code), policy.in_scope(actor, Household.village_code))
     if spec.categories:
-        stmt = stmt.where(Household.category.in_(spec.categories))
+        households = households.where(Household.category.in_(spec.categories))
     if spec.household_ids is not None:
-        stmt = stmt.where(Household.id.in_(spec.household_ids))
-    households = session.execute(stmt).all()
-    pick = inspector_picker(session, {v for _, v in households})
-    rows = [{"round_id": rnd.id, "household_id": hid, "village_code": village,
-             "inspector_id": pick(village), "revisit_needed": False, "found_in_round": False}
-            for hid, village in households]
-    if rows:
-        session.execute(insert(RoundHousehold), rows)
+        households = households.where(Household.id.in_(spec.household_ids))
+    villages = session.scalars(select(Region.code).where(
+        Region.level == "village", _within(areas, Region.code),
+        policy.in_scope(actor, Region.code))).all()
+    added = session.execute(insert(RoundHousehold).from_select(
+        ["round_id", "household_id", "village_code", "inspector_id", "revisit_needed",
+         "found_in_round"],
+        _assigned(households.subquery(), rnd.id, inspector_candidates(session, set(villages)))))
     audit.record(session, actor, "open", "round", rnd.id,
-                 {"name": spec.name, "households": len(rows), "areas": rnd.area_codes})
+                 {"name": spec.name, "households": added.rowcount, "areas": rnd.area_codes})
     return rnd
 
 
-def inspector_picker(session, villages: set[str]):
-    """Return village → inspector: the active inspector with the narrowest area covering it.
+def _within(areas: list[Region], column):
+    return or_(*(column.between(*a.range) for a in areas))
 
-    Inspectors with equally narrow areas share a village's households in turn.
-    """
+
+def _assigned(households, round_id: int, candidates: dict[str, list[int]]):
+    """The round's rows, built by the database in one INSERT … SELECT: each household goes
+    to its village's inspector; several equally narrow ones take its households in turn."""
+    turn = func.row_number().over(partition_by=households.c.village_code,
+                                  order_by=households.c.id) - 1
+    villages_of: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for village, ids in candidates.items():
+        villages_of[tuple(ids)].append(village)
+    whens = [(households.c.village_code.in_(sorted(villages)),
+              literal(ids[0]) if len(ids) == 1 else sql_case(dict(enumerate(ids)),
+                                                             value=turn % len(ids)))
+             for ids, villages in villages_of.items()]
+    inspector = sql_case(*whens, else_=null()) if whens else null()
+    return select(literal(round_id), households.c.id, households.c.village_code,
+                  cast(inspector, Integer), false(), false())
+
+
+def inspector_candidates(session, villages: set[str]) -> dict[str, list[int]]:
+    """Return village → the active inspectors with the narrowest area covering it, by id."""
     inspectors = session.scalars(select(User).where(User.role == "inspector",
                                                     User.active.is_(True))).all()
-    candidates: dict[str, list[tuple[int, int]]] = {}
+    candidates: dict[str, list[int]] = {}
     for village in villages:
         options = []
         for user in inspectors:
@@ -114,16 +142,7 @@ def inspector_picker(session, villages: set[str]):
         if options:
             narrowest = min(width for width, _ in options)
             candidates[village] = sorted(uid for width, uid in options if width == narrowest)
-    turns: dict[str, int] = defaultdict(int)
-
-    def pick(village: str) -> int | None:
-        ids = candidates.get(village)
-        if not ids:
-            return None
-        turns[village] += 1
-        return ids[(turns[village] - 1) % len(ids)]
-
-    return pick
+    return candidates
 
 
 def reassign(session, actor: Actor, round_id: int, household_ids: list[int],

@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 0.0.0.0
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-test browser-deps pdf-deps node-deps lint bench clean
+.PHONY: run test install install-test browser-deps pdf-deps node-deps lint bench clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ test: install-test
 	$(BIN)/ruff check .
 	node --test tests/js/
 	$(BIN)/pytest -q
+
+# schemathesis over every operation of the live app's OpenAPI document, as an admin and as an
+# inspector (seeded, >= 50 examples per operation, ~100 s per role): 0 server errors, 0 schema
+# mismatches; prints the requests sent.
+fuzz: install-test
+	$(BIN)/python tests/fuzz/run_schemathesis.py
 
 bench: install-test
 	$(BIN)/python bench/households.py

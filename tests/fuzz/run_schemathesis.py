@@ -1,0 +1,120 @@
+"""Fuzz every operation of the live app's OpenAPI document with schemathesis, as an admin and
+as an inspector: 0 server errors and 0 responses off their documented schema, or exit 1.
+
+A fresh SQLite database with the demo county, gunicorn on a free port, a fixed seed and a
+time budget per role. Prints the requests sent, the operations covered and the time taken.
+Run: .venv/bin/python tests/fuzz/run_schemathesis.py [--max-examples 50] [--max-time 90]
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+from tests.s3server import free_port  # noqa: E402
+
+ROLES = {"county_admin": "admin", "inspector": "inspector"}
+
+
+def prepare(instance: Path) -> tuple[dict, dict[str, str]]:
+    env = {**os.environ, "INSPECT_INSTANCE_DIR": str(instance), "FLASK_APP": "wsgi.py",
+           "DATABASE_URL": f"sqlite:///{instance / 'fuzz.db'}", "SECRET_KEY": "fuzz",
+           "STORAGE_LOCAL_ROOT": str(instance / "photos"),
+           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    for command in (["db", "upgrade"], ["load-checklists"], ["load-workflows"],
+                    ["seed-demo", "--households", "60"]):
+        subprocess.run([BIN / "flask", *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    logins = {}
+    for line in (instance / "demo_logins.txt").read_text().splitlines():
+        role, username, password = line.split()
+        logins[username] = password
+    return env, logins
+
+
+def serve(env: dict, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def token(base: str, username: str, password: str) -> str:
+    request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
+                                     data=json.dumps({"username": username,
+                                                      "password": password}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["token"]
+
+
+def fuzz(base: str, env: dict, username: str, password: str, args, report: Path) -> dict:
+    hooks_env = {**env, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT),
+                 "FUZZ_BASE_URL": base, "FUZZ_USERNAME": username, "FUZZ_PASSWORD": password}
+    started = time.monotonic()
+    result = subprocess.run([
+        BIN / "schemathesis", "run", f"{base}/api/v1/openapi.json",
+        "--header", f"Authorization: Bearer {token(base, username, password)}",
+        "--checks", "not_a_server_error,response_schema_conformance",
+        "--max-examples", str(args.max_examples), "--seed", str(args.seed),
+        "--max-time", str(args.max_time), "--workers", "2", "--request-timeout", "60",
+        "--phases", "examples,coverage,fuzzing", "--no-shrink", "--continue-on-failure",
+        "--generation-deterministic", "--suppress-health-check", "all",
+        "--report", "ndjson", "--report-ndjson-path", str(report), "--warnings", "off",
+    ], cwd=ROOT, env=hooks_env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    requests, operations = count(result.stdout)
+    print(result.stdout[-6000:], file=sys.stderr if result.returncode else sys.stdout)
+    return {"user": username, "exit": result.returncode, "requests": requests,
+            "operations": operations, "seconds": round(seconds)}
+
+
+def count(output: str) -> tuple[int, int]:
+    """Requests sent (test cases generated) and operations tested, from the run's summary."""
+    generated = re.search(r"(\d+) generated", output)
+    tested = re.search(r"Tested: (\d+)", output)
+    return (int(generated[1]) if generated else 0), (int(tested[1]) if tested else 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-examples", type=int, default=50)
+    parser.add_argument("--max-time", type=int, default=100, help="seconds per role")
+    parser.add_argument("--seed", type=int, default=19)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        instance = Path(folder)
+        env, logins = prepare(instance)
+        port = free_port()
+        server = serve(env, port)
+        try:
+            runs = [fuzz(f"http://127.0.0.1:{port}", env, username, logins[username], args,
+                         instance / f"{username}.ndjson") for username in ROLES.values()]
+        finally:
+            server.terminate()
+            server.wait(10)
+    for run in runs:
+        print(f"schemathesis as {run['user']}: {run['requests']} requests over "
+              f"{run['operations']} operations in {run['seconds']} s, exit {run['exit']}")
+    return 1 if any(run["exit"] for run in runs) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         ranking,
         regions,
         reports,
+        reviews,
         rounds,
         spot_checks,
         visits,
@@ -103,7 +104,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for module in (auth, regions, households, cases, workflow, money, reports, ranking,
-                   attachments, photos, flags, checklists, visits, rounds, spot_checks, archive):
+                   attachments, photos, flags, checklists, visits, reviews, rounds, spot_checks,
+                   archive):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)

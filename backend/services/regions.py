@@ -17,3 +17,9 @@ def region_tree(session, actor: Actor) -> list[dict]:
         parent = nodes.get(node["parent_code"])
         (parent["children"] if parent else roots).append(node)
     return roots
+
+
+def villages(session, actor: Actor) -> list[Region]:
+    """The villages inside the actor's area, by code."""
+    return list(session.scalars(select(Region).where(
+        in_scope(actor, Region.code), Region.level == "village").order_by(Region.code)))

@@ -112,6 +112,8 @@ ENDPOINTS = [
      lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}", {})),
     ("PUT", "/api/v1/visits/<uuid:visit_id>", {"inspector", "village_cadre", "town_reviewer"},
      lambda w, h, c: (f"/api/v1/visits/{uuid.uuid4()}", {"json": survey_body(h)})),
+    ("GET", "/api/v1/review-queue", {"town_reviewer", "county_admin"},
+     lambda w, h, c: (f"/api/v1/review-queue?village={h.village_code}", {})),
     ("POST", "/api/v1/visits/<uuid:visit_id>/review", {"town_reviewer", "county_admin"},
      lambda w, h, c: (f"/api/v1/visits/{w.visits[h.village_code]}/review",
                       {"json": {"decision": "return", "comment": "请补拍"}})),
@@ -169,7 +171,7 @@ ENDPOINTS = [
 ]
 LISTS = ["/api/v1/households", "/api/v1/cases", "/api/v1/regions", "/api/v1/visits",
          "/api/v1/rounds", "/api/v1/me/assignments", "/api/v1/rectifications",
-         "/api/v1/payments/due", "/api/v1/funds",
+         "/api/v1/payments/due", "/api/v1/funds", "/api/v1/suspected-houses",
          # My county's tasks and ranking, whoever I am in it: it is announced county-wide
          # (000 全县通报) and holds no household's data; another county is 404 (test_ranking).
          "/api/v1/tasks", "/api/v1/ranking", "/api/v1/ranking/snapshots",

@@ -48,7 +48,8 @@ def name_of(db, household_id) -> str:
 def village_row(text: str, code: str) -> list[int]:
     """The numbers in a village's row of the coverage table."""
     row = re.search(rf'<tr data-village="{code}">(.*?)</tr>', text, re.S)[1]
-    return [int(n) for n in re.findall(r'<td class="num[^"]*">(\d+)</td>', row)]
+    return [int(n) for n in re.findall(r'<td class="num[^"]*">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>',
+                                       row)]
 
 
 def unvisited_section(text: str) -> str:
@@ -81,6 +82,12 @@ def test_coverage_page_counts_each_village_and_lists_the_unvisited(client, db, w
     assert village_row(text, w.village_a1) == [4, 1, 3, 1, 0, 1, 0, 1, 0]
     assert village_row(text, w.village_a2) == [2, 1, 1, 0, 0, 0, 1, 0, 0]
     assert text.count(">新发现<") == 2  # the total and the column, not again as an outcome
+    # A count is a link to its households: 西坪村's one 疑似危房 names its house.
+    row = re.search(rf'<tr data-village="{w.village_a2}">.*?</tr>', text, re.S)[0]
+    link = re.search(r'<a href="([^"]+outcome=suspected_danger[^"]*)"', row)[1]
+    link = link.replace("&amp;", "&")
+    listed = client.get(link).get_data(as_text=True)
+    assert name_of(db, done["visited"][1]) in listed and "承重墙体：裂缝" in listed
     for header in ("应查", "已查", "未查", "需复查", "新发现", "安全", "疑似危房", "无人在家",
                    "房屋已不存在", "东坪村", "西坪村", "合计"):
         assert f">{header}<" in text, header

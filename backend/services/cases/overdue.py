@@ -80,24 +80,43 @@ def _hazard_items(session, actor, rules: Deadlines, today: date) -> list[Overdue
         appraised[hid].append(day)
     items = []
     for visit, household in rows:
-        found_on = china_date(visit.started_at)
-        report_due = visit.started_at + timedelta(days=rules.hazard_report)
-        if visit.received_at > report_due:
-            reported_on = china_date(visit.received_at)
+        c = hazard_clocks(visit, appraised[household.id], rules)
+        if c.reported_on > c.report_due:
             items.append(OverdueItem("hazard_report", household, visit.case_id,
-                                     china_date(report_due), reported_on,
-                                     f"{found_on} 排查发现疑似危房，{reported_on} 才上报",
+                                     c.report_due, c.reported_on,
+                                     f"{c.found_on} 排查发现疑似危房，{c.reported_on} 才上报",
                                      visit.id))
-        due = found_on + timedelta(days=rules.hazard_appraise)
-        days = sorted(d for d in appraised[household.id] if d >= found_on)
-        if days and days[0] <= due:
+        if c.appraised_on and c.appraised_on <= c.appraise_due:
             continue
-        if days or today > due:
-            items.append(OverdueItem("hazard_appraise", household, visit.case_id, due,
-                                     days[0] if days else None,
-                                     f"{found_on} 排查发现疑似危房，应于 {due} 前完成鉴定",
-                                     visit.id))
+        if c.appraised_on or today > c.appraise_due:
+            items.append(OverdueItem("hazard_appraise", household, visit.case_id,
+                                     c.appraise_due, c.appraised_on,
+                                     f"{c.found_on} 排查发现疑似危房，应于 {c.appraise_due} "
+                                     "前完成鉴定", visit.id))
     return items
+
+
+@dataclass(frozen=True)
+class HazardClocks:
+    """A suspected danger's two clocks, in calendar days from the day it was found (004 §二(四):
+    发现住房安全隐患后……原则上要在 5 日内通过乡镇报送县住建局。县住建局一周内进行鉴定评估).
+    It is reported when its record reaches the county's system; appraised by the first
+    appraisal of the house on or after that day."""
+
+    found_on: date
+    report_due: date
+    reported_on: date
+    appraise_due: date
+    appraised_on: date | None
+
+
+def hazard_clocks(visit: Visit, appraisal_days: list[date], rules: Deadlines) -> HazardClocks:
+    found_on = china_date(visit.started_at)
+    days = sorted(d for d in appraisal_days if d >= found_on)
+    return HazardClocks(found_on, found_on + timedelta(days=rules.hazard_report),
+                        china_date(visit.received_at),
+                        found_on + timedelta(days=rules.hazard_appraise),
+                        days[0] if days else None)
 
 
 def _case_items(session, actor, rules: Deadlines, today: date) -> list[OverdueItem]:

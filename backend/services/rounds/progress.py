@@ -5,11 +5,12 @@ Each function reads inside the caller's area and costs a constant number of quer
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 
-from backend.models import Case, Household, Region, Round, RoundHousehold, User
+from backend.models import Case, Household, Region, Round, RoundHousehold, User, Visit
 from backend.models.region import code_range, level_of
 from backend.services import policy
 from backend.services.errors import OutsideScope
@@ -193,3 +194,35 @@ def region_names(session, codes: list[str]) -> dict[str, str]:
         return {}
     rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
     return {code: name for code, name in rows}
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One household of a round as its village's counts link to it."""
+
+    household: Household
+    outcome: str | None
+    visited_at: datetime | None
+    found_in_round: bool
+    visit: Visit | None  # the visit that recorded the outcome
+
+
+def round_rows(session, actor: Actor, round_id: int, *, village: str | None,
+               outcome: str | None = None, found: bool = False,
+               limit: int = 1000) -> tuple[Round, list[RoundRow]]:
+    """The households behind one count of the coverage table: a village's, with an outcome
+    or found on the spot (以房找人), each with the visit that recorded it."""
+    rnd = get_round(session, actor, round_id)
+    stmt = (select(RoundHousehold, Visit).outerjoin(Visit, Visit.id == RoundHousehold.visit_id)
+            .where(RoundHousehold.round_id == rnd.id,
+                   policy.in_scope(actor, RoundHousehold.village_code)))
+    if village:
+        stmt = stmt.where(RoundHousehold.village_code == village)
+    if outcome:
+        stmt = stmt.where(RoundHousehold.outcome == outcome)
+    if found:
+        stmt = stmt.where(RoundHousehold.found_in_round.is_(True))
+    rows = session.execute(stmt.order_by(RoundHousehold.village_code, RoundHousehold.id)
+                           .limit(limit)).all()
+    return rnd, [RoundRow(row.household, row.outcome, row.visited_at, row.found_in_round, visit)
+                 for row, visit in rows]

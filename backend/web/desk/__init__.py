@@ -3,7 +3,8 @@
 One parent blueprint carries the cookie login, CSRF check, error pages and template words
 (`base`); each concern is a child blueprint registered here: logging in (`session`), cases and
 visit review (`cases`), the procedure's to-do list, actions, applications and publicity
-lists (`workflow`), a case's subsidy, payments and the county's 拨付 page (`money`), the
+lists (`workflow`), the review queue and suspected dangerous houses (`reviews`), a case's
+subsidy, payments and the county's 拨付 page (`money`), the
 monthly progress forms and their filing (`reports`), the towns' weekly ranking and annual
 tasks (`ranking`), photos and flags (`photos`), survey rounds (`rounds`), random spot checks
 (`spot_checks`).
@@ -19,6 +20,7 @@ from backend.web.desk import (
     photos,
     ranking,
     reports,
+    reviews,
     rounds,
     session,
     spot_checks,
@@ -30,7 +32,7 @@ from backend.web.desk import (
 def blueprint() -> Blueprint:
     desk = Blueprint("desk", __name__, url_prefix="/review")
     base.install(desk)
-    for child in (session.bp, cases.bp, workflow.bp, money.bp, reports.bp, ranking.bp,
-                  photos.bp, rounds.bp, spot_checks.bp, households.bp, users.bp):
+    for child in (session.bp, cases.bp, workflow.bp, reviews.bp, money.bp, reports.bp,
+                  ranking.bp, photos.bp, rounds.bp, spot_checks.bp, households.bp, users.bp):
         desk.register_blueprint(child)
     return desk

@@ -16,6 +16,8 @@ from backend import display
 from backend.extensions import db
 from backend.models.base import MAX_INTEGER, china_today
 from backend.services import accounts, inputs, policy
+from backend.services.checklists.names import UNFILED_LABEL
+from backend.services.checklists.names import names as checklist_names
 from backend.services.errors import DomainError, Unauthenticated, from_storage, status_of
 from backend.services.policy import Actor
 from backend.storage import StorageError
@@ -187,6 +189,7 @@ def template_words() -> dict:
             "OUTCOME_LABELS": OUTCOME_LABELS, "CATEGORIES": CATEGORIES, "GRADES": GRADES,
             "ROLE_LABELS": ROLE_LABELS, "ROUND_KINDS": ROUND_KINDS,
             "STRUCTURE_TYPES": STRUCTURE_TYPES, "BUILD_MODES": BUILD_MODES,
+            "UNFILED_LABEL": UNFILED_LABEL, "danger_point": checklist_names().danger_point,
             "me": g.get("review_user"),
             "can_review": g.get("review_actor") is not None
             and g.review_actor.can(policy.VISIT_REVIEW),

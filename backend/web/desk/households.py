@@ -1,7 +1,9 @@
 """Household pages: search my area, register and edit with the API's checks shown field by
-field, import a ledger with its report, and one household's facts, appraisals and cases."""
+field, import a ledger with its report, and one household's facts, appraisals, cases and
+visits of every kind with their photos."""
 
 import hashlib
+from types import SimpleNamespace
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -10,8 +12,10 @@ from backend import display
 from backend.api.households import HouseholdFieldsSchema
 from backend.extensions import db
 from backend.services import households, imports, policy, regions
+from backend.services.checklists.names import names as checklist_names
 from backend.services.errors import Conflict, InvalidImportFile, InvalidInput, status_of
 from backend.services.households import HouseholdQuery
+from backend.services.visits import reviewing
 from backend.vocabulary import CATEGORIES, LOCATION_SOURCES, STRUCTURE_TYPES, TARGET_CATEGORIES
 from backend.web.desk.base import actor, region_code, whole_number
 from backend.web.desk.rounds import area_choices
@@ -97,8 +101,13 @@ def cursor_key() -> bytes:
 # --- one household -------------------------------------------------------------------------
 @bp.get("/households/<int:household_id>", endpoint="household")
 def household_page(household_id: int):
-    h = households.get_household(db.session, actor(), household_id)
-    return render_template("review/household.html", h=h,
+    me = actor()
+    h = households.get_household(db.session, me, household_id)
+    record = reviewing.household_record(db.session, me, h)
+    words = checklist_names()
+    # What _visit.html reads of a case's dossier: who acted, and the names of nodes and items.
+    r = SimpleNamespace(users=record.users, node_names=words.nodes, item_names=words.items)
+    return render_template("review/household.html", h=h, record=record, r=r,
                            notice=NOTICES.get(request.args.get("notice")))
 
 

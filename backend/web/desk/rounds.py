@@ -17,8 +17,9 @@ from backend.services.errors import (
 )
 from backend.services.rounds import export as round_export
 from backend.services.rounds.lifecycle import RoundSpec
-from backend.vocabulary import AREA_ROUND_KINDS
-from backend.web.desk.base import NOTICES, actor, describe, is_id, today
+from backend.services.rounds.progress import region_names, round_rows
+from backend.vocabulary import AREA_ROUND_KINDS, OUTCOME_LABELS
+from backend.web.desk.base import NOTICES, actor, describe, is_id, region_code, today
 
 bp = Blueprint("rounds", __name__)
 
@@ -131,6 +132,21 @@ def area_choices(tree: list[dict]) -> list[dict]:
 @bp.get("/rounds/<int:round_id>", endpoint="round")
 def round_page(round_id: int):
     return _round_page(round_id, notice=NOTICES.get(request.args.get("notice")))
+
+
+@bp.get("/rounds/<int:round_id>/households", endpoint="round_households")
+def round_households(round_id: int):
+    """The households behind a count of the coverage table (a village's 疑似危房, 新发现 …)."""
+    outcome = request.args.get("outcome")
+    outcome = outcome if outcome in OUTCOME_LABELS else None
+    found = request.args.get("found") == "1"
+    village = region_code(request.args.get("village"))
+    rnd, rows = round_rows(db.session, actor(), round_id, village=village,
+                                    outcome=outcome, found=found)
+    return render_template("review/round_households.html", rnd=rnd, rows=rows,
+                           outcome=outcome, found=found, village=village,
+                           village_name=region_names(db.session, [village]).get(
+                               village) if village else None)
 
 
 @bp.post("/rounds/<int:round_id>/reasons", endpoint="round_reasons")

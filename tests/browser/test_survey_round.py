@@ -249,4 +249,6 @@ def test_house_registered_online_mid_survey_sends_its_later_photos_and_visit(
     assert page.evaluate(f"window.app.store.draft({house_id})") is None
     assert page.evaluate(f"window.app.store.draft('{ref}')") is None
     listed = page.locator(f"a[data-household='{house_id}']")
-    assert listed.count() == 1 and "已查" in listed.inner_text()
+    # The page follows the outbox.
+    page.wait_for_selector(f"a[data-household='{house_id}']:has-text('已查')")
+    assert listed.count() == 1

@@ -11,7 +11,7 @@ const load = (name) => JSON.parse(readFileSync(new URL(`../../backend/checklists
 const rebuild = load("rebuild");
 const survey = load("routine_survey");
 const answer = (result, photos = [], extra = {}) => ({ result, value: "", note: "", photos, ...extra });
-const draftOf = (results, extra = {}) => ({ phase: "during", results, photos: [], signoffs: {}, ...extra });
+const draftOf = (results, extra = {}) => ({ kind: "construction", phase: "during", results, photos: [], signoffs: {}, ...extra });
 
 describe("missingRequiredPhotos", () => {
   test("an answered item that must be photographed and has no photo is missing", () => {
@@ -83,4 +83,15 @@ test("formProgress counts the answered items of the draft's phase", () => {
   const p = formProgress(rebuild, draftOf({ "trench.soil": answer("pass"), "site.safety": answer("pass"),
     "wall.bond": answer(null) }));
   assert.deepEqual(p, { answered: 1, total: 22 });
+});
+
+test("a node with an item the case lacks a photo of is open too", () => {
+  const plan = planNodes(rebuild, draftOf({}), { missing: new Set(["floor.slab_type"]) });
+  assert.deepEqual(plan.filter((p) => p.open).map((p) => p.node.code), ["trench", "floor"]);
+});
+
+test("a completion visit opens every node of its phase", () => {
+  const completion = load("completion");
+  const plan = planNodes(completion, draftOf({}, { kind: "completion", phase: "after" }));
+  assert.ok(plan.every((p) => p.open));
 });

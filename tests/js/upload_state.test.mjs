@@ -18,7 +18,6 @@ test("a draft's held photos are not waiting to upload, anywhere", () => {
 test("the header never says all is uploaded while something waits", () => {
   const s = uploadSummary([visit("v")]);
   assert.equal(badgeText(s, { uploaded: 9 }), "待上传 1 条");
-  assert.equal(badgeText(s, { online: false, uploaded: 9 }), "待上传 1 条（离线）");
   assert.equal(badgeText(uploadSummary([visit("v", { status: "failed" })])), "上传失败 1 项");
 });
 

@@ -72,7 +72,7 @@ async function householdId(part) {
 async function updateBadge() {
   const s = await outbox.summary();
   const el = document.getElementById("outbox-badge");
-  el.textContent = badgeText(s, { online: navigator.onLine, uploaded: s.uploaded });
+  el.textContent = badgeText(s, { uploaded: s.uploaded });
   el.classList.toggle("has-items", s.total > 0);
   el.dataset.count = String(s.total);
   rerenderLive();

@@ -84,12 +84,12 @@ export function waitingWords(s) {
 }
 
 // The header's badge: never "all uploaded" while anything is queued.
-export function badgeText(s, { online = true, uploaded = 0 } = {}) {
+export function badgeText(s, { uploaded = 0 } = {}) {
   if (!s.total) return uploaded ? "已全部上传 ✓" : "待上传 0";
   if (s.sending) return `上传中… 剩 ${s.total} 项`;
   if (s.failed) return `上传失败 ${s.failed} 项`;
   const parts = [s.photos && `${s.photos} 张`, s.visits && `${s.visits} 条`, s.houses && `${s.houses} 户`];
-  return `待上传 ${parts.filter(Boolean).join(" ")}${online ? "" : "（离线）"}`;
+  return `待上传 ${parts.filter(Boolean).join(" ")}`;
 }
 
 // One queued item's state, said once: the reason of the last failure only when it adds something.

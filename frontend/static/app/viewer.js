@@ -40,7 +40,7 @@ function zoomable(stage, img) {
   const draw = () => { img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`; };
   const spread = () => { const [a, b] = [...pointers.values()]; return Math.hypot(a.x - b.x, a.y - b.y); };
   stage.addEventListener("pointerdown", (ev) => {
-    stage.setPointerCapture?.(ev.pointerId);
+    try { stage.setPointerCapture(ev.pointerId); } catch { /* not an active pointer: no capture */ }
     pointers.set(ev.pointerId, { x: ev.clientX, y: ev.clientY });
     if (pointers.size === 2) pinch = { distance: spread(), scale: view.scale };
     if (pointers.size === 1) {

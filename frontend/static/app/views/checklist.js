@@ -20,8 +20,9 @@ export function templateSections(t, draft, { plan, outcomes, marks = {} }) {
 // The nodes in the order an inspector works through them: with `focus` (the items of a returned
 // visit) those first; otherwise the nodes of the draft's phase the case has no photos of yet —
 // the stage the works are at, its first node open — then those it has, then other phases'.
-// A node the draft has answers in stays open.
-export function planNodes(t, draft, { photographed = new Set(), focus = new Set() } = {}) {
+// A node the draft has answers in, or one with items the case lacks photos of (`missing`), is open;
+// other kinds than 施工巡查 open every node of their phase.
+export function planNodes(t, draft, { photographed = new Set(), focus = new Set(), missing = new Set() } = {}) {
   const nodes = t.nodes.filter((n) => n.items.length);
   const answered = (n) => n.items.some((i) => draft.results[i.code]?.result || draft.results[i.code]?.photos?.length);
   const focused = (n) => n.items.some((i) => focus.has(i.code));
@@ -31,8 +32,11 @@ export function planNodes(t, draft, { photographed = new Set(), focus = new Set(
     : [["current", inPhase.filter((n) => !photographed.has(n.code))],
       ["done", inPhase.filter((n) => photographed.has(n.code))], ["other", nodes.filter((n) => n.phase !== draft.phase)]];
   const first = groups[0][1][0];
+  // Works are inspected stage by stage; an acceptance or a check goes through the whole form.
+  const byStage = draft.kind === "construction";
   return groups.flatMap(([group, list]) => list.map((node) => ({ node, group,
-    open: node === first || answered(node) || (group === "answer") })));
+    open: node === first || answered(node) || group === "answer" || node.items.some((i) => missing.has(i.code))
+      || (!byStage && node.phase === draft.phase) })));
 }
 
 // How far the form is: items answered of the items of the draft's phase (5/22).

@@ -18,7 +18,6 @@ export async function render(ctx, id) {
   const waiting = uploadSummary(queued);
   const sentBack = (await store.openReturns()).filter((v) => v.household_id === id);
   const answered = await store.answeredReturns(queued);
-  const missing = await missingList(h);
   const task = await store.roundOf(id);
   const c = h.current_case;
   const local = typeof h.id === "string";  // found on the spot (以房找人), not yet registered
@@ -43,8 +42,7 @@ export async function render(ctx, id) {
       ${answered.has(v.id) ? html`<span class="small">已重新提交，等待审核通过。</span>`
         : html`<a class="btn" href="#/h/${h.id}/answer/${v.id}">补拍/修改</a>`}</p>`)}</div>` : ""}
     ${task ? html`<p class="card small" id="task"><span class="tag warn">排查任务</span>${task.round.name}：${rowState(task.round, task.row, queued).label}</p>` : ""}
-    ${missing.length ? html`<div class="card" id="missing"><h3>缺少的照片（${missing.length} 项）</h3><ul class="small">${missing.map((m) =>
-      html`<li>${m.label || [m.node, m.item].join(" · ")}${m.draft ? "（未保存的检查记录）" : ""}</li>`)}</ul></div>` : ""}
+    <div id="missing"></div>
     <p><a class="btn primary" href="#/h/${h.id}/visit">＋ 新建检查记录</a></p>
     ${waiting.total ? html`<p class="card" id="household-waiting">本户待上传 ${waitingWords(waiting)}。<a href="#/outbox">查看</a></p>` : ""}
     <h2>照片时间线</h2>
@@ -74,7 +72,8 @@ export async function render(ctx, id) {
     }
   });
 
-  if (c) drawTimeline(c.id, new Set(sentBack.map((v) => v.id)));
+  drawMissing(h);
+  if (c) drawTimeline(c.id, new Set(sentBack.map((v) => v.id))).then(() => drawMissing(h));
 }
 
 async function drawTimeline(caseId, shownAbove) {
@@ -110,6 +109,14 @@ async function drawTimeline(caseId, shownAbove) {
   for (const img of $$("img[data-photo]", box)) {
     store.thumbUrl(img.dataset.photo).then((url) => { img.src = url; }).catch(() => { img.alt = "照片（离线未缓存）"; });
   }
+}
+
+async function drawMissing(h) {
+  const missing = await missingList(h);
+  const box = $("#missing");
+  if (!box?.isConnected) return;
+  setHtml(box, missing.length ? html`<div class="card"><h3>缺少的照片（${missing.length} 项）</h3><ul class="small">${missing.map((m) =>
+    html`<li data-item="${m.item}">${m.label}${m.draft ? "（未保存的检查记录）" : ""}</li>`)}</ul></div>` : "");
 }
 
 // The case's missing photos as the server counts them, and those of this household's open draft

@@ -66,11 +66,14 @@ async function sectionOptions(h, draft, task, answering, template) {
   const photographed = new Set([...await store.photographedNodes(draft.case_id)]
     .filter((k) => k.startsWith(`${draft.phase}:`)).map((k) => k.split(":")[1]));
   const marks = {};
-  for (const m of await store.missingPhotos(h)) if (!m.phase || m.phase === draft.phase) marks[m.item] = "缺照片";
+  const missing = new Set();
+  for (const m of await store.missingPhotos(h)) {
+    if (!m.phase || m.phase === draft.phase) { marks[m.item] = "缺照片"; missing.add(m.item); }
+  }
   for (const r of answering?.results || []) marks[r.item] = `退回前：${RESULTS[r.result] || r.result}`;
   for (const m of answering?.missing_photos || []) marks[m.item] = "缺照片";
   const found = Boolean(task?.row.found_in_round) || typeof h.id === "string";
-  return { plan: planNodes(template, draft, { photographed, focus }), marks,
+  return { plan: planNodes(template, draft, { photographed, focus, missing }), marks,
     outcomes: surveyOutcomes(template, { found }) };
 }
 

@@ -82,6 +82,7 @@ bench: install-test
 	$(BIN)/python bench/monthly_report.py
 	$(BIN)/python bench/pwa.py
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/import_memory.py
 	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
 
 clean:

@@ -21,7 +21,7 @@ fields.Field.default_error_messages.update(
 )
 for cls, messages in {
     fields.String: {"invalid": "应为文本"},
-    fields.Integer: {"invalid": "应为整数"},
+    fields.Integer: {"invalid": "应为整数", "too_large": "数值过大"},
     fields.Float: {"invalid": "应为数字", "special": "应为有限的数字"},
     fields.Decimal: {"invalid": "应为数字"},
     fields.Boolean: {"invalid": "应为是或否"},
@@ -72,6 +72,13 @@ def refuse_implausible_date(value: date | datetime) -> None:
 INTEGER_RANGE = validate.Range(-MAX_INTEGER - 1, MAX_INTEGER)
 
 
+def whole_number(value) -> int:
+    """int() would cut 2.5 to 2: a whole-number field refuses it, as the import does."""
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
 def bound_input(field: fields.Field) -> None:
     """Text without control characters and plausible dates (`backend.services.inputs`), whole
     numbers a database column holds; inside lists and mappings too."""
@@ -81,6 +88,7 @@ def bound_input(field: fields.Field) -> None:
     if isinstance(field, fields.String):
         field.validators.append(refuse_unsafe_text)
     elif isinstance(field, fields.Integer):
+        field._format_num = whole_number
         field.validators.append(INTEGER_RANGE)
     elif isinstance(field, fields.Date | fields.DateTime):
         field.validators.append(refuse_implausible_date)

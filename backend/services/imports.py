@@ -5,15 +5,11 @@ or as the API's field names. The 村 column takes a 12-digit village code or a v
 inside the importer's area.
 """
 
-import csv
-import io
-import zipfile
-
 from sqlalchemy import select
 
 from backend import display
 from backend.models import Household, Region
-from backend.services import audit, ids, policy
+from backend.services import audit, ids, inputs, policy, tables
 from backend.services.errors import InvalidImportFile
 from backend.services.households import NUMBER_BOUNDS, parse_number, primary_category
 from backend.services.policy import Actor, in_scope
@@ -42,40 +38,6 @@ CATEGORY_BY_LABEL.update({"严重困难户": "severe_hardship", "农村低保户
                           "农村分散供养特困人员": "tekun"})
 
 
-def read_rows(filename: str, stream) -> list[list[str]]:
-    """Read a CSV (UTF-8 or GBK) or XLSX file into rows of strings, judged by content."""
-    data = stream.read()
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidImportFile(fields={"file": "文件不是 CSV 或 XLSX"})
-    if "\x00" in text or not text.strip():
-        raise InvalidImportFile(fields={"file": "文件为空或不是 CSV"})
-    return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise InvalidImportFile(fields={"file": "XLSX 文件已损坏"}) from error
-    try:
-        sheet = book.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row]
-                for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    return [row for row in rows if any(row)]
-
-
 def map_headers(header_row: list[str]) -> list[str | None]:
     columns = [HEADERS.get(h.strip()) for h in header_row]
     missing = [name for name in REQUIRED if name not in columns]
@@ -94,13 +56,11 @@ def map_headers(header_row: list[str]) -> list[str | None]:
 def import_households(session, actor: Actor, filename: str, stream, *, max_rows: int) -> dict:
     """Import the rows that are valid; return counts and each bad row with its reasons."""
     actor.require(policy.HOUSEHOLD_IMPORT)
-    rows = read_rows(filename, stream)
-    if not rows:
+    rows = tables.read_rows(stream, max_rows=max_rows)
+    header = next(rows, None)
+    if header is None:
         raise InvalidImportFile(fields={"file": "文件为空"})
-    columns = map_headers(rows[0])
-    body = rows[1:]
-    if len(body) > max_rows:
-        raise InvalidImportFile(f"一次最多导入 {max_rows} 行", fields={"file": "行数过多"})
+    columns = map_headers(header)
 
     villages = session.scalars(select(Region).where(Region.level == "village",
                                                     in_scope(actor, Region.code))).all()
@@ -110,25 +70,37 @@ def import_households(session, actor: Actor, filename: str, stream, *, max_rows:
         by_name.setdefault(v.name, []).append(v.code)
     known = set(session.scalars(select(Household.id_number)))  # one query, not one per row
 
-    created, errors = 0, []
-    for number, cells in enumerate(body, start=2):
-        record = {c: cell.strip() for c, cell in zip(columns, cells, strict=False) if c}
-        values, problems = _row_values(record, by_code, by_name)
-        if not problems and values["id_number"] in known:
-            problems["id_number"] = "该身份证号的农户已登记或在文件中重复"
-        if problems:
-            errors.append({"row": number, "name": record.get("name", ""),
-                           "id_number": display.masked_id_number(record["id_number"])
-                           if len(record.get("id_number", "")) == 18 else record.get("id_number"),
-                           "fields": problems})
-            continue
-        known.add(values["id_number"])
-        session.add(Household(**values))
-        created += 1
+    created, errors, total = 0, [], 0
+    try:
+        for number, cells in enumerate(rows, start=2):  # read, checked and kept row by row
+            total += 1
+            created += _import_row(session, number, columns, cells, known, errors, by_code,
+                                   by_name)
+    except InvalidImportFile:
+        session.rollback()  # too many rows, found while reading: nothing is kept
+        raise
     audit.record(session, actor, "import", "household", filename or "upload",
                  {"created": created, "rejected": len(errors)})
     session.commit()
-    return {"total": len(body), "created": created, "rejected": len(errors), "errors": errors}
+    return {"total": total, "created": created, "rejected": len(errors), "errors": errors}
+
+
+def _import_row(session, number: int, columns: list, cells: list[str], known: set,
+                errors: list, by_code: dict, by_name: dict) -> int:
+    """Check one row; add its household (1) or record why not in `errors` (0)."""
+    record = {c: cell.strip() for c, cell in zip(columns, cells, strict=False) if c}
+    values, problems = _row_values(record, by_code, by_name)
+    if not problems and values["id_number"] in known:
+        problems["id_number"] = "该身份证号的农户已登记或在文件中重复"
+    if problems:
+        errors.append({"row": number, "name": record.get("name", ""),
+                       "id_number": display.masked_id_number(record["id_number"])
+                       if len(record.get("id_number", "")) == 18 else record.get("id_number"),
+                       "fields": problems})
+        return 0
+    known.add(values["id_number"])
+    session.add(Household(**values))
+    return 1
 
 
 def _row_values(record: dict, by_code: dict, by_name: dict) -> tuple[dict, dict]:
@@ -174,4 +146,6 @@ def _row_values(record: dict, by_code: dict, by_name: dict) -> tuple[dict, dict]
     for name in ("group_name", "phone", "address"):
         if record.get(name):
             values[name] = record[name]
+    problems.update({name: inputs.UNSAFE_MESSAGE for name, cell in record.items()
+                     if inputs.has_unsafe(cell)})
     return values, problems

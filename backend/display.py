@@ -70,6 +70,29 @@ def local_time(moment: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> s
     return moment.isoformat()
 
 
+def camera_time(text: str | None) -> str:
+    """The camera's own wall-clock time as written in EXIF ("2026-12-01T00:15:00"), in the one
+    format the pages use ("2026-12-01 00:15"); it has no zone, so it is not converted."""
+    if not text:
+        return EMPTY
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
+
+
+def duration_words(minutes: float | None) -> str:
+    """A span of minutes as people say it: 25 分钟, 约 5 小时, 约 122 天."""
+    if minutes is None:
+        return EMPTY
+    minutes = abs(float(minutes))
+    if minutes < 90:
+        return f"{minutes:.0f} 分钟"
+    if minutes < 48 * 60:
+        return f"约 {minutes / 60:.0f} 小时"
+    return f"约 {minutes / 1440:.0f} 天"
+
+
 def metres(value: float | None) -> str:
     if value is None:
         return EMPTY
@@ -96,9 +119,9 @@ def due_words(due_on: date | None, today: date, *, working: bool = False) -> str
 
 # --- photo flags ---------------------------------------------------------------------------
 TIME_PROBLEMS = {
-    "exif_vs_capture": "相机时间与手机时间相差 {minutes} 分钟",
-    "capture_in_future": "手机时间比上传时间晚 {minutes} 分钟",
-    "exif_in_future": "相机时间比上传时间晚 {minutes} 分钟",
+    "exif_vs_capture": "相机时间与手机时间相差 {span}",
+    "capture_in_future": "手机时间比上传时间晚 {span}",
+    "exif_in_future": "相机时间比上传时间晚 {span}",
     "late_upload": "拍摄 {days} 天后才上传",
 }
 
@@ -115,7 +138,8 @@ def flag_detail(flag) -> str:
         return f"相机GPS与手机定位相距 {metres(d.get('distance_m'))}"
     if flag.code == "time_skew":
         return "；".join(TIME_PROBLEMS.get(p.get("kind"), "时间异常").format_map(
-            {"minutes": p.get("minutes"), "days": p.get("days")}) for p in d.get("problems", []))
+            {"span": duration_words(p.get("minutes")), "days": p.get("days")})
+            for p in d.get("problems", []))
     if flag.code == "phase_order":
         if d.get("before_photo_taken_at"):
             return "改造后照片的拍摄时间早于改造前照片"

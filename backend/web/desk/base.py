@@ -201,6 +201,7 @@ def template_words() -> dict:
             and g.review_actor.can(policy.SPOT_CHECK_READ),
             "show_id": show_id, "show_account": show_account, "yuan": display.yuan,
             "local": display.local_time, "metres": display.metres,
+            "camera_time": display.camera_time,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,
             "due_words": display.due_words, "public_id": display.masked_id_number,
             "ACTION_LABELS": ACTION_LABELS, "ATTACHMENT_KINDS": ATTACHMENT_KINDS,

@@ -47,6 +47,7 @@ async function render() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const session = await store.session();
   ctx.user = session?.user || null;
+  offlineLoginBanner(session);
   if (!session && hash !== "/login") { location.hash = "#/login"; return; }
   let m;
   if (hash === "/login") return loginView.render(ctx);

@@ -47,8 +47,7 @@ async function logIn(username, password, button, ctx) {
   } catch (e) {
     if (!e.offline) throw e;
     button.textContent = "无网络，正在核对本机登录记录…";
-    await store.unlock(username, password);
-    ctx.toast("已离线登录：可以继续检查和拍照，联网重新登录后上传", "ok");
+    await store.unlock(username, password);  // the offline-login banner says so from now on
     return;
   }
   button.textContent = "正在下载农户资料…";

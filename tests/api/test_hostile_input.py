@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from backend.models import Household, Payment, Region, Round, RoundHousehold
 from backend.models.spot_check import SpotCheck
-from tests import factories
+from tests import factories, images
 from tests.api.test_authorization import world as authorization_world
 from tests.web import login_as
 
@@ -304,3 +304,52 @@ def test_import_of_an_xlsx_with_entities_is_refused(client, db):
     r = client.post("/api/v1/households/import", headers=w.headers("county_admin"),
                     data={"file": (io.BytesIO(data), "h.xlsx")})
     assert r.status_code == 422 and "DTD" in r.get_json()["error"]["fields"]["file"]
+
+
+# --- broken images (the idea of Pillow's corpus, generated here) -------------------------------
+def _png_with_bad_crc() -> bytes:
+    data = bytearray(images.make_png(64, 48, seed=3))
+    data[29] ^= 0xFF  # the IHDR chunk's CRC
+    return bytes(data)
+
+
+def _png_bomb() -> bytes:
+    """A small PNG that declares 20,000 × 20,000 pixels of zeros (400 MP, a few hundred KB)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    width = height = 20_000
+    rows = zlib.compressobj(9)
+    idat = b"".join(rows.compress(b"\0" * (width + 1)) for _ in range(height)) + rows.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0,
+                                                                0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+BROKEN_IMAGES = {
+    "zero-bytes": b"",
+    "wrong-magic": b"\x89PNX\r\n\x1a\n" + b"\0" * 64,
+    "jpeg-truncated": images.make_jpeg(800, 600, seed=9)[:5000],
+    "jpeg-50000x50000": images.jpeg_header(50_000, 50_000),
+    "png-50000x50000": images.png_header(50_000, 50_000),
+    "png-bad-crc": _png_with_bad_crc(),
+    "png-truncated": images.make_png(320, 240, seed=4)[:300],
+    "png-bomb": _png_bomb(),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_IMAGES))
+def test_broken_images_are_refused_and_nothing_is_stored(client, db, name):
+    from backend.extensions import object_store
+    from backend.models import Photo
+    from tests.api.test_photos import put_photo
+
+    w = factories.world(db.session)
+    r = put_photo(client, w, BROKEN_IMAGES[name])
+    assert 400 <= r.status_code < 500, (name, r.status_code, r.get_json())
+    assert db.session.query(Photo).count() == 0
+    assert list(object_store().list("photos/")) == []

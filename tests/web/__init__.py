@@ -3,6 +3,7 @@
 Built through the services (not the API) so the browser tests can use it on a live server.
 """
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,16 +37,18 @@ def login_as(client, db, user) -> str:
 
 
 def upload(session, actor, household, *, phase, seed, node=None, item=None, north_m=20.0,
-           position=True, exif=False, case_id=None, days_ago=3.0) -> str:
-    """Store one photo taken `north_m` metres north of the house; return its id."""
+           east_m=0.0, position=True, exif=False, case_id=None, days_ago=3.0) -> str:
+    """Store one photo taken `north_m` metres north (and `east_m` east) of the house; return
+    its id."""
     taken = datetime.now(UTC) - timedelta(days=days_ago)
     lat = HOUSE[0] + north_m * METRE_LAT
+    lon = HOUSE[1] + east_m * METRE_LAT / math.cos(math.radians(HOUSE[0]))
     data = images.make_jpeg(seed=seed, exif_gps=(lat + 8 * METRE_LAT, HOUSE[1], 1050.0)
                             if exif else None, make="HUAWEI" if exif else None,
                             model="nova 9" if exif else None)
     meta = photos.PhotoMeta(household_id=household.id, case_id=case_id, phase=phase, node=node,
                             item=item, captured_at=taken,
-                            lat=lat if position else None, lon=HOUSE[1] if position else None,
+                            lat=lat if position else None, lon=lon if position else None,
                             accuracy_m=8.0 if position else None,
                             fix_at=taken if position else None)
     photo_id = str(uuid.uuid4())

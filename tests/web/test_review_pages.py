@@ -289,7 +289,12 @@ def test_plot_is_to_scale_and_tiles_follow_the_map_system(client, db, rc, app, m
                                     rc.case.id)
     plot = plots.position_plot(data)
     far = next(p for p in plot.points if p.photo_id == rc.photo_ids["depth_far"])
-    assert abs(far.x) < 1 and -360 < far.y < -340  # 350 m north: up the page
+    # 350 m north, beyond the house's scale: up the page at the frame's edge, its distance
+    # kept; the frame stays at the scale of the photos taken at the house.
+    assert plot.extent == 240 and far.clipped and 340 < far.distance_m < 360
+    assert abs(far.x) < 1 and far.y == pytest.approx(-plots.EDGE * plot.extent)
+    wide = plots.position_plot(data, extent=500)
+    assert -360 < next(p for p in wide.points if p.photo_id == far.photo_id).y < -340
     assert plot.rings == (50, 100, 200) and plot.tiles == []
     near = plots.position_plot(data, extent=100)
     assert next(p for p in near.points if p.photo_id == far.photo_id).clipped

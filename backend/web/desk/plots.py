@@ -12,6 +12,10 @@ from backend.services.geo import wgs84_to_gcj02
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator sphere
 RINGS_M = (50, 100, 200)
 PLOT_PX = 640
+NEAR_M = 300  # farther than this from the house, a photo is an outlier of the house's plot
+# Outliers are pulled in to this share of the half-width: clear of the north arrow, the scale
+# bar and the frame's edge, with room for their label.
+EDGE = 0.8
 
 
 @dataclass
@@ -27,6 +31,13 @@ class PlotPoint:
     clipped: bool = False
     photo_id: str | None = None
     flagged: bool = False
+
+    @property
+    def label_left(self) -> bool:
+        """Write the label on the house's side of a point in the right half, so it stays in
+        the frame."""
+        x = self.x if self.x is not None else self.exif_x
+        return x is not None and x > 0
 
 
 @dataclass
@@ -78,9 +89,8 @@ def position_plot(review: CaseDossier, *, tile_url: str | None = None,
         mx, my = _mercator(*shift(lat, lon))
         return (mx - cx) * scale, -(my - cy) * scale
 
-    reach = [v.distance_m or 0 for v in photos]
     if extent is None:
-        extent = max(240.0, min(2000.0, max(reach, default=0) * 1.15))
+        extent = house_scale([v.distance_m or 0 for v in photos])
     extent = max(60.0, min(5000.0, extent))
     points = [_clip(_photo_point(view, to_xy), extent) for view in photos]
     visits = []
@@ -92,6 +102,15 @@ def position_plot(review: CaseDossier, *, tile_url: str | None = None,
     tiles = _tiles(tile_url, cx, cy, scale, extent) if tile_url else []
     return Plot(extent, RINGS_M, points, visits, tiles, "GCJ-02" if gcj else "WGS-84",
                 household.has_location)
+
+
+def house_scale(reach: list[float]) -> float:
+    """The frame's half-width: wide enough for the photos taken at the house, not for one
+    taken far away (an 813 m photo would shrink the others into a pile). Photos beyond
+    NEAR_M are outliers, drawn at the frame's edge with their distance; only when every
+    photo is far does the frame grow to them."""
+    near = [d for d in reach if d <= NEAR_M]
+    return max(240.0, min(2000.0, max(near or reach, default=0) * 1.15))
 
 
 def _photo_point(view, to_xy) -> PlotPoint:
@@ -113,7 +132,7 @@ def _photo_point(view, to_xy) -> PlotPoint:
 
 def _clip(point: PlotPoint, extent: float) -> PlotPoint:
     """Pull a point far outside the frame to its edge, keeping its direction; mark it."""
-    limit = extent * 0.94
+    limit = extent * EDGE
     for xa, ya in (("x", "y"), ("exif_x", "exif_y")):
         x, y = getattr(point, xa), getattr(point, ya)
         if x is None:

@@ -96,3 +96,22 @@ function applicationForm(form) {
 }
 
 document.querySelectorAll("form[data-application]").forEach(applicationForm);
+
+// A table wider than its card scrolls inside it; say so, since a phone shows no scrollbar.
+function hintWideTables() {
+  for (const wrap of document.querySelectorAll(".table-wrap")) {
+    const wide = wrap.scrollWidth > wrap.clientWidth + 1;
+    wrap.classList.toggle("scrolls", wide);
+    let hint = wrap.previousElementSibling;
+    if (!hint || !hint.classList.contains("scroll-hint")) {
+      if (!wide) continue;
+      hint = document.createElement("p");
+      hint.className = "scroll-hint small";
+      hint.textContent = "表格较宽：左右滑动查看全部列 →";
+      wrap.before(hint);
+    }
+    hint.hidden = !wide;
+  }
+}
+hintWideTables();
+window.addEventListener("resize", hintWideTables);

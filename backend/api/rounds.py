@@ -1,6 +1,7 @@
 """Survey rounds: open, list, progress per village, reassign, discoveries, close, export."""
 
 
+from flask import request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -165,7 +166,8 @@ class RoundExport(MethodView):
     @blp.response(200, description="XLSX: one row per household and a summary per village")
     def get(self, round_id):
         """Download the round's results as an Excel workbook."""
-        name, data = round_export.workbook(db.session, current_actor(), round_id)
+        name, data = round_export.workbook(db.session, current_actor(), round_id,
+                                           base_url=request.host_url)
         return responses.download(data, name, responses.XLSX)
 
 

@@ -44,6 +44,14 @@ class IdNumber:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A cell whose text opens `url` (an absolute address: Excel opens no relative one)."""
+
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Sheet:
     title: str
     headers: Sequence[str]  # the header's row (its last row, under `header_above`)
@@ -118,6 +126,11 @@ def _append(sheet, values: Sequence[object], actor: Actor, widths: list[int],
             value = display.id_number(value.value, actor) or ""
         if isinstance(value, bool):
             value = "是" if value else ""
+        if isinstance(value, Link):
+            if value.url.startswith(("http://", "https://")):
+                cell.hyperlink = value.url
+                cell.style = "Hyperlink"
+            value = value.text
         if isinstance(value, str):
             cell.value = safe_text(value)
             cell.data_type = TYPE_STRING  # openpyxl would read a leading "=" as a formula

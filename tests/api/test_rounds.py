@@ -217,6 +217,36 @@ def test_export_has_a_row_per_household_and_a_village_summary(client, db, world)
     assert last[:4] == ["合计", 6, 1, 5]
 
 
+def test_export_counts_like_the_desk_and_details_each_visit(client, db, world):
+    """Issue 17: one 新发现 column; 已查 without 无人在家; widths; danger points, note, position
+    and a link to the photos in 明细."""
+    w = world
+    rnd = open_round(client, w).get_json()
+    ids = [r.household_id for r in db.session.query(RoundHousehold).filter_by(round_id=rnd["id"])]
+    survey(client, w, rnd["id"], ids[0], "nobody_home")
+    r = put_photo(client, w, images.make_jpeg(seed=5), household_id=ids[1],
+                  village=db.session.get(Household, ids[1]).village_code)
+    assert survey(client, w, rnd["id"], ids[1], "suspected_danger", note="后墙开裂",
+                  danger_points=["wall.crack"], photos=[r.get_json()["id"]],
+                  position={"lat": 39.5201, "lon": 112.8101}).status_code == 201
+    r = client.get(f"/api/v1/rounds/{rnd['id']}/export.xlsx", headers=w.headers("town_reviewer"))
+    book = load_workbook(io.BytesIO(r.data))
+    summary, detail = book["汇总"], book["明细"]
+    titles = [c.value for c in summary[1]]
+    assert len(titles) == len(set(titles)) and titles[:6] == [
+        "村", "应查", "已查", "未查", "需复查", "新发现（以房找人）"]
+    assert [c.value for c in summary[summary.max_row]][:5] == ["合计", 6, 1, 5, 1]
+    assert all(summary.column_dimensions[col].width >= 4 for col in "ABCDEF")
+    headers = [c.value for c in detail[1]]
+    row = next(r for r in detail.iter_rows(min_row=2) if r[8].value == "疑似危房")
+    cell = dict(zip(headers, row, strict=True))
+    assert cell["危险点"].value == "承重墙体：裂缝" and cell["备注"].value == "后墙开裂"
+    assert (cell["纬度（WGS-84）"].value, cell["经度（WGS-84）"].value) == (39.5201, 112.8101)
+    assert cell["照片"].value == "1 张照片"
+    assert cell["照片"].hyperlink.target.startswith("http://localhost/review/households/")
+    assert detail.column_dimensions["M"].width > 10
+
+
 def test_rounds_are_invisible_outside_their_area(client, db, world):
     w = world
     rnd = open_round(client, w).get_json()

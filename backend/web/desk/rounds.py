@@ -193,7 +193,8 @@ def round_reassign(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/export.xlsx", endpoint="round_export")
 def round_export_xlsx(round_id: int):
-    name, data = round_export.workbook(db.session, actor(), round_id)
+    name, data = round_export.workbook(db.session, actor(), round_id,
+                                       base_url=request.host_url)
     return responses.download(data, name, responses.XLSX)
 
 

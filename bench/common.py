@@ -6,6 +6,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,6 +34,40 @@ def bench_app(db_url: str | None) -> Iterator:
             yield app
             db.session.remove()
             db.engine.dispose()
+
+
+def bulk_insert(table: str, columns: list[str], rows) -> None:
+    """Load rows the fastest way each database offers: COPY on PostgreSQL, one prepared INSERT
+    run many times on SQLite. Values are given as stored (times as naive UTC text, JSON as text)."""
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if db.engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for values in rows:
+                    copy.write_row(values)
+        else:
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                               rows)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def refresh_statistics() -> None:
+    """What a live database has after its first autovacuum: statistics (and, on PostgreSQL,
+    a visibility map for index-only scans)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def stored_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def engine_name(app) -> str:

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, column, select, table, text, true, update
+from sqlalchemy import and_, column, func, select, table, text, true, update
+from sqlalchemy.orm import aliased
 
 from backend import display
 from backend.models import Appraisal, Case, Household, Region
@@ -22,6 +23,7 @@ SORT = [Household.village_code, Household.name, Household.id]
 NUMBER_BOUNDS = {"family_size": (1, 30), "year_built": (1800, 2100), "rooms": (0, 100),
                  "storeys": (1, 10), "floor_area_m2": (1, 10000)}
 WHOLE_NUMBERS = ("family_size", "year_built", "rooms", "storeys")
+PREFIX_PROBE = 2000  # fewer names than this beginning with a query: read them by name
 
 
 def parse_number(name: str, text: str) -> int | float:
@@ -49,7 +51,7 @@ class HouseholdQuery:
     limit: int = 50
 
 
-def search_clause(q: str, dialect: str):
+def search_clause(session, q: str):
     """Match a query against a whole ID number, an ID-number tail or the head's name, each
     through an index: the number's unique index; `id_tail` for four characters, `id_tail6` for
     five or six; a name of one or two characters by prefix (a surname, a short name), of three
@@ -62,19 +64,34 @@ def search_clause(q: str, dialect: str):
         return _id_tail(upper)
     if not q:
         return true()
+    sqlite = session.get_bind().dialect.name == "sqlite"
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if len(q) < 3:
-        if dialect == "sqlite":  # BINARY order is code-point order: a range on the name index
-            return and_(Household.name >= q, Household.name < q + "\U0010ffff")
-        return Household.name.like(f"{escaped}%", escape="\\")
+        return _sqlite_prefix(session, q) if sqlite else Household.name.like(f"{escaped}%",
+                                                                             escape="\\")
     contains = Household.name.like(f"%{escaped}%", escape="\\")
-    if dialect == "sqlite":
+    if sqlite:
         phrase = '"' + q.replace('"', '""') + '"'
         fts = table(SQLITE_NAME_INDEX, column("rowid"))
         matches = select(fts.c.rowid).where(text(f"{SQLITE_NAME_INDEX} MATCH :phrase")
                                             .bindparams(phrase=phrase))
         return and_(Household.id.in_(matches), contains)  # FTS folds case; LIKE decides
     return contains
+
+
+def _sqlite_prefix(session, q: str):
+    """Names beginning with `q` (BINARY order is code-point order: a range on the name index).
+
+    SQLite plans without knowing how many names match: a rare prefix is read through the name
+    index and sorted, a common one (a surname) by walking the list in order until the page is
+    full. One count of at most PREFIX_PROBE names decides which.
+    """
+    named = aliased(Household)
+    within = and_(named.name >= q, named.name < q + "\U0010ffff")
+    probe = select(named.id).where(within).limit(PREFIX_PROBE).subquery()
+    if session.scalar(select(func.count()).select_from(probe)) < PREFIX_PROBE:
+        return Household.id.in_(select(named.id).where(within))
+    return and_(Household.name >= q, Household.name < q + "\U0010ffff")
 
 
 def _id_tail(tail: str):
@@ -90,7 +107,7 @@ def list_households(session, actor: Actor, query: HouseholdQuery, *, cursor_key:
     """Return one page of the households in the actor's area and the next page's cursor."""
     stmt = policy.scoped(select(Household), actor, Household)
     if query.q:
-        stmt = stmt.where(search_clause(query.q, session.get_bind().dialect.name))
+        stmt = stmt.where(search_clause(session, query.q))
     if query.region:
         region = _region_in_scope(session, actor, query.region, field="region")
         stmt = stmt.where(Household.village_code.between(*code_range(region.code, region.level)))

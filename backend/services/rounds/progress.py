@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy import case as sql_case
 
 from backend.models import Case, Household, Region, Round, RoundHousehold, User, Visit
 from backend.models.region import code_range, level_of
@@ -137,8 +136,8 @@ def totals_by_round(session, actor: Actor, round_ids: list[int]) -> dict[int, Ro
 
 
 def _count(condition, label: str):
-    """How many rows of the group meet the condition."""
-    return func.sum(sql_case((condition, 1), else_=0)).label(label)
+    """How many rows of the group meet the condition (an aggregate FILTER: no per-row CASE)."""
+    return func.count().filter(condition).label(label)
 
 
 def checked():

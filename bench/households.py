@@ -149,16 +149,18 @@ def main() -> None:
             headers = w.headers(role)
             middle = middle_cursor(app, *code_range(area, level_of(area)))
             full_page = None
+            probe = engine_name(app) == "SQLite"  # SQLite counts a short prefix's names first
             for label, template in requests:
                 def call(url=template.replace("{middle}", middle), headers=headers):  # noqa: B008
                     response = client.get(url, headers=headers)
                     assert response.status_code == 200, response.get_json()
                 figures = measure(call, args.repeat)
                 full_page = full_page or figures[3]
-                bounded = bounded and figures[3] <= full_page
+                bounded = bounded and figures[3] <= full_page + probe
                 print(row(label, figures, aim_ms=50))
         # A page loads its households, then their cases and the cases' history only when there
-        # are any: never more statements than a full first page, whatever the data.
+        # are any: never more statements than a full first page (and SQLite's one count of a
+        # short prefix's names), whatever the data.
         print(f"\nSQL statements per request at most a full page's: "
               f"{'OK' if bounded else 'MISSED'}")
 

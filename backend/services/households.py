@@ -23,7 +23,7 @@ SORT = [Household.village_code, Household.name, Household.id]
 NUMBER_BOUNDS = {"family_size": (1, 30), "year_built": (1800, 2100), "rooms": (0, 100),
                  "storeys": (1, 10), "floor_area_m2": (1, 10000)}
 WHOLE_NUMBERS = ("family_size", "year_built", "rooms", "storeys")
-PREFIX_PROBE = 2000  # fewer names than this beginning with a query: read them by name
+PREFIX_PROBE = 500  # fewer names than this beginning with a query: read them by name
 
 
 def parse_number(name: str, text: str) -> int | float:

@@ -53,6 +53,11 @@ def load_settings() -> dict:
         "PHOTO_MAX_CLOCK_SKEW_MINUTES": _env("PHOTO_MAX_CLOCK_SKEW_MINUTES", 30, int),
         "PHOTO_MAX_UPLOAD_DELAY_DAYS": _env("PHOTO_MAX_UPLOAD_DELAY_DAYS", 30, int),
         "PHOTO_REUSE_DISTANCE": _env("PHOTO_REUSE_DISTANCE", 6, int),
+        "PHOTO_REUSE_MAX_MATCHES": _env("PHOTO_REUSE_MAX_MATCHES", 20, int),
+        "PHOTO_LOW_DETAIL": _env("PHOTO_LOW_DETAIL", 3.0, float),
+        "PHOTO_MIN_PHASE_GAP_DAYS": _env("PHOTO_MIN_PHASE_GAP_DAYS", 7, int),
+        "PHOTO_MIN_WORKS_DAYS": _env("PHOTO_MIN_WORKS_DAYS", 20, int),
+        "PHOTO_MOCK_DECIMALS": _env("PHOTO_MOCK_DECIMALS", 6, int),
         # Case documents (附件): PDF, JPEG, PNG; images also keep to PHOTO_MAX_PIXELS
         "ATTACHMENT_MAX_BYTES": _env("MAX_UPLOAD_MB", 20, int) * 1024 * 1024,
         # Deadlines from the seeds (days)

@@ -152,4 +152,27 @@ def flag_detail(flag) -> str:
         return f"原因：{d.get('reason')}"
     if flag.code == "no_position":
         return "照片没有手机定位，也没有相机GPS"
+    return _evidence_detail(flag.code, d)
+
+
+def _evidence_detail(code: str, d: dict) -> str:
+    """Issue 20's flags: the numbers, and what they suggest to a reviewer."""
+    if code == "low_information":
+        return (f"画面细节 {d.get('detail')}（低于 {d.get('limit')} 视为无内容）：黑屏、白屏、"
+                "镜头盖或空白墙面不能证明现场情况，也不参与重复照片比对")
+    if code == "phase_timing" and d.get("kind") == "works_too_short":
+        return (f"改造后照片拍摄于开工（{d.get('works_started_on')}）后第 {d.get('days')} 天，"
+                f"短于最短工期 {d.get('limit_days')} 天：可能并未完工，或照片不是本户的")
+    if code == "phase_timing":
+        return (f"改造后照片与改造前照片仅相隔 {d.get('days')} 天（少于 {d.get('limit_days')} "
+                "天）：改造前后照片可能为同一次拍摄")
+    if code == "mock_location" and d.get("kind") == "zero_accuracy":
+        return "手机报告的定位精度恰为 0 米：真实定位总有误差，常见于虚拟定位软件"
+    if code == "mock_location":
+        where = "另一天拍摄的照片" if d.get("other_day") else "另一农户的照片"
+        return (f"定位 {d.get('lat')}, {d.get('lon')} 与{where}（{d.get('photo_id')}）"
+                "分毫不差：真实定位每次都会略有不同，疑为虚拟定位")
+    if code == "presence_unproven":
+        return ("该检查须到现场，但检查记录、照片手机定位和相机GPS均无位置，"
+                "无法证明检查人到过现场")
     return ""

@@ -201,6 +201,10 @@ FLAG_LABELS = {
     "edited": "疑似经编辑软件处理",
     "reused_elsewhere": "疑似与其他农户照片重复",
     "exif_unreadable": "照片EXIF信息损坏",
+    "low_information": "画面无内容（黑屏、白屏或空白墙面）",
+    "phase_timing": "改造工期不合理",
+    "mock_location": "疑似虚拟定位",
+    "presence_unproven": "现场检查无任何定位",
 }
 FLAG_STATUS_LABELS = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     exists,
+    false,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -36,6 +38,8 @@ class Photo(db.Model):
         # Reviewers cite "3号照片": numbered once at receipt within the household, so the
         # number stays unique within each of its cases even when the case link comes later.
         UniqueConstraint("household_id", "number", name="uq_photos_household_number"),
+        # A position repeated to the last digit on other houses or days: a location app's.
+        Index("ix_photos_device_position", "device_lat", "device_lon"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the phone's UUID
@@ -60,6 +64,12 @@ class Photo(db.Model):
     phash_b1: Mapped[int] = mapped_column(Integer)
     phash_b2: Mapped[int] = mapped_column(Integer)
     phash_b3: Mapped[int] = mapped_column(Integer)
+    # Grey levels of structure in the picture (perceptual.detail); below the setting it is a
+    # black frame, a lens cap or a blank wall, kept out of reuse matching. None: not measured.
+    detail: Mapped[float | None] = mapped_column(Float)
+    # The upload is a plain JPEG of a phone's size with no metadata: it is its own `large`.
+    large_is_original: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
 
     # What the camera wrote (EXIF), read defensively; exif_error says why it could not be read.
     exif_taken_at: Mapped[str | None] = mapped_column(String(32))  # camera's local time, as written

@@ -49,9 +49,11 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     def put(
-        self, key: str, data: bytes | BinaryIO, *, content_type: str, sha256: str
+        self, key: str, data: bytes | BinaryIO, *, content_type: str, sha256: str,
+        hashed: bool = False,
     ) -> None:
-        """Store `data` under `key` after checking it hashes to `sha256` (hex)."""
+        """Store `data` under `key` after checking it hashes to `sha256` (hex); `hashed` says
+        the caller has just hashed these very bytes in memory, so they are hashed only once."""
 
     @abc.abstractmethod
     def open(self, key: str) -> BinaryIO:

@@ -109,7 +109,9 @@ class S3Store(ObjectStore):
     def _make_client(self) -> Any:
         config = Config(
             signature_version="s3v4",
-            s3={"addressing_style": self.addressing_style},
+            # The body is hashed once, by us (`put`); botocore would hash it again to sign it
+            # over plain HTTP. TLS guards it in transit to a real store.
+            s3={"addressing_style": self.addressing_style, "payload_signing_enabled": False},
             # boto3 >= 1.36 otherwise sends CRC32 trailers that non-AWS stores refuse.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
@@ -129,13 +131,15 @@ class S3Store(ObjectStore):
         )
 
     def put(
-        self, key: str, data: bytes | BinaryIO, *, content_type: str, sha256: str
+        self, key: str, data: bytes | BinaryIO, *, content_type: str, sha256: str,
+        hashed: bool = False,
     ) -> None:
         """Upload `data` to `key` if it hashes to `sha256`; large streams go in parts."""
         validate_key(key)
         extra = {"ContentType": content_type, "Metadata": {"sha256": sha256.lower()}}
         if isinstance(data, bytes | bytearray | memoryview):
-            verify_sha256(hashlib.sha256(data).hexdigest(), sha256)
+            if not hashed:
+                verify_sha256(hashlib.sha256(data).hexdigest(), sha256)
             with _translated():
                 self.client.put_object(
                     Bucket=self.bucket, Key=key, Body=bytes(data), **extra

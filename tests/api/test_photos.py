@@ -276,13 +276,17 @@ def test_moving_the_house_rechecks_distance_flags(client, world):
     assert "far_from_house" not in flag_codes(again)
 
 
-def test_variant_keys_exist_in_store(client, world):
-    data = images.make_jpeg(seed=35)
-    put_photo(client, world, data)
+def test_upload_stores_the_original_and_thumb_and_large_on_first_read(client, world):
+    data = images.make_jpeg(2400, 1800, seed=35, make="HUAWEI")  # EXIF: large is rendered
+    body = put_photo(client, world, data).get_json()
     sha = hashlib.sha256(data).hexdigest()
     store = object_store()
-    assert store.exists(original_key(sha))
-    assert all(store.exists(variant_key(sha, v)) for v in ("thumb", "large"))
+    assert store.exists(original_key(sha)) and store.exists(variant_key(sha, "thumb"))
+    assert not store.exists(variant_key(sha, "large"))
+    got = client.get(body["urls"]["large"], headers=world.headers("inspector"))
+    assert got.status_code == 200 and store.exists(variant_key(sha, "large"))
+    with Image.open(io.BytesIO(got.data)) as im:
+        assert max(im.size) == 1600 and not im.getexif() and "exif" not in im.info
 
 
 # --- fuzz: whatever the bytes, the answer is a 2xx or a 4xx, never a 5xx --------------------

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from backend import display
 from backend.services.archive.contents import UNREGISTERED, HouseholdArchive, household_archive
+from backend.services.photos.variants import ensure_variant, stored_variant
 from backend.services.policy import Actor
 from backend.storage import ObjectNotFound, ObjectStore
 from backend.storage.base import CHUNK_SIZE
@@ -49,7 +50,6 @@ from backend.vocabulary import (
 TEMPLATES = Path(__file__).resolve().parents[3] / "frontend" / "templates"
 PHOTO_SCHEME = "photo"
 # The sizes a document may embed, best first; the original is never one of them.
-EMBEDDED_VARIANTS = ("large", "thumb")
 _RENDERING = threading.Lock()
 # Characters a file name may not hold on Windows (and the folder separator everywhere).
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -139,7 +139,7 @@ def _weasyprint():
 
 
 def photo_src(photo) -> str:
-    return f"{PHOTO_SCHEME}:{photo.sha256}"
+    return f"{PHOTO_SCHEME}:{stored_variant(photo, 'large')}-{photo.sha256}"
 
 
 def _fetcher(store: ObjectStore, spool: Path):
@@ -147,20 +147,22 @@ def _fetcher(store: ObjectStore, spool: Path):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class PhotoFetcher(URLFetcher):
-        """`photo:<sha256>` as a file of its largest derived size; every other URL refused."""
+        """`photo:<variant>-<sha256>` as a file of its `large` size (rendered if it is missing,
+        the thumb if even the original is gone); every other URL refused."""
 
         def fetch(self, url, headers=None):
-            scheme, _, sha = url.partition(":")
+            scheme, _, name = url.partition(":")
             if scheme != PHOTO_SCHEME:
                 raise ValueError(f"an archive loads only its photos, not {url!r}")
-            for variant in EMBEDDED_VARIANTS:
+            large, _, sha = name.partition("-")
+            for variant in (large, "thumb"):
                 try:
-                    path = _as_file(store, variant_key(sha, variant), spool)
+                    path = _as_file(store, ensure_variant(store, sha, variant), spool)
                 except ObjectNotFound:
                     continue
                 return URLFetcherResponse(path.as_uri(), path.open("rb"),
                                           {"Content-Type": "image/jpeg"})
-            raise ObjectNotFound(variant_key(sha, EMBEDDED_VARIANTS[0]))
+            raise ObjectNotFound(variant_key(sha, "thumb"))
 
     return PhotoFetcher(allowed_protocols=(PHOTO_SCHEME,))
 

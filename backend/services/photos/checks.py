@@ -10,10 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from backend.models.base import CHINA_TZ, china_date
 from backend.services.geo import distance_m
-from backend.vocabulary import FLAG_LABELS
+from backend.vocabulary import FLAG_LABELS, VISIT_KIND_LABELS
 
 # Codes computed from one photo's own facts and its household; recomputed on any change.
 OWN_CODES = tuple(c for c in FLAG_LABELS if c != "reused_elsewhere")
+# Visits whose record says someone stood at the house: all of them. 003 §四(四): 实地验收覆盖率
+# 必须达到100%; 001/002: 入户排查; a spot check (抽查) is verified 实地 by definition.
+PRESENCE_KINDS = frozenset(VISIT_KIND_LABELS)
 # EXIF Software values that name an editor rather than a camera (lower case, substrings).
 EDITORS = ("photoshop", "lightroom", "gimp", "snapseed", "picsart", "meitu", "美图", "醒图",
            "黄油相机", "天天p图", "vsco", "fotor", "pixlr", "canva", "photoscape", "affinity",
@@ -28,6 +31,11 @@ class PhotoRules:
     max_clock_skew: timedelta = timedelta(minutes=30)
     max_upload_delay: timedelta = timedelta(days=30)
     reuse_distance: int = 6
+    reuse_max_matches: int = 20  # a photo names at most this many look-alikes, nearest first
+    low_detail: float = 3.0  # grey levels (perceptual.detail): less is a black frame or blank wall
+    min_phase_gap: timedelta = timedelta(days=7)  # 改造后 photos this soon after 改造前 ones
+    min_works_days: int = 20  # works "done" in fewer days than this after 开工
+    mock_decimals: int = 6  # the same position to this many decimals is one fix replayed
 
     @classmethod
     def from_config(cls, config) -> "PhotoRules":
@@ -38,6 +46,11 @@ class PhotoRules:
             max_clock_skew=timedelta(minutes=config["PHOTO_MAX_CLOCK_SKEW_MINUTES"]),
             max_upload_delay=timedelta(days=config["PHOTO_MAX_UPLOAD_DELAY_DAYS"]),
             reuse_distance=config["PHOTO_REUSE_DISTANCE"],
+            reuse_max_matches=config["PHOTO_REUSE_MAX_MATCHES"],
+            low_detail=config["PHOTO_LOW_DETAIL"],
+            min_phase_gap=timedelta(days=config["PHOTO_MIN_PHASE_GAP_DAYS"]),
+            min_works_days=config["PHOTO_MIN_WORKS_DAYS"],
+            mock_decimals=config["PHOTO_MOCK_DECIMALS"],
         )
 
 
@@ -57,26 +70,81 @@ def taken_at(photo) -> datetime | None:
     return photo.captured_at or exif_time(photo)
 
 
-def own_flags(photo, house: tuple[float, float] | None, rules: PhotoRules, *,
-              later_before_photo: datetime | None = None,
-              works_started_on: date | None = None) -> dict[str, dict]:
-    """Return {code: details} for every flag a photo's own facts and its house raise."""
+@dataclass(frozen=True)
+class Context:
+    """What a photo's flags read beyond its own row, gathered by the caller."""
+
+    house: tuple[float, float] | None = None
+    latest_before: datetime | None = None  # the case's latest 改造前 photo
+    works_started_on: date | None = None
+    visit_kind: str | None = None  # of the visit the photo is filed under, when it has arrived
+    visit_has_position: bool = False
+    same_position: dict | None = None  # another house's or day's photo at the very same fix
+
+
+def own_flags(photo, context: Context, rules: PhotoRules) -> dict[str, dict]:
+    """Return {code: details} for every flag a photo's own facts and its context raise."""
     flags = {}
-    flags.update(_position_flags(photo, house, rules))
+    flags.update(_position_flags(photo, context.house, rules))
     flags.update(_time_flags(photo, rules))
+    flags.update(_phase_flags(photo, context, rules))
+    flags.update(_presence_flags(photo, context, rules))
     if photo.exif_software and any(e in photo.exif_software.lower() for e in EDITORS):
         flags["edited"] = {"software": photo.exif_software}
     if photo.exif_error:
         flags["exif_unreadable"] = {"reason": photo.exif_error}
-    if photo.phase == "after":
-        when = taken_at(photo)
-        if when and later_before_photo and when < later_before_photo:
-            flags["phase_order"] = {"taken_at": when.isoformat(),
-                                    "before_photo_taken_at": later_before_photo.isoformat()}
-        elif when and works_started_on and china_date(when) < works_started_on:
-            flags["phase_order"] = {"taken_at": when.isoformat(),
-                                    "works_started_on": works_started_on.isoformat()}
+    if photo.detail is not None and photo.detail < rules.low_detail:
+        flags["low_information"] = {"detail": photo.detail, "limit": rules.low_detail}
     return flags
+
+
+def _phase_flags(photo, context: Context, rules: PhotoRules) -> dict[str, dict]:
+    when = taken_at(photo)
+    if photo.phase != "after" or when is None:
+        return {}
+    before, started = context.latest_before, context.works_started_on
+    if before and when < before:
+        return {"phase_order": {"taken_at": when.isoformat(),
+                                "before_photo_taken_at": before.isoformat()}}
+    if started and china_date(when) < started:
+        return {"phase_order": {"taken_at": when.isoformat(),
+                                "works_started_on": started.isoformat()}}
+    if before and when - before < rules.min_phase_gap:
+        return {"phase_timing": {"kind": "after_soon_after_before", "taken_at": when.isoformat(),
+                                 "before_photo_taken_at": before.isoformat(),
+                                 "days": round((when - before).total_seconds() / 86400, 1),
+                                 "limit_days": rules.min_phase_gap.days}}
+    if started and (china_date(when) - started).days < rules.min_works_days:
+        return {"phase_timing": {"kind": "works_too_short", "taken_at": when.isoformat(),
+                                 "works_started_on": started.isoformat(),
+                                 "days": (china_date(when) - started).days,
+                                 "limit_days": rules.min_works_days}}
+    return {}
+
+
+def _presence_flags(photo, context: Context, rules: PhotoRules) -> dict[str, dict]:
+    flags = {}
+    if photo.has_device_position and photo.device_accuracy_m == 0:
+        # A real fix always has an error radius; a location app's often says exactly 0.
+        flags["mock_location"] = {"kind": "zero_accuracy", "accuracy_m": 0}
+    elif context.same_position:
+        flags["mock_location"] = {"kind": "repeated_position", **context.same_position}
+    if context.visit_kind in PRESENCE_KINDS and not context.visit_has_position \
+            and not photo.has_device_position and not photo.has_exif_position:
+        flags["presence_unproven"] = {"visit_kind": context.visit_kind}
+    return flags
+
+
+def repeats_a_fix(lat: float | None, lon: float | None, rules: PhotoRules) -> bool:
+    """Whether a position is precise enough that meeting it again is one fix replayed."""
+    if lat is None or lon is None:
+        return False
+    return all(_decimals(v) >= rules.mock_decimals for v in (lat, lon))
+
+
+def _decimals(value: float) -> int:
+    text = repr(abs(value))
+    return 0 if "e" in text or "." not in text else len(text.split(".")[1].rstrip("0"))
 
 
 def _position_flags(photo, house, rules: PhotoRules) -> dict[str, dict]:

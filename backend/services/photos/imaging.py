@@ -8,7 +8,6 @@ damaged files are refused; EXIF is read defensively and damaged EXIF never refus
 
 import io
 import math
-import struct
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -26,15 +25,15 @@ from backend.services.errors import (
     UnsupportedImageType,
 )
 from backend.services.photos.exif import TEXT_MAX, ExifFacts, read_exif
+from backend.services.photos.formats import sniff_format, webp_size
+from backend.services.photos.perceptual import Hashes, hamming, hashes, phash, phash_to_hex  # noqa: F401 - the module's API
 from backend.vocabulary import VARIANT_SIZES
 
 MAX_PIXELS = 60_000_000
 HASH_BOX = 320  # the hash is taken from the upright image reduced to fit this box
+LARGE_FROM_UPLOAD = 2048  # the phone's own long edge (DESIGN.md): such a plain JPEG is `large`
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif"}
-_HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
-_HEIF_BRANDS = {b"mif1", b"msf1", b"heif"}
-_AV1_BRANDS = {b"avif", b"avis"}
 
 # Each format is opened with its own plugin class: Image.open would try other decoders and apply
 # Pillow's process-wide MAX_IMAGE_PIXELS, while we check our own limit with the real dimensions.
@@ -70,33 +69,39 @@ class ImageFacts:
     exif: ExifFacts = field(default_factory=ExifFacts)
     exif_error: str | None = None  # why an EXIF block present in the file could not be read
     phash: int = 0  # signed 64-bit, fits a BIGINT
+    phash_mirrored: int = 0  # the hash of the mirror image: a flipped copy is still a copy
+    detail: float = 0.0  # perceptual.detail: little of it is a black frame or a blank wall
+    # A plain upright JPEG no larger than a phone's upload, with no metadata (EXIF, XMP, IPTC,
+    # comments) to strip: its own bytes serve as the `large` size, nothing is rendered.
+    serves_as_large: bool = False
 
     def as_dict(self) -> dict:
         """Return the facts JSON-ready; the hash as 16 hex digits (JavaScript loses 64-bit ints)."""
         return {"format": self.format, "mime": self.mime, "width": self.width,
                 "height": self.height, "exif": self.exif.as_dict(),
-                "exif_error": self.exif_error, "phash": phash_to_hex(self.phash)}
+                "exif_error": self.exif_error, "phash": phash_to_hex(self.phash),
+                "phash_mirrored": phash_to_hex(self.phash_mirrored), "detail": self.detail,
+                "serves_as_large": self.serves_as_large}
 
 
 # --- public functions ----------------------------------------------------------------------
-def sniff_format(head: bytes) -> str | None:
-    """Name the image format from its first bytes: jpeg, png, webp, heif, or None."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    brands = _ftyp_brands(head)
-    if brands & _HEVC_BRANDS or (brands & _HEIF_BRANDS and not brands & _AV1_BRANDS):
-        return "heif"
-    return None
-
-
 def inspect_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ImageFacts:
-    """Verify an upload decodes completely and return its facts and perceptual hash."""
-    decoded = _decode(data, max_pixels=max_pixels, box=HASH_BOX, mode="L")
-    return decoded.facts(phash(decoded.upright(_fit(decoded.image, HASH_BOX))))
+    """Verify an upload decodes completely and return its facts and perceptual hashes."""
+    decoded = _decode(data, max_pixels=max_pixels, box=HASH_BOX)
+    return decoded.facts(hashes(decoded.upright(_fit(_rgb(decoded.image), HASH_BOX))))
+
+
+def prepare_upload(data: bytes, *, max_pixels: int = MAX_PIXELS,
+                   thumb: int = VARIANT_SIZES["thumb"], quality: int = 82
+                   ) -> tuple[ImageFacts, bytes]:
+    """What an upload needs at once, from one decode reduced in the JPEG decoder to just above
+    the thumb: its facts, hashes and the thumb. Every scan is still entropy-decoded, so a
+    truncated file is refused as surely as by a full decode; the `large` size is the upload
+    itself (`serves_as_large`) or is rendered on its first read (`render_variants`)."""
+    decoded = _decode(data, max_pixels=max_pixels, box=max(thumb, HASH_BOX))
+    small = decoded.upright(_fit(_rgb(decoded.image), max(thumb, HASH_BOX)))
+    digest = hashes(_fit(small, HASH_BOX))
+    return decoded.facts(digest), _jpeg(_fit(small, thumb), quality, decoded.icc)
 
 
 def render_variants(data: bytes, *, sizes: Mapping[str, int] = VARIANT_SIZES,
@@ -118,42 +123,8 @@ def process_image(data: bytes, *, max_pixels: int = MAX_PIXELS,
     for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
         src = _fit(src, size)  # each smaller size is resized from the one before
         rendered[name] = _jpeg(decoded.upright(src), quality, decoded.icc)
-    digest = phash(decoded.upright(_fit(src, HASH_BOX)))
+    digest = hashes(decoded.upright(_fit(src, HASH_BOX)))
     return decoded.facts(digest), {name: rendered[name] for name in sizes}
-
-
-# --- perceptual hash -----------------------------------------------------------------------
-def _dct_matrix(n: int) -> np.ndarray:
-    k, i = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    # Unnormalised DCT-II as scipy.fftpack.dct computes it; the constant factor does not move
-    # the median comparison, so the bits match imagehash.phash.
-    return 2.0 * np.cos(np.pi * k * (2 * i + 1) / (2 * n))
-
-
-_DCT32 = _dct_matrix(32)
-_MASK64 = (1 << 64) - 1
-
-
-def phash(img: Image.Image) -> int:
-    """Return the 64-bit DCT perceptual hash of `img` (imagehash.phash's bits), signed."""
-    if img.mode not in ("L", "RGB"):
-        img = _rgb(img)
-    small = img.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
-    dct = _DCT32 @ np.asarray(small, dtype=np.float64) @ _DCT32.T
-    low = dct[:8, :8]
-    bits = np.packbits(low > np.median(low))
-    unsigned = int.from_bytes(bits.tobytes(), "big")
-    return unsigned - (1 << 64) if unsigned >> 63 else unsigned
-
-
-def phash_to_hex(value: int) -> str:
-    """Format a signed or unsigned 64-bit hash as 16 hex digits (imagehash's str form)."""
-    return f"{value & _MASK64:016x}"
-
-
-def hamming(a: int, b: int) -> int:
-    """Count the differing bits of two 64-bit hashes, signed or not."""
-    return ((a ^ b) & _MASK64).bit_count()
 
 
 # --- decoding ------------------------------------------------------------------------------
@@ -166,6 +137,7 @@ class _Decoded:
     exif: ExifFacts
     exif_error: str | None
     icc: bytes | None
+    plain: bool = False  # a JPEG with no metadata to strip, upright, RGB or grey
 
     @property
     def orientation(self) -> int:
@@ -176,11 +148,13 @@ class _Decoded:
         method = _TRANSPOSE.get(self.orientation)
         return img.transpose(method) if method is not None else img
 
-    def facts(self, digest: int) -> ImageFacts:
+    def facts(self, digest: Hashes) -> ImageFacts:
         w, h = self.stored_size
         if self.orientation in (5, 6, 7, 8):
             w, h = h, w
-        return ImageFacts(self.format, self.mime, w, h, self.exif, self.exif_error, digest)
+        return ImageFacts(self.format, self.mime, w, h, self.exif, self.exif_error,
+                          digest.phash, digest.mirrored, digest.detail,
+                          self.plain and max(w, h) <= LARGE_FROM_UPLOAD)
 
 
 _warnings_lock = threading.Lock()
@@ -200,14 +174,17 @@ def _decode(data: bytes, *, max_pixels: int, box: int, mode: str | None = None) 
     fmt = sniff_format(data[:64])
     if fmt is None:
         raise UnsupportedImageType()
-    if fmt == "webp" and (size := _webp_size(data[:30])):
-        _check_pixels(size, max_pixels)  # libwebp allocates its canvas while opening
+    if fmt == "webp" and (size := webp_size(data[:30])):
+        # libwebp allocates its canvas while opening: the worst mode's cost before that.
+        _check_pixels(size, min(max_pixels, DECODE_BUDGET // _decode_cost("webp", "RGBA")))
     with _failures_as_corrupt(max_pixels):
         with _quiet():
             im = _OPENERS[fmt](io.BytesIO(data))
     with im:
         stored_size = im.size
         _check_pixels(stored_size, max_pixels)
+        if fmt != "jpeg":  # refused by its declared size, before a pixel is decoded
+            _check_pixels(stored_size, DECODE_BUDGET // _decode_cost(fmt, im.mode), fmt)
         with _failures_as_corrupt(max_pixels):
             # HEIF's draft would decode an embedded thumbnail and leave the image unverified.
             if fmt == "jpeg" and max(stored_size) > box:
@@ -219,8 +196,42 @@ def _decode(data: bytes, *, max_pixels: int, box: int, mode: str | None = None) 
                 im.load()
         exif, exif_error = read_exif(im.info.get("exif"))
         mime = (im.get_format_mimetype() or MIME["heif"]) if fmt == "heif" else MIME[fmt]
-        return _Decoded(fmt, mime, stored_size, im, exif, exif_error,
-                        _rgb_icc(im.info.get("icc_profile")))
+        plain = fmt == "jpeg" and im.mode in ("RGB", "L") and _no_metadata(im)
+        return _Decoded(fmt, mime, stored_size, _shrink(im, box), exif, exif_error,
+                        _rgb_icc(im.info.get("icc_profile")), plain)
+
+
+# Worst-case bytes one decode holds at once: the decoded pixels (Pillow keeps RGB in 4 bytes a
+# pixel) and the full-size copy a mode change or the decoder's own buffer adds. JPEG decodes at a
+# reduced size (draft) and never comes near it; PNG, WebP and HEIF decode every pixel, so their
+# pixel limit is this budget over their cost: two uploads at once in one worker stay under
+# 300 MB (bench/decode_memory.py). 60 MP of RGB PNG would hold 240 MB; a 12 MP iPhone HEIC fits.
+DECODE_BUDGET = 96 * 1024 * 1024
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F"}  # Image.reduce works on these directly
+_APP_PLAIN = {"APP0", "APP2", "APP14"}  # JFIF, ICC profile, Adobe colour transform
+
+
+def _decode_cost(fmt: str, mode: str) -> int:
+    """Bytes per pixel a full decode of `fmt` in `mode` holds at its peak."""
+    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    copy = 0 if mode in _REDUCIBLE else 13 if mode.startswith("I;16") else 8  # see _rgb
+    if fmt in ("heif", "webp"):
+        copy += 3 if fmt == "heif" else 4  # the decoder's own RGB(A) buffer beside Pillow's
+    return stored + copy
+
+
+def _shrink(img: Image.Image, box: int) -> Image.Image:
+    # A full decode (PNG, WebP, HEIF) is reduced at once, so no later step copies it whole.
+    if max(img.size) <= 2 * box:
+        return img
+    source = img if img.mode in _REDUCIBLE else _rgb(img)
+    return source.reduce(max(img.size) // box)
+
+
+def _no_metadata(im: Image.Image) -> bool:
+    # EXIF and XMP (APP1) may hold GPS, IPTC (APP13) names and places, COM free text.
+    return "comment" not in im.info and all(
+        marker in _APP_PLAIN for marker, _ in getattr(im, "applist", []))
 
 
 @contextmanager
@@ -237,12 +248,13 @@ def _failures_as_corrupt(max_pixels: int) -> Iterator[None]:
         raise CorruptImage(message, reason=reason) from exc
 
 
-def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+def _check_pixels(size: tuple[int, int], max_pixels: int, fmt: str | None = None) -> None:
     w, h = size
     if w < 1 or h < 1:
         raise CorruptImage(reason=f"empty image {w}x{h}")
     if w * h > max_pixels:
-        raise ImageTooManyPixels(f"照片像素过多（{w}×{h}），最多允许 {max_pixels:,} 像素",
+        kind = f"{fmt.upper()} 格式" if fmt else ""
+        raise ImageTooManyPixels(f"照片像素过多（{w}×{h}），{kind}最多允许 {max_pixels:,} 像素",
                                  width=w, height=h, max_pixels=max_pixels)
 
 
@@ -251,28 +263,6 @@ def _draft_request(size: tuple[int, int], box: int) -> tuple[int, int]:
     w, h = size
     scale = box / max(w, h)
     return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
-
-
-def _ftyp_brands(head: bytes) -> set[bytes]:
-    if head[4:8] != b"ftyp" or len(head) < 12:
-        return set()
-    end = min(len(head), max(16, struct.unpack(">I", head[:4])[0]))
-    return {head[8:12]} | {head[i:i + 4] for i in range(16, end - 3, 4)}
-
-
-def _webp_size(head: bytes) -> tuple[int, int] | None:
-    # The canvas size from the first chunk's header, as WebPImagePlugin reads it.
-    chunk = head[12:16]
-    if chunk == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
-        w, h = struct.unpack("<HH", head[26:30])
-        return w & 0x3FFF, h & 0x3FFF
-    if chunk == b"VP8X" and len(head) >= 30:
-        w = int.from_bytes(head[24:27], "little") + 1
-        return w, int.from_bytes(head[27:30], "little") + 1
-    if chunk == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
-        bits = int.from_bytes(head[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    return None
 
 
 # --- rendering -----------------------------------------------------------------------------

@@ -9,11 +9,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from backend.models import Case, Household, Photo, PhotoFlag
-from backend.models.base import utc_now
+from backend.models import Case, Household, Photo, PhotoFlag, Visit
+from backend.models.base import china_date, utc_now
 from backend.services import audit, locking, policy
 from backend.services.errors import (
     ChecksumMismatch,
@@ -24,17 +24,20 @@ from backend.services.errors import (
 from backend.services.photos import imaging
 from backend.services.photos.checks import (
     OWN_CODES,
+    Context,
     PhotoRules,
-    band_neighbours,
     hash_bands,
     own_flags,
+    repeats_a_fix,
     taken_at,
 )
+from backend.services.photos.reuse import flag_near_duplicates
 from backend.services.photos.storage_check import discard_unreferenced
+from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
-from backend.storage.keys import original_key, variant_key
-from backend.vocabulary import PHASES, VARIANT_SIZES, VARIANTS
+from backend.storage.keys import original_key
+from backend.vocabulary import PHASES, VARIANTS
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,10 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
 
     household = policy.get_in_scope(session, Household, meta.household_id, actor)
     case = _case_for(session, household, meta)
-    facts, variants = imaging.process_image(data, max_pixels=max_pixels, sizes=VARIANT_SIZES)
+    facts, thumb = imaging.prepare_upload(data, max_pixels=max_pixels)
 
     # The objects go first: a row never points at bytes that are not there.
-    _put_objects(store, sha, data, facts.mime, variants)
+    store_upload(store, sha, data, facts, thumb)
 
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
     try:
@@ -103,23 +106,15 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         return IngestResult(_replayed(winner, sha, actor), created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
-    _flag_near_duplicates(session, photo, rules)
+    flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored)
     if not household.has_location and _trusted_position(photo, rules):
         _locate_household_from(session, household, photo, actor, rules)
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
     if not store.exists(original_key(sha)):  # a race's loser took back these same bytes
-        _put_objects(store, sha, data, facts.mime, variants)
+        store_upload(store, sha, data, facts, thumb)
     return IngestResult(photo, created=True)
-
-
-def _put_objects(store: ObjectStore, sha: str, data: bytes, mime: str,
-                 variants: dict[str, bytes]) -> None:
-    store.put(original_key(sha), data, content_type=mime, sha256=sha)
-    for name, blob in variants.items():
-        store.put(variant_key(sha, name), blob, content_type="image/jpeg",
-                  sha256=hashlib.sha256(blob).hexdigest())
 
 
 def get_photo(session, actor: Actor, photo_id: str) -> Photo:
@@ -132,26 +127,16 @@ def content_location(session, store: ObjectStore, actor: Actor, photo_id: str, v
     photo = get_photo(session, actor, photo_id)
     if variant not in VARIANTS:
         raise InvalidInput(fields={"variant": "应为 thumb、large 或 original"})
-    key = original_key(photo.sha256) if variant == "original" else variant_key(photo.sha256,
-                                                                                 variant)
-    mime = photo.mime if variant == "original" else "image/jpeg"
+    key, mime = photo_object(store, photo, variant)
     suffix = {"jpeg": "jpg", "heif": "heic"}.get(photo.format, photo.format)
-    filename = f"{photo.id}.{suffix if variant == 'original' else 'jpg'}"
+    filename = f"{photo.id}.{suffix if stored_variant(photo, variant) == 'original' else 'jpg'}"
     return key, mime, store.url(key, expires_in=expires_in, filename=filename, content_type=mime)
 
 
 def refresh_own_flags(session, photo: Photo, household: Household, case: Case | None,
                       rules: PhotoRules) -> None:
     """Recompute the flags a photo's own facts raise, keeping reviews of flags that still hold."""
-    house = (household.lat, household.lon) if household.has_location else None
-    later_before = None
-    if photo.phase == "after" and photo.case_id is not None:
-        befores = session.scalars(select(Photo).where(Photo.case_id == photo.case_id,
-                                                      Photo.phase == "before")).all()
-        times = [t for t in (taken_at(p) for p in befores) if t]
-        later_before = max(times) if times else None
-    wanted = own_flags(photo, house, rules, later_before_photo=later_before,
-                       works_started_on=case.started_on if case else None)
+    wanted = own_flags(photo, _context(session, photo, household, case, rules), rules)
     current = {f.code: f for f in photo.flags}
     for code in OWN_CODES:
         if code in wanted and code not in current:
@@ -160,6 +145,40 @@ def refresh_own_flags(session, photo: Photo, household: Household, case: Case | 
             current[code].details = wanted[code]
         elif code in current:
             photo.flags.remove(current[code])
+
+
+def _context(session, photo: Photo, household: Household, case: Case | None,
+             rules: PhotoRules) -> Context:
+    latest_before = None
+    if photo.phase == "after" and photo.case_id is not None:
+        befores = session.scalars(select(Photo).where(Photo.case_id == photo.case_id,
+                                                      Photo.phase == "before")).all()
+        times = [t for t in (taken_at(p) for p in befores) if t]
+        latest_before = max(times) if times else None
+    visit = session.get(Visit, photo.visit_id) if photo.visit_id else None
+    return Context(
+        house=(household.lat, household.lon) if household.has_location else None,
+        latest_before=latest_before, works_started_on=case.started_on if case else None,
+        visit_kind=visit.kind if visit else None,
+        visit_has_position=bool(visit and visit.device_lat is not None),
+        same_position=_same_position(session, photo, rules))
+
+
+def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
+    """Another house's photo, or this house's on another day, at the very same fix."""
+    if not repeats_a_fix(photo.device_lat, photo.device_lon, rules):
+        return None
+    day = taken_at(photo)
+    for other in session.scalars(select(Photo).where(
+            Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
+            Photo.id != photo.id).order_by(Photo.received_at).limit(50)):
+        when = taken_at(other)
+        other_day = bool(day and when and china_date(day) != china_date(when))
+        if other.household_id != photo.household_id or other_day:
+            return {"photo_id": other.id, "household_id": other.household_id,
+                    "lat": photo.device_lat, "lon": photo.device_lon,
+                    "other_day": other_day}
+    return None
 
 
 def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:
@@ -208,7 +227,8 @@ def _new_photo(photo_id, sha, data, facts, meta: PhotoMeta, household, case, act
         case_id=case.id if case else None, visit_id=meta.visit_id, phase=meta.phase,
         node=meta.node, item=meta.item, note=meta.note,
         sha256=sha, bytes=len(data), width=facts.width, height=facts.height,
-        format=facts.format, mime=facts.mime, phash=facts.phash,
+        format=facts.format, mime=facts.mime, phash=facts.phash, detail=facts.detail,
+        large_is_original=facts.serves_as_large,
         phash_b0=bands[0], phash_b1=bands[1], phash_b2=bands[2], phash_b3=bands[3],
         exif_taken_at=exif.taken_at.isoformat() if exif.taken_at else None,
         exif_lat=exif.gps_lat, exif_lon=exif.gps_lon, exif_alt=exif.gps_alt,
@@ -218,37 +238,6 @@ def _new_photo(photo_id, sha, data, facts, meta: PhotoMeta, household, case, act
         device_accuracy_m=meta.accuracy_m, device_fix_at=meta.fix_at,
         received_at=utc_now(), uploaded_by=actor.user_id,
     )
-
-
-def near_duplicates(session, photo: Photo, max_distance: int) -> list[tuple[Photo, int]]:
-    """Photos of other households whose perceptual hash is within `max_distance` bits."""
-    bands = hash_bands(photo.phash)
-    columns = (Photo.phash_b0, Photo.phash_b1, Photo.phash_b2, Photo.phash_b3)
-    candidates = session.scalars(select(Photo).where(
-        or_(*(col.in_(band_neighbours(b)) for col, b in zip(columns, bands, strict=True))),
-        Photo.household_id != photo.household_id,
-    )).all()
-    found = [(c, imaging.hamming(c.phash, photo.phash)) for c in candidates]
-    return [(c, d) for c, d in found if d <= max_distance]
-
-
-def _flag_near_duplicates(session, photo: Photo, rules: PhotoRules) -> None:
-    """Flag both photos of each near-identical pair under two households, naming each other."""
-    for other, distance in near_duplicates(session, photo, rules.reuse_distance):
-        _add_match(photo, other, distance)
-        _add_match(other, photo, distance)
-
-
-def _add_match(photo: Photo, other: Photo, distance: int) -> None:
-    match = {"photo_id": other.id, "household_id": other.household_id,
-             "village_code": other.village_code, "distance": distance}
-    flag = next((f for f in photo.flags if f.code == "reused_elsewhere"), None)
-    if flag is None:
-        photo.flags.append(PhotoFlag(code="reused_elsewhere", details={"matches": [match]}))
-    elif all(m["photo_id"] != other.id for m in flag.details.get("matches", [])):
-        # A new dict so the JSON column sees the change.
-        flag.details = {"matches": [*flag.details.get("matches", []), match]}
-        flag.status = "open"
 
 
 def _trusted_position(photo: Photo, rules: PhotoRules) -> bool:

@@ -24,7 +24,13 @@ class StorageReport:
 
 def photo_keys(sha: str) -> tuple[str, ...]:
     """Every object one photo's bytes are stored as: the original and its derived sizes."""
-    return (original_key(sha), variant_key(sha, "thumb"), variant_key(sha, "large"))
+    return (*required_keys(sha), variant_key(sha, "large"))
+
+
+def required_keys(sha: str) -> tuple[str, str]:
+    """The objects an upload stores at once; `large` is rendered on its first read
+    (`variants`), so its absence is no loss."""
+    return (original_key(sha), variant_key(sha, "thumb"))
 
 
 def discard_unreferenced(session, store: ObjectStore, sha: str) -> bool:
@@ -45,8 +51,8 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
     expected: set[str] = set()
     for photo_id, sha in session.execute(select(Photo.id, Photo.sha256)):
         report.rows += 1
-        for key in photo_keys(sha):
-            expected.add(key)
+        expected.update(photo_keys(sha))
+        for key in required_keys(sha):
             if key not in present:
                 report.missing_objects.append((photo_id, key))
     report.orphan_objects = sorted(present - expected)

@@ -1,0 +1,197 @@
+"""Issue 20: the upload as its own `large`, sizes rendered on first read, and the evidence
+checks that catch what people try (a mirrored copy, a black frame, after-photos taken days after
+the befores, a location app's fix, no position at all on an on-site visit)."""
+
+import hashlib
+import io
+import threading
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image, ImageOps
+
+from backend.extensions import object_store
+from backend.models import Photo
+from backend.services.photos import variants
+from backend.storage.keys import variant_key
+from tests import factories, images
+from tests.api.test_photos import flag_codes, now_iso, put_photo
+
+
+@pytest.fixture
+def world(db):
+    return factories.world(db.session)
+
+
+def flag(response, code):
+    return next(f for f in response.get_json()["flags"] if f["code"] == code)
+
+
+def jpeg(img: Image.Image, quality=80) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+# --- sizes ---------------------------------------------------------------------------------
+def test_a_plain_phone_jpeg_is_served_as_its_own_large(client, world):
+    data = images.make_jpeg(2048, 1536, quality=70, seed=40)  # what the phone sends: no EXIF
+    body = put_photo(client, world, data).get_json()
+    got = client.get(body["urls"]["large"], headers=world.headers("inspector"))
+    assert got.status_code == 200 and got.data == data and got.mimetype == "image/jpeg"
+    assert not object_store().exists(variant_key(body["sha256"], "large"))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: images.make_jpeg(2048, 1536, exif_gps=(39.52, 112.81, None), seed=41),
+    lambda: images.make_jpeg(3000, 2000, seed=42),  # larger than a phone's upload
+], ids=["exif-gps", "too-large"])
+def test_other_uploads_get_a_rendered_stripped_large(client, world, make):
+    data = make()
+    body = put_photo(client, world, data).get_json()
+    got = client.get(body["urls"]["large"], headers=world.headers("inspector"))
+    assert got.data != data
+    with Image.open(io.BytesIO(got.data)) as im:
+        assert max(im.size) <= 1600 and "exif" not in im.info
+
+
+def test_concurrent_first_reads_store_one_rendering(app, client, world, db):
+    data = images.make_jpeg(2400, 1800, seed=43, make="OPPO")
+    body = put_photo(client, world, data).get_json()
+    store, sha = object_store(), body["sha256"]
+    keys, barrier = [], threading.Barrier(6)
+
+    def read():
+        barrier.wait()
+        keys.append(variants.ensure_variant(store, sha, "large"))
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(keys) == {variant_key(sha, "large")}
+    assert list(store.list(f"photos/large/{sha[:2]}/")) == [variant_key(sha, "large")]
+    with Image.open(io.BytesIO(store.get(keys[0]))) as im:
+        im.load()  # whole, never a torn write
+        assert max(im.size) == 1600
+
+
+# --- reuse ---------------------------------------------------------------------------------
+def test_a_mirrored_copy_under_another_household_is_reuse(client, world):
+    original = images.make_image(1600, 1200, seed=44, pattern="noisy")
+    first = put_photo(client, world, jpeg(original)).get_json()
+    mirrored = jpeg(ImageOps.mirror(original).resize((1200, 900)), quality=60)
+    r = put_photo(client, world, mirrored, village=world.village_a2)
+    assert flag(r, "reused_elsewhere")["details"]["matches"][0]["photo_id"] == first["id"]
+    other = put_photo(client, world, jpeg(images.make_image(1600, 1200, seed=45)),
+                      village=world.village_a2)
+    assert "reused_elsewhere" not in flag_codes(other)
+
+
+def test_black_frames_are_low_information_and_never_reuse(client, world):
+    black = jpeg(Image.new("RGB", (1600, 1200), (6, 6, 6)))
+    first = put_photo(client, world, black)
+    assert flag(first, "low_information")["details"]["limit"] == 3.0
+    assert flag(first, "low_information")["details"]["detail"] < 1
+    again = put_photo(client, world, jpeg(Image.new("RGB", (1600, 1200), (3, 3, 3))),
+                      village=world.village_a2)
+    assert "low_information" in flag_codes(again)
+    assert "reused_elsewhere" not in flag_codes(again)
+    house = put_photo(client, world, images.make_jpeg(1600, 1200, seed=46))
+    assert "low_information" not in flag_codes(house)
+
+
+def test_matches_per_photo_are_capped(app, client, world, db):
+    rules = app.extensions["rules"]
+    app.extensions["rules"] = replace(rules, photos=replace(rules.photos, reuse_max_matches=2))
+    data = images.make_jpeg(1024, 768, seed=47)
+    for _ in range(3):
+        other = factories.household(db.session, world.village_a2, lat=39.52, lon=112.81)
+        put_photo(client, world, data, household_id=other.id)
+    last = put_photo(client, world, images.near_duplicate(data))
+    assert len(flag(last, "reused_elsewhere")["details"]["matches"]) == 2
+
+
+# --- phase timing --------------------------------------------------------------------------
+def test_after_photos_days_after_the_befores_are_phase_timing(client, world, db):
+    case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
+    put_photo(client, world, images.make_jpeg(seed=50), case_id=case.id, phase="before",
+              captured_at=now_iso(-timedelta(days=3)))
+    soon = put_photo(client, world, images.make_jpeg(seed=51), case_id=case.id, phase="after",
+                     captured_at=now_iso(-timedelta(days=1)))
+    details = flag(soon, "phase_timing")["details"]
+    assert details["kind"] == "after_soon_after_before" and details["limit_days"] == 7
+    assert details["days"] == pytest.approx(2, abs=0.1)
+    other = factories.case(db.session, world.households[world.village_a2], status="in_progress")
+    put_photo(client, world, images.make_jpeg(seed=52), case_id=other.id, phase="before",
+              village=world.village_a2, captured_at=now_iso(-timedelta(days=90)))
+    honest = put_photo(client, world, images.make_jpeg(seed=53), case_id=other.id,
+                       phase="after", village=world.village_a2)
+    assert "phase_timing" not in flag_codes(honest)
+
+
+def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
+    case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
+    case.started_on = date.today() - timedelta(days=5)
+    db.session.commit()
+    r = put_photo(client, world, images.make_jpeg(seed=54), case_id=case.id, phase="after")
+    details = flag(r, "phase_timing")["details"]
+    assert (details["kind"], details["days"], details["limit_days"]) == ("works_too_short", 5, 20)
+    case.started_on = date.today() - timedelta(days=60)
+    db.session.commit()
+    r = put_photo(client, world, images.make_jpeg(seed=55), case_id=case.id, phase="after")
+    assert "phase_timing" not in flag_codes(r)
+
+
+# --- mock location -------------------------------------------------------------------------
+def test_an_accuracy_of_exactly_zero_is_a_mock_location(client, world):
+    r = put_photo(client, world, images.make_jpeg(seed=56), accuracy_m=0.0)
+    assert flag(r, "mock_location")["details"]["kind"] == "zero_accuracy"
+    assert "mock_location" not in flag_codes(
+        put_photo(client, world, images.make_jpeg(seed=57), accuracy_m=4.5))
+
+
+def test_the_very_same_fix_on_another_house_is_a_mock_location(client, world, db):
+    fix = {"lat": 39.5201234, "lon": 112.8104567}
+    first = put_photo(client, world, images.make_jpeg(seed=58), **fix).get_json()
+    # The same house the same day (two photos of one visit, one fix) is honest.
+    same_visit = put_photo(client, world, images.make_jpeg(seed=60), **fix)
+    assert "mock_location" not in flag_codes(same_visit)
+    r = put_photo(client, world, images.make_jpeg(seed=59), village=world.village_a2, **fix)
+    details = flag(r, "mock_location")["details"]
+    assert details["kind"] == "repeated_position" and details["photo_id"] == first["id"]
+    assert (details["lat"], details["lon"]) == (fix["lat"], fix["lon"])
+    # A metre away is another fix.
+    near = put_photo(client, world, images.make_jpeg(seed=61), village=world.village_a2,
+                     lat=39.5201301, lon=112.8104498)
+    assert "mock_location" not in flag_codes(near)
+
+
+def test_the_very_same_fix_on_another_day_is_a_mock_location(client, world):
+    fix = {"lat": 39.5209876, "lon": 112.8101111}
+    put_photo(client, world, images.make_jpeg(seed=62), captured_at=now_iso(-timedelta(days=3)),
+              **fix)
+    r = put_photo(client, world, images.make_jpeg(seed=63), **fix)
+    assert flag(r, "mock_location")["details"]["other_day"] is True
+
+
+# --- presence ------------------------------------------------------------------------------
+def test_an_on_site_visit_with_no_position_anywhere_is_flagged(client, world, db, templates):
+    from tests.api.test_visits import put_visit, visit_body
+    case = factories.case(db.session, world.households[world.village_a1],
+                          status="agreement_signed")
+    blind = visit_body(world, case)  # 施工巡查: on site by definition
+    blind["position"] = None
+    visit_id = str(uuid.uuid4())
+    assert put_visit(client, world, blind, visit_id=visit_id).status_code in (200, 201)
+    r = put_photo(client, world, images.make_jpeg(seed=64), case_id=case.id, phase="during",
+                  visit_id=visit_id, lat=None, lon=None, accuracy_m=None)
+    assert flag(r, "presence_unproven")["details"] == {"visit_kind": "construction"}
+    located = put_photo(client, world, images.make_jpeg(seed=65), case_id=case.id,
+                        phase="during", visit_id=visit_id)
+    assert "presence_unproven" not in flag_codes(located)
+    assert db.session.get(Photo, r.get_json()["id"]).sha256 == hashlib.sha256(
+        images.make_jpeg(seed=64)).hexdigest()

@@ -8,7 +8,7 @@ from backend.models.money import FundAllocation, Payment, Recovery
 from backend.models.photo import Photo, PhotoFlag
 from backend.models.region import Region
 from backend.models.report import AnnualTask, RankingSnapshot, ReportFiling
-from backend.models.round import Round, RoundHousehold
+from backend.models.round import Round, RoundHousehold, RoundTally
 from backend.models.spot_check import SpotCheck
 from backend.models.user import ApiToken, LoginCounter, User, UserRegion
 from backend.models.visit import ChecklistTemplate, Rectification, Visit, VisitResult
@@ -45,6 +45,7 @@ __all__ = [
     "ReportFiling",
     "Round",
     "RoundHousehold",
+    "RoundTally",
     "SpotCheck",
     "User",
     "UserRegion",

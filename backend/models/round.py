@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -56,3 +66,24 @@ class RoundHousehold(db.Model):
     skip_reason: Mapped[str | None] = mapped_column(Text)  # why unvisited when closed
 
     household: Mapped[Household] = relationship(lazy="joined")
+
+
+class RoundTally(db.Model):
+    """How many of a round's households share one village and one state: progress reads these
+    few rows instead of counting a county's or a province's households on every request.
+
+    Kept by database triggers on `round_households` (migration 0015), so every write path,
+    bulk ones included, keeps them equal to a recount; a household moved to another village
+    moves its round rows, and the triggers its tallies. `outcome` is '' for none (a key part).
+    """
+
+    __tablename__ = "round_tallies"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    village: Mapped[str] = mapped_column(String(12), primary_key=True)  # its code
+    visited: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20), primary_key=True)
+    revisit_needed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    found_in_round: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)

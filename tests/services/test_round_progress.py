@@ -64,3 +64,18 @@ def test_progress_after_any_sequence_of_outcomes_equals_a_recount(client, db, wo
         assert report.totals.visited == sum(v.visited for v in report.villages)
         assert len(report.unvisited) == report.totals.unvisited
     assert accepted[201] >= 4  # the sequence did record outcomes
+
+
+def test_progress_follows_a_household_moved_to_another_village(client, db, world):
+    rnd = open_round(client, world).get_json()
+    row = db.session.query(RoundHousehold).filter_by(round_id=rnd["id"]).first()
+    survey(client, world, rnd["id"], row.household_id, "safe")
+    target = world.village_a2 if row.village_code == world.village_a1 else world.village_a1
+    r = client.patch(f"/api/v1/households/{row.household_id}", json={"village_code": target},
+                     headers=world.headers("town_reviewer"))
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    reviewer = Actor.of(db.session.get(User, world.users["town_reviewer"].id))
+    report = rounds.progress(db.session, reviewer, rnd["id"])
+    assert shown(report) == recount(db, rnd["id"])
+    assert report.totals.total == 6 + 6 and report.totals.visited == 1

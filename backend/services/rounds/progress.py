@@ -7,9 +7,18 @@ Each function reads inside the caller's area and costs a constant number of quer
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 
-from backend.models import Case, Household, Region, Round, RoundHousehold, User, Visit
+from backend.models import (
+    Case,
+    Household,
+    Region,
+    Round,
+    RoundHousehold,
+    RoundTally,
+    User,
+    Visit,
+)
 from backend.models.region import code_range, level_of
 from backend.services import policy
 from backend.services.errors import OutsideScope
@@ -94,12 +103,14 @@ def progress(session, actor: Actor, round_id: int, *, unvisited_limit: int = 500
     rnd = get_round(session, actor, round_id)
     mine = policy.in_scope(actor, RoundHousehold.village_code)
     columns = [
-        RoundHousehold.village_code, func.count().label("total"), *_counts(),
-        _count(RoundHousehold.found_in_round.is_(True), "found"),
-    ] + [_count(RoundHousehold.outcome == code, code) for code in OUTCOME_LABELS]
-    rows = session.execute(select(*columns).where(RoundHousehold.round_id == rnd.id, mine)
-                           .group_by(RoundHousehold.village_code)
-                           .order_by(RoundHousehold.village_code)).all()
+        RoundTally.village.label("village_code"), _count(true(), "total"), *_counts(),
+        _count(RoundTally.found_in_round.is_(True), "found"),
+    ] + [_count(RoundTally.outcome == code, code) for code in OUTCOME_LABELS]
+    rows = session.execute(
+        select(*columns).where(RoundTally.round_id == rnd.id,
+                               policy.in_scope(actor, RoundTally.village))
+        .group_by(RoundTally.village).having(func.sum(RoundTally.households) > 0)
+        .order_by(RoundTally.village)).all()
     names = region_names(session, [r.village_code for r in rows])
     villages = [VillageCoverage(
         village_code=r.village_code, village_name=names.get(r.village_code),
@@ -127,30 +138,34 @@ def totals_by_round(session, actor: Actor, round_ids: list[int]) -> dict[int, Ro
     if not round_ids:
         return {}
     rows = session.execute(
-        select(RoundHousehold.round_id, func.count().label("total"), *_counts())
-        .where(RoundHousehold.round_id.in_(round_ids),
-               policy.in_scope(actor, RoundHousehold.village_code))
-        .group_by(RoundHousehold.round_id)).all()
-    return {r.round_id: RoundTotals(total=r.total, visited=int(r.visited or 0),
+        select(RoundTally.round_id, _count(true(), "total"), *_counts())
+        .where(RoundTally.round_id.in_(round_ids),
+               policy.in_scope(actor, RoundTally.village))
+        .group_by(RoundTally.round_id).having(func.sum(RoundTally.households) > 0)).all()
+    return {r.round_id: RoundTotals(total=int(r.total), visited=int(r.visited or 0),
                                     revisit_needed=int(r.revisit or 0)) for r in rows}
 
 
 def _count(condition, label: str):
-    """How many rows of the group meet the condition (an aggregate FILTER: no per-row CASE)."""
-    return func.count().filter(condition).label(label)
+    """How many households of the group's tallies meet the condition (the tallies, kept by
+    triggers, hold households per village and state: a few rows, whatever the round's size)."""
+    return func.coalesce(func.sum(RoundTally.households).filter(condition), 0).label(label)
 
 
-def checked():
-    """已查: visited with an outcome that counts (nobody reached does not, UNCHECKED_OUTCOMES)."""
-    return and_(RoundHousehold.visited_at.is_not(None),
-                or_(RoundHousehold.outcome.is_(None),
-                    RoundHousehold.outcome.not_in(UNCHECKED_OUTCOMES)))
+def checked(visited=None, outcome=RoundHousehold.outcome):
+    """已查: visited with an outcome that counts (nobody reached does not, UNCHECKED_OUTCOMES).
+
+    Of a round household by default; of a tally given its `visited` and `outcome` columns.
+    """
+    visited = RoundHousehold.visited_at.is_not(None) if visited is None else visited
+    return and_(visited, or_(outcome.is_(None), outcome.not_in(UNCHECKED_OUTCOMES)))
 
 
 def _counts():
     """The two counts every coverage figure starts from: checked (已查), awaiting a revisit."""
-    return (_count(checked(), "visited"),
-            _count(RoundHousehold.revisit_needed.is_(True), "revisit"))
+    return (_count(checked(RoundTally.visited.is_(True), func.nullif(RoundTally.outcome, "")),
+                   "visited"),
+            _count(RoundTally.revisit_needed.is_(True), "revisit"))
 
 
 def available_inspectors(session, actor: Actor, rnd: Round) -> list[User]:

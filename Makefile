@@ -84,6 +84,7 @@ bench: install-test
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/import_memory.py
 	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
+	$(BIN)/python bench/decode_memory.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -67,7 +67,7 @@ run: install pdf-deps
 test: install-test
 	$(BIN)/ruff check .
 	node --test tests/js/
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not multiserver"  # two servers need PostgreSQL: .ci/run runs them
 
 # schemathesis over every operation of the live app's OpenAPI document, as an admin and as an
 # inspector (seeded, >= 50 examples per operation, ~100 s per role): 0 server errors, 0 schema

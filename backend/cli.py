@@ -133,6 +133,7 @@ def seed_demo(if_empty, households):
     logins = seed(db.session, households=households,
                   hash_method=current_app.config["PASSWORD_HASH_METHOD"], store=object_store())
     path = Path(current_app.config["INSTANCE_DIR"]) / "demo_logins.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)  # absent on PostgreSQL with a SECRET_KEY
     lines = [f"{role:14s} {username:12s} {password}" for role, username, password in logins]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+from tests.live_app import Gunicorn, prepare_database  # noqa: E402
 from tests.s3server import free_port  # noqa: E402
 
 ROLES = {"county_admin": "admin", "inspector": "inspector"}
@@ -30,30 +31,8 @@ def prepare(instance: Path) -> tuple[dict, dict[str, str]]:
            "DATABASE_URL": f"sqlite:///{instance / 'fuzz.db'}", "SECRET_KEY": "fuzz",
            "STORAGE_LOCAL_ROOT": str(instance / "photos"),
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-    for command in (["db", "upgrade"], ["load-checklists"], ["load-workflows"],
-                    ["seed-demo", "--households", "60"]):
-        subprocess.run([BIN / "flask", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-    logins = {}
-    for line in (instance / "demo_logins.txt").read_text().splitlines():
-        role, username, password = line.split()
-        logins[username] = password
+    logins = {username: password for _, username, password in prepare_database(env, 60)}
     return env, logins
-
-
-def serve(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def token(base: str, username: str, password: str) -> str:
@@ -102,14 +81,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
         instance = Path(folder)
         env, logins = prepare(instance)
-        port = free_port()
-        server = serve(env, port)
+        server = Gunicorn(env, free_port(), instance / "gunicorn.log").start()
         try:
-            runs = [fuzz(f"http://127.0.0.1:{port}", env, username, logins[username], args,
+            runs = [fuzz(server.url, env, username, logins[username], args,
                          instance / f"{username}.ndjson") for username in ROLES.values()]
         finally:
-            server.terminate()
-            server.wait(10)
+            server.stop()
     for run in runs:
         print(f"schemathesis as {run['user']}: {run['requests']} requests over "
               f"{run['operations']} operations in {run['seconds']} s, exit {run['exit']}")

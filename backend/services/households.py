@@ -139,6 +139,13 @@ def validate_fields(session, actor: Actor, values: dict) -> dict:
     return values
 
 
+def require_identity(values: dict) -> dict:
+    """A new household names its identity (or 一般农户): refuse it otherwise."""
+    if "category" not in values and "identities" not in values:
+        raise InvalidInput(fields={"category": "请选择重点对象类别（身份）"})
+    return dict(values)
+
+
 def primary_category(identities: list[str]) -> str:
     """The identity a household counts under: the first in the seeds' priority order
     (004 附件1 填表说明 2), or 一般农户 with none."""
@@ -166,9 +173,7 @@ def _identities(values: dict) -> dict:
 
 def create_household(session, actor: Actor, values: dict) -> Household:
     actor.require(policy.HOUSEHOLD_WRITE)
-    if "category" not in values and "identities" not in values:
-        raise InvalidInput(fields={"category": "请选择重点对象类别（身份）"})
-    values = validate_fields(session, actor, dict(values))
+    values = validate_fields(session, actor, require_identity(values))
     _refuse_duplicate(session, values["id_number"])
     household = Household(**values)
     session.add(household)

@@ -138,6 +138,16 @@ def test_discovery_adds_a_house_to_the_round(client, db, world):
     assert progress["totals"]["found"] == 1 and progress["totals"]["total"] == 7
 
 
+def test_a_discovery_without_an_identity_is_refused_not_a_500(client, db, world):
+    w = world
+    rnd = open_round(client, w).get_json()
+    body = {"village_code": w.village_a2, "name": "新发现户", "id_number": factories.id_number()}
+    r = client.post(f"/api/v1/rounds/{rnd['id']}/discoveries", json=body,
+                    headers=w.headers("inspector"))
+    assert r.status_code == 422 and "category" in r.get_json()["error"]["fields"]
+    assert db.session.query(RoundHousehold).filter_by(found_in_round=True).count() == 0
+
+
 def test_a_phone_syncing_after_the_round_closed_keeps_its_evidence(client, db, world):
     """Recorded while the round was open, synced after: kept, and the closed round unchanged."""
     w = world

@@ -207,11 +207,14 @@ def add_discovery(session, actor: Actor, round_id: int, values: dict
     registered all the same, so its photos and survey can land, but the closed round keeps
     its households; the answer then stands for a row that was not added.
     """
-    from backend.services.households import validate_fields  # avoids a cycle at import
+    from backend.services.households import (  # avoids a cycle at import
+        require_identity,
+        validate_fields,
+    )
 
     actor.require(policy.VISIT_RECORD)
     rnd = get_round(session, actor, round_id)
-    values = validate_fields(session, actor, dict(values))
+    values = validate_fields(session, actor, require_identity(values))
     existing = session.scalar(select(Household).where(
         Household.id_number == values["id_number"]))
     if existing is not None:

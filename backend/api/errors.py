@@ -7,6 +7,7 @@ refusal go in `error.details`.
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backend.services import errors as e
@@ -67,6 +68,21 @@ def handle_http_exception(error: HTTPException):
     return response
 
 
+def handle_database_error(error: OperationalError):
+    """A database that is down or gave up waiting is 503 with Retry-After, as the store is,
+    so phones try again; PostgreSQL's operational errors are all of that kind (connection,
+    resources, locks, shutdown), while SQLite names every failure so and only its lock wait is."""
+    if not (error.connection_invalidated or _postgresql(error.orig)
+            or "database is locked" in str(error.orig)):
+        return handle_unexpected(error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    return handle_domain_error(e.DatabaseUnavailable())
+
+
+def _postgresql(error: BaseException | None) -> bool:
+    return type(error).__module__.startswith("psycopg")
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
@@ -86,5 +102,6 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(e.DomainError, handle_domain_error)
     app.register_error_handler(StorageError,
                                lambda error: handle_domain_error(e.from_storage(error)))
+    app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

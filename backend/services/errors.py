@@ -256,6 +256,12 @@ class StorageUnavailable(DomainError):
     retry_after = 30
 
 
+class DatabaseUnavailable(DomainError):
+    code = "database_unavailable"
+    message = "数据库暂时不可用，请稍后重试"
+    retry_after = 30
+
+
 def from_storage(error: StorageError) -> DomainError:
     """The domain error a user reads for a store's refusal or failure."""
     if isinstance(error, storage.ChecksumMismatch):
@@ -283,6 +289,7 @@ STATUS = {
     UnsupportedDocumentType: 415,
     AttachmentTooLarge: 413,
     StorageUnavailable: 503,
+    DatabaseUnavailable: 503,
 }
 
 

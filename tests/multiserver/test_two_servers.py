@@ -150,10 +150,14 @@ def health(cluster) -> list:
 
 
 def test_each_servers_healthz_names_the_database_when_it_is_down(cluster):
+    headers = auth(cluster.token("inspector"))
     assert health(cluster) == [(200, {"status": "ok", "db": "ok", "storage": "ok"})] * 2
     with cluster.database.cut():
         assert health(cluster) == [(503, {"status": "error", "db": "error",
                                           "storage": "ok"})] * 2
+        for server in cluster.servers:  # the API says so too, for the phone to retry
+            status, body = call(server.url, "GET", "/api/v1/me", headers=headers)
+            assert (status, body["error"]["code"]) == (503, "database_unavailable"), body
     assert health(cluster) == [(200, {"status": "ok", "db": "ok", "storage": "ok"})] * 2
 
 

@@ -88,9 +88,9 @@ def _spec_from(form) -> RoundSpec:
         problems["starts_on"] = "请填写开始日期"
     if due_on is None:
         problems["due_on"] = "请填写截止日期"
-    for name, day in (("starts_on", starts_on), ("due_on", due_on)):
+    for field, day in (("starts_on", starts_on), ("due_on", due_on)):
         if day is not None and (problem := inputs.date_problem(day)):
-            problems[name] = problem
+            problems[field] = problem
     if problems:
         raise InvalidInput(fields=problems)
     return RoundSpec(kind=kind, name=name, starts_on=starts_on, due_on=due_on,

@@ -335,6 +335,9 @@ BROKEN_IMAGES = {
     "wrong-magic": b"\x89PNX\r\n\x1a\n" + b"\0" * 64,
     "jpeg-truncated": images.make_jpeg(800, 600, seed=9)[:5000],
     "jpeg-50000x50000": images.jpeg_header(50_000, 50_000),
+    # A whole file (EOI and all) whose header claims far more than its 16x16 of data:
+    # libjpeg would fill the rest with grey and only warn.
+    "jpeg-640x480-over-16x16": images.jpeg_header(640, 480),
     "png-50000x50000": images.png_header(50_000, 50_000),
     "png-bad-crc": _png_with_bad_crc(),
     "png-truncated": images.make_png(320, 240, seed=4)[:300],
@@ -351,5 +354,7 @@ def test_broken_images_are_refused_and_nothing_is_stored(client, db, name):
     w = factories.world(db.session)
     r = put_photo(client, w, BROKEN_IMAGES[name])
     assert 400 <= r.status_code < 500, (name, r.status_code, r.get_json())
+    if "truncated" in name or "over" in name:
+        assert (r.status_code, r.get_json()["error"]["code"]) == (422, "corrupt_image")
     assert db.session.query(Photo).count() == 0
     assert list(object_store().list("photos/")) == []

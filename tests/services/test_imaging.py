@@ -482,3 +482,37 @@ def test_damaged_exif_never_refuses_the_photo(edits):
         out[where] = value
     facts, _ = imaging.process_image(bytes(out))
     assert (facts.width, facts.height) in ((64, 96), (96, 64))
+
+
+def test_formats_that_cannot_be_drafted_decode_one_at_a_time(monkeypatch):
+    # Two WebP uploads at once in one worker: the second waits for the first's full decode, so
+    # a worker never holds two full canvases (bench/decode_memory.py measures the memory).
+    import threading
+
+    from PIL import WebPImagePlugin
+
+    inside, most, guard = [0], [0], threading.Lock()
+    original = WebPImagePlugin.WebPImageFile.load
+
+    def counting_load(self):
+        if getattr(self, "counted", False):  # loaded already: later calls only return pixels
+            return original(self)
+        self.counted = True
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        try:
+            return original(self)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "load", counting_load)
+    data = images.make_webp(400, 300, seed=5)
+    threads = [threading.Thread(target=imaging.prepare_upload, args=(data,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1

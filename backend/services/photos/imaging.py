@@ -25,7 +25,7 @@ from backend.services.errors import (
     UnsupportedImageType,
 )
 from backend.services.photos.exif import TEXT_MAX, ExifFacts, read_exif
-from backend.services.photos.formats import sniff_format, webp_size
+from backend.services.photos.formats import jpeg_scan_too_short, sniff_format, webp_size
 from backend.services.photos.perceptual import Hashes, hamming, hashes, phash, phash_to_hex  # noqa: F401 - the module's API
 from backend.vocabulary import VARIANT_SIZES
 
@@ -170,10 +170,22 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+# PNG, WebP and HEIF cannot be decoded at reduced size: one such decode at a time per process
+# (a worker's threads take turns), so two large uploads at once never hold two full canvases.
+_FULL_DECODE = threading.Lock()
+
+
 def _decode(data: bytes, *, max_pixels: int, box: int, mode: str | None = None) -> _Decoded:
     fmt = sniff_format(data[:64])
     if fmt is None:
         raise UnsupportedImageType()
+    if fmt == "jpeg":
+        return _load(data, fmt, max_pixels=max_pixels, box=box, mode=mode)
+    with _FULL_DECODE:
+        return _load(data, fmt, max_pixels=max_pixels, box=box, mode=mode)
+
+
+def _load(data: bytes, fmt: str, *, max_pixels: int, box: int, mode: str | None) -> _Decoded:
     if fmt == "webp" and (size := webp_size(data[:30])):
         # libwebp allocates its canvas while opening: the worst mode's cost before that.
         _check_pixels(size, min(max_pixels, DECODE_BUDGET // _decode_cost("webp", "RGBA")))
@@ -183,6 +195,8 @@ def _decode(data: bytes, *, max_pixels: int, box: int, mode: str | None = None) 
     with im:
         stored_size = im.size
         _check_pixels(stored_size, max_pixels)
+        if fmt == "jpeg" and jpeg_scan_too_short(data):
+            raise CorruptImage(_TRUNCATED, reason="compressed data shorter than the frame")
         if fmt != "jpeg":  # refused by its declared size, before a pixel is decoded
             _check_pixels(stored_size, DECODE_BUDGET // _decode_cost(fmt, im.mode), fmt)
         with _failures_as_corrupt(max_pixels):
@@ -204,8 +218,9 @@ def _decode(data: bytes, *, max_pixels: int, box: int, mode: str | None = None) 
 # Worst-case bytes one decode holds at once: the decoded pixels (Pillow keeps RGB in 4 bytes a
 # pixel) and the full-size copy a mode change or the decoder's own buffer adds. JPEG decodes at a
 # reduced size (draft) and never comes near it; PNG, WebP and HEIF decode every pixel, so their
-# pixel limit is this budget over their cost: two uploads at once in one worker stay under
-# 300 MB (bench/decode_memory.py). 60 MP of RGB PNG would hold 240 MB; a 12 MP iPhone HEIC fits.
+# pixel limit is this budget over their cost, and they decode one at a time (_FULL_DECODE): two
+# uploads at once in one worker stay under 300 MB (bench/decode_memory.py). 60 MP of RGB PNG
+# would hold 240 MB; a 12 MP iPhone HEIC fits.
 DECODE_BUDGET = 96 * 1024 * 1024
 _REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F"}  # Image.reduce works on these directly
 _APP_PLAIN = {"APP0", "APP2", "APP14"}  # JFIF, ICC profile, Adobe colour transform

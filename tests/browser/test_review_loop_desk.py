@@ -95,8 +95,28 @@ def test_plot_with_an_800_m_outlier_stays_readable(loop_site, page_for, size):
     for selector in ("path.north", "text.north", "text.scale"):
         assert not overlaps(far_label, box(page, selector)), selector
         assert not overlaps(far_dot, box(page, selector)), selector
-    # House scale kept: the scale bar says 100 米 and the 20 m photos sit near the house.
-    assert page.locator("text.scale").text_content() == "100 米"
+    # House scale chosen from the near photos (5-20 m), not from the 350 m and 813 m ones: the
+    # outer ring holds them with little to spare and both outliers are drawn at the edge.
+    rings = [int(t.split()[0]) for t in page.locator("text.ring-label").all_text_contents()]
+    assert rings == [10, 20, 50], rings
+    assert page.locator("text.scale").text_content() == "20 米"
+    assert page.locator("g.pt text.label", has_text="→").count() == 2
+    outer = page.locator("circle.ring").last.bounding_box()
+    labels = []
+    for i in range(page.locator("g.pt").count()):
+        pt = page.locator("g.pt").nth(i)
+        label = pt.locator("text.label")
+        if "→" in label.text_content():
+            continue
+        assert inside(pt.locator("circle.dev, rect.exif").first.bounding_box(), outer)
+        labels.append((label.text_content(), label.bounding_box()))
+    assert len(labels) >= 9
+    # The near markers' numbers are readable: no label covers another or the house's.
+    house = box(page, "text.house-label")
+    for n, (text, b) in enumerate(labels):
+        assert not overlaps(b, house), text
+        for other, c in labels[n + 1:]:
+            assert not overlaps(b, c), (text, other)
     assert "离房屋较远，画在图边缘并注明距离" in page.locator(".plot-wrap table").inner_text()
     page.locator("#plot").scroll_into_view_if_needed()
     screenshot(page, f"loop-plot-{size}")

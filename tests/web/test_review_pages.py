@@ -72,7 +72,7 @@ def test_every_page_renders(client, db, rc):
         "/review/": ["改造项目总览", "东坪村", "岱岳镇"],
         f"/review/cases/{rc.case.id}": ["改造前", "改造中", "改造后", "拍摄位置图", "缺少照片",
                                         "拍摄位置距房屋过远", "基础埋深仅380毫米", "前后对比",
-                                        'loading="lazy"', "<svg", "50 米", "200 米"],
+                                        'loading="lazy"', "<svg", "20 米", "50 米", "→ 350 米"],
         f"/review/cases/{rc.case.id}/plot": ["拍摄位置图", "<svg"],
         f"/review/photos/{pid}": ["拍摄信息", "手机定位", "照片EXIF", "查看原图"],
         "/review/flags": ["照片标记工作单", "拍摄位置距房屋过远", "无位置信息"],
@@ -289,13 +289,17 @@ def test_plot_is_to_scale_and_tiles_follow_the_map_system(client, db, rc, app, m
                                     rc.case.id)
     plot = plots.position_plot(data)
     far = next(p for p in plot.points if p.photo_id == rc.photo_ids["depth_far"])
-    # 350 m north, beyond the house's scale: up the page at the frame's edge, its distance
-    # kept; the frame stays at the scale of the photos taken at the house.
-    assert plot.extent == 240 and far.clipped and 340 < far.distance_m < 360
+    # 350 m north, an outlier of photos 20 m from the house: up the page at the frame's edge,
+    # its distance in its label; the frame is sized by the photos taken at the house.
+    assert plot.extent == pytest.approx(55) and plot.rings == (10, 20, 50) and plot.bar == 20
+    assert far.clipped and 340 < far.distance_m < 360 and far.caption.endswith("→ 350 米")
     assert abs(far.x) < 1 and far.y == pytest.approx(-plots.EDGE * plot.extent)
+    assert plots.near([5, 6, 20, 20, 350, 813]) == [5, 6, 20, 20]
+    assert plots.near([120, 150, 800, 820, 900]) == [120, 150, 800, 820, 900]
+    assert plots.house_scale([]) == pytest.approx(5.5)
     wide = plots.position_plot(data, extent=500)
     assert -360 < next(p for p in wide.points if p.photo_id == far.photo_id).y < -340
-    assert plot.rings == (50, 100, 200) and plot.tiles == []
+    assert wide.rings == (100, 200, 500) and plot.tiles == []
     near = plots.position_plot(data, extent=100)
     assert next(p for p in near.points if p.photo_id == far.photo_id).clipped
     template = "https://t0.tianditu.gov.cn/img_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"

@@ -3,19 +3,25 @@ point, and the visits' own fixes, laid out in ground metres over optional slippy
 """
 
 import math
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 
-from backend.models.base import china_date
+from backend.display import local_time, metres
 from backend.services.cases.dossier import CaseDossier
 from backend.services.geo import wgs84_to_gcj02
+from backend.web.desk.plot_labels import Label, Layout, square, text_box
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator sphere
-RINGS_M = (50, 100, 200)
+NICE_M = (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)  # rings and scale bars
 PLOT_PX = 640
-NEAR_M = 300  # farther than this from the house, a photo is an outlier of the house's plot
-# Outliers are pulled in to this share of the half-width: clear of the north arrow, the scale
-# bar and the frame's edge, with room for their label.
+MIN_EXTENT, MAX_EXTENT = 22.0, 5000.0
+# A photo is an outlier of the house's plot when it lies farther than this many times the
+# median photo's distance (and beyond NEAR_FLOOR_M): the frame is sized without it.
+OUTLIER_FACTOR, NEAR_FLOOR_M = 3.0, 30.0
+# Markers beyond the frame are pulled in to this share of the half-width: clear of the north
+# arrow, the scale bar and the frame's edge, with room for their label.
 EDGE = 0.8
+PHOTO_FONT, VISIT_FONT, HOUSE_FONT, RING_FONT = 12, 10, 12, 11  # in u (extent / 300)
 
 
 @dataclass
@@ -31,13 +37,20 @@ class PlotPoint:
     clipped: bool = False
     photo_id: str | None = None
     flagged: bool = False
+    text: Label | None = None  # where its label is written (see plot_labels)
 
     @property
-    def label_left(self) -> bool:
-        """Write the label on the house's side of a point in the right half, so it stays in
-        the frame."""
-        x = self.x if self.x is not None else self.exif_x
-        return x is not None and x > 0
+    def anchor(self) -> tuple[float, float]:
+        return (self.x, self.y) if self.x is not None else (self.exif_x, self.exif_y)
+
+    @property
+    def caption(self) -> str:
+        """1, 3!（相机）, 12! → 813 米: number, open flag, camera-only point, distance if
+        drawn at the edge."""
+        if not self.number:
+            return self.label + (" → " + metres(self.distance_m) if self.clipped else "")
+        return (f"{self.label}{'!' if self.flagged else ''}{'（相机）' if self.x is None else ''}"
+                f"{' → ' + metres(self.distance_m) if self.clipped else ''}")
 
 
 @dataclass
@@ -49,6 +62,8 @@ class Plot:
     tiles: list[dict]
     crs: str
     has_house: bool
+    bar: int = 0  # the scale bar's length in metres
+    house_label: Label | None = field(default=None)
 
 
 def _mercator(lat: float, lon: float) -> tuple[float, float]:
@@ -91,33 +106,75 @@ def position_plot(review: CaseDossier, *, tile_url: str | None = None,
 
     if extent is None:
         extent = house_scale([v.distance_m or 0 for v in photos])
-    extent = max(60.0, min(5000.0, extent))
+    extent = max(MIN_EXTENT, min(MAX_EXTENT, extent))
     points = [_clip(_photo_point(view, to_xy), extent) for view in photos]
     visits = []
     for visit in review.timeline.visits:
         if visit.device_lat is not None and visit.device_lon is not None:
             x, y = to_xy(visit.device_lat, visit.device_lon)
-            label = china_date(visit.started_at).isoformat()
-            visits.append(_clip(PlotPoint(0, label, x, y, visit.device_accuracy_m), extent))
+            label = "检查 " + local_time(visit.started_at, "%Y-%m-%d")
+            visits.append(_clip(PlotPoint(0, label, x, y, visit.device_accuracy_m,
+                                          distance_m=math.hypot(x, y)), extent))
     tiles = _tiles(tile_url, cx, cy, scale, extent) if tile_url else []
-    return Plot(extent, RINGS_M, points, visits, tiles, "GCJ-02" if gcj else "WGS-84",
-                household.has_location)
+    plot = Plot(extent, rings(extent), points, visits, tiles, "GCJ-02" if gcj else "WGS-84",
+                household.has_location, bar=max(n for n in NICE_M if n <= max(0.4 * extent, 5)))
+    _place_labels(plot)
+    return plot
 
 
 def house_scale(reach: list[float]) -> float:
-    """The frame's half-width: wide enough for the photos taken at the house, not for one
-    taken far away (an 813 m photo would shrink the others into a pile). Photos beyond
-    NEAR_M are outliers, drawn at the frame's edge with their distance; only when every
-    photo is far does the frame grow to them."""
-    near = [d for d in reach if d <= NEAR_M]
-    return max(240.0, min(2000.0, max(near or reach, default=0) * 1.15))
+    """The frame's half-width, from the photos taken at the house only (an 813 m photo would
+    shrink the others into a pile): the smallest ring of NICE_M holding them with a margin,
+    plus room for its label. Outliers (see near()) are drawn at the frame's edge with their
+    distance; when most photos are far, the frame grows to them."""
+    reach = near(reach)
+    wanted = max(reach, default=0) * 1.25
+    ring = next((n for n in NICE_M if n >= wanted), NICE_M[-1])
+    return ring * 1.1
+
+
+def near(reach: list[float]) -> list[float]:
+    """The distances that are not outliers: within OUTLIER_FACTOR × the median (at least
+    NEAR_FLOOR_M)."""
+    if not reach:
+        return []
+    bound = max(NEAR_FLOOR_M, OUTLIER_FACTOR * statistics.median_high(reach))
+    return [d for d in reach if d <= bound]
+
+
+def rings(extent: float) -> tuple[int, ...]:
+    """The three largest round distances inside the frame."""
+    return tuple(n for n in NICE_M if n <= extent)[-3:]
+
+
+def _place_labels(plot: Plot) -> None:
+    """Labels of photos (then visits) clear of each other, the house, every marker, the ring
+    labels, the north arrow and the scale bar."""
+    e, u = plot.extent, plot.extent / 300
+    fixed = [square(0, 0, 7 * u)] if plot.has_house else []
+    if plot.has_house:
+        plot.house_label = Label("房屋", 9 * u, 4 * u, text_box(9 * u, 4 * u, "房屋",
+                                                            HOUSE_FONT * u))
+        fixed.append(plot.house_label.box)
+    fixed += [text_box(0.71 * r + 2 * u, -0.71 * r - 2 * u, f"{r} 米", RING_FONT * u)
+              for r in plot.rings]
+    fixed.append((e - 26 * u, -e, e, -e + 50 * u))  # north arrow and 北
+    fixed.append((-e, e - 36 * u, -e + 20 * u + plot.bar, e))  # scale bar and its label
+    for p in plot.points + plot.visits:
+        fixed += [square(x, y, 6 * u) for x, y in ((p.x, p.y), (p.exif_x, p.exif_y))
+                  if x is not None]
+    layout = Layout(e, fixed)
+    for p in plot.points:
+        p.text = layout.place(*p.anchor, p.caption, PHOTO_FONT * u)
+    for v in plot.visits:
+        v.text = layout.place(v.x, v.y, v.caption, VISIT_FONT * u)
 
 
 def _photo_point(view, to_xy) -> PlotPoint:
     """A photo at the phone's fix (with its EXIF point beside it), else at its EXIF point."""
     p = view.photo
     flagged = any(f.status != "dismissed" for f in p.flags)
-    label = f"{view.number}"
+    label = str(view.number)
     if p.has_device_position:
         x, y = to_xy(p.device_lat, p.device_lon)
         point = PlotPoint(view.number, label, x, y, p.device_accuracy_m,

@@ -129,3 +129,51 @@ def test_a_household_without_a_case_has_a_page_with_its_visits_and_photos(client
 def test_the_favicon_is_served(client, path):
     r = client.get(path, follow_redirects=True)
     assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+
+
+def visit_article(page: str, visit_id: str) -> str:
+    """The HTML of one visit's article on a desk page."""
+    start = page.index(f'id="visit-{visit_id}"')
+    return page[start:page.index("</article>", start)]
+
+
+def test_household_page_pairs_a_returned_visit_with_its_answer_both_ways(client, db, world):
+    w = world
+    rnd = open_round(db, w)
+    hid = household_ids(db, rnd, w.village_a2)[0]
+    first, _ = suspected_survey(client, w, rnd, hid)
+    r = client.post(f"/api/v1/visits/{first}/review", headers=w.headers("town_reviewer"),
+                    json={"decision": "return", "comment": "请补拍后墙裂缝"})
+    assert r.status_code == 200, r.get_json()
+    login_as(client, db, w.users["town_reviewer"])
+    url = f"/review/households/{hid}"
+    page = client.get(url).get_data(as_text=True)
+    returned = visit_article(page, first)
+    # Awaiting its answer: the return comment kept, no 通过 offered, 等待补交 said.
+    assert "请补拍后墙裂缝" in returned and "等待补交" in returned
+    assert 'value="approve"' not in returned and "已补交" not in returned
+    # The visits and their photos are inside the 检查记录 card, one list.
+    section = page[page.index('id="visits"'):page.index("</section>", page.index('id="visits"'))]
+    assert f'id="visit-{first}"' in section and 'class="strip"' in section
+
+    shot = put_photo(client, w, images.make_jpeg(seed=hid + 90), village=w.village_a2,
+                     household_id=hid).get_json()["id"]
+    r = survey(client, w, rnd.id, hid, "suspected_danger", danger_points=["wall.crack"],
+               photos=[shot], answers_visit_id=first, note="已补拍")
+    assert r.status_code == 201, r.get_json()
+    answer = r.get_json()["id"]
+    page = client.get(url).get_data(as_text=True)
+    returned, answering = visit_article(page, first), visit_article(page, answer)
+    assert f'<a class="pair-link" href="#visit-{answer}">已补交 → 查看</a>' in returned
+    assert "待审核" in returned and "等待补交" not in returned
+    assert f'<a class="pair-link" href="#visit-{first}">答复退回的检查记录 ←</a>' in answering
+    assert 'value="approve"' in answering  # the answer is what gets reviewed
+
+    r = client.post(f"/api/v1/visits/{answer}/review", headers=w.headers("town_reviewer"),
+                    json={"decision": "approve"})
+    assert r.status_code == 200, r.get_json()
+    page = client.get(url).get_data(as_text=True)
+    returned = visit_article(page, first)
+    assert "退回已解决" in returned
+    assert f'<a class="pair-link" href="#visit-{answer}">已补交 → 查看</a>' in returned
+    assert f'href="#visit-{first}">答复退回的检查记录 ←' in visit_article(page, answer)

@@ -210,7 +210,13 @@ def template_words() -> dict:
             "FUND_KINDS": FUND_KINDS, "TRANCHES": TRANCHES, "PAYEE_KINDS": PAYEE_KINDS,
             "POLICY_LEVELS": POLICY_LEVELS, "POLICY_RESULTS": POLICY_RESULTS,
             "RECOVERY_STATUSES": RECOVERY_STATUSES,
-            "today_date": today()}
+            "answers_by": answers_by, "today_date": today()}
+
+
+def answers_by(visits) -> dict:
+    """The visits (or reviewed items) that answer a returned one, by the returned one's id."""
+    visits = [getattr(v, "visit", v) for v in visits]
+    return {v.answers_visit_id: v for v in visits if v.answers_visit_id}
 
 
 def show_id(number: str | None) -> str:

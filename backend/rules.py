@@ -23,9 +23,10 @@ class Rules:
     @classmethod
     def from_config(cls, config) -> "Rules":
         trusted_networks(config["TRUSTED_PROXIES"])  # a mistyped setting stops the app here
+        photos = PhotoRules.from_config(config)
         return cls(
-            photos=PhotoRules.from_config(config),
-            visits=VisitRules(rectification_days=config["RECTIFICATION_DAYS"]),
+            photos=photos,
+            visits=VisitRules(rectification_days=config["RECTIFICATION_DAYS"], photos=photos),
             login=LoginPolicy(throttle=Throttle(
                 per_account_source=config["LOGIN_MAX_FAILURES"],
                 per_source=config["LOGIN_SOURCE_MAX_FAILURES"],

@@ -195,3 +195,21 @@ def test_an_on_site_visit_with_no_position_anywhere_is_flagged(client, world, db
     assert "presence_unproven" not in flag_codes(located)
     assert db.session.get(Photo, r.get_json()["id"]).sha256 == hashlib.sha256(
         images.make_jpeg(seed=64)).hexdigest()
+
+
+@pytest.mark.parametrize("visit_position", [False, True], ids=["blind-visit", "located-visit"])
+def test_presence_is_rechecked_when_the_visit_arrives_after_its_photos(
+        client, world, db, templates, visit_position):
+    from tests.api.test_visits import put_visit, visit_body
+    case = factories.case(db.session, world.households[world.village_a1],
+                          status="agreement_signed")
+    visit_id = str(uuid.uuid4())
+    r = put_photo(client, world, images.make_jpeg(seed=66), case_id=case.id, phase="during",
+                  visit_id=visit_id, lat=None, lon=None, accuracy_m=None)
+    assert "presence_unproven" not in flag_codes(r)  # the visit's kind is not known yet
+    body = visit_body(world, case)
+    if not visit_position:
+        body["position"] = None
+    assert put_visit(client, world, body, visit_id=visit_id).status_code == 201
+    got = client.get(f"/api/v1/photos/{r.get_json()['id']}", headers=world.headers("inspector"))
+    assert ("presence_unproven" in flag_codes(got)) is not visit_position

@@ -8,7 +8,7 @@ household's graded appraisal.
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -24,6 +24,8 @@ from backend.services.checklists.rules import (
     missing_signoffs,
 )
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
+from backend.services.photos.checks import PhotoRules
+from backend.services.photos.ingest import refresh_own_flags
 from backend.services.policy import Actor
 from backend.services.visits.inputs import RectificationInput, VisitInput
 from backend.services.visits.review import check_answer
@@ -36,6 +38,7 @@ CLOCK_SLACK = timedelta(minutes=10)  # phones' clocks run a little ahead
 @dataclass(frozen=True)
 class VisitRules:
     rectification_days: int = 15
+    photos: PhotoRules = field(default_factory=PhotoRules)  # flags of photos it ties to itself
 
 
 def body_hash(body: dict) -> str:
@@ -81,7 +84,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
         if winner is None:
             raise
         return _replayed(winner, actor, digest), False
-    _link_photos(session, visit, photo_ids, household)
+    _link_photos(session, visit, photo_ids, household, rules.photos)
     rounds.record_outcome(session, visit)
     if visit.kind == "appraisal":
         # Its failed items are the house's danger points: they grade the house for
@@ -200,8 +203,10 @@ def _check_form(body: VisitInput, spec) -> dict:
     return problems
 
 
-def _link_photos(session, visit: Visit, photo_ids: list[str], household: Household) -> None:
-    """Tie photos that arrived before the visit to it; later ones carry the visit's id."""
+def _link_photos(session, visit: Visit, photo_ids: list[str], household: Household,
+                 photo_rules: PhotoRules) -> None:
+    """Tie photos that arrived before the visit to it (later ones carry the visit's id) and
+    recompute their own flags: what the visit says (its kind, its position) changes some."""
     item_of = {p: r for r in visit.results for p in r.photo_ids}
     photos = session.scalars(select(Photo).where(
         (Photo.id.in_(photo_ids)) | (Photo.visit_id == visit.id))).all() if photo_ids else \
@@ -215,6 +220,8 @@ def _link_photos(session, visit: Visit, photo_ids: list[str], household: Househo
             result = item_of[photo.id]
             photo.node = photo.node or result.node_code
             photo.item = photo.item or result.item_code
+        case = session.get(Case, photo.case_id) if photo.case_id else None
+        refresh_own_flags(session, photo, household, case, photo_rules)
 
 
 def _open_and_close_rectifications(session, actor: Actor, visit: Visit, spec,

@@ -3,38 +3,20 @@ visit with danger points to the phone, the 疑似危房 tab shows its clocks and
 plot stays readable with an 800 m outlier, and wide tables scroll inside their cards at 360 px.
 Screenshots go to build/screenshots/loop-*.png."""
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from backend.api.visits import VisitBodySchema
 from backend.extensions import db
-from backend.services import rounds, visits
+from backend.services import rounds
 from backend.services.policy import Actor
 from backend.services.rounds.lifecycle import RoundSpec
 from tests import factories
 from tests.browser.conftest import browser_app, no_sideways_scroll, screenshot, serving, sign_in
-from tests.web import review_case, upload
+from tests.web import review_case, survey_suspected, upload
 
 pytestmark = pytest.mark.browser
 SIZES = {"phone": (360, 800), "desk": (1366, 900)}
-
-
-def survey_suspected(session, w, rnd, household) -> tuple[str, str]:
-    """A routine survey that found a suspected dangerous house, with two danger points."""
-    inspector = Actor.of(w.users["inspector"])
-    photo = upload(session, inspector, household, phase="before", seed=301, days_ago=2)
-    now = datetime.now(UTC) - timedelta(days=2)
-    raw = {"household_id": household.id, "round_id": rnd.id, "kind": "routine_survey",
-           "phase": "before", "template": {"code": "routine_survey"},
-           "outcome": "suspected_danger", "danger_points": ["wall.crack", "roof.leak"],
-           "photos": [photo], "note": "后墙开裂约2米",
-           "started_at": (now - timedelta(minutes=20)).isoformat(), "ended_at": now.isoformat()}
-    visit_id = str(uuid.uuid4())
-    visits.record_visit(session, inspector, visit_id, VisitBodySchema().load(raw),
-                        rules=visits.VisitRules(), digest=visits.body_hash(raw))
-    return visit_id, photo
 
 
 @pytest.fixture(scope="module")

@@ -113,3 +113,19 @@ def review_case(session, *, extra_photos: int = 0) -> ReviewCase:
     ids["reused_other"] = upload(session, inspector, other, phase="before", seed=12,
                                  days_ago=2)
     return rc
+
+
+def survey_suspected(session, w, rnd, household) -> tuple[str, str]:
+    """A routine survey that found a suspected dangerous house, with two danger points."""
+    inspector = Actor.of(w.users["inspector"])
+    photo = upload(session, inspector, household, phase="before", seed=301, days_ago=2)
+    now = datetime.now(UTC) - timedelta(days=2)
+    raw = {"household_id": household.id, "round_id": rnd.id, "kind": "routine_survey",
+           "phase": "before", "template": {"code": "routine_survey"},
+           "outcome": "suspected_danger", "danger_points": ["wall.crack", "roof.leak"],
+           "photos": [photo], "note": "后墙开裂约2米",
+           "started_at": (now - timedelta(minutes=20)).isoformat(), "ended_at": now.isoformat()}
+    visit_id = str(uuid.uuid4())
+    visits.record_visit(session, inspector, visit_id, VisitBodySchema().load(raw),
+                        rules=visits.VisitRules(), digest=visits.body_hash(raw))
+    return visit_id, photo

@@ -122,7 +122,8 @@ def import_outbox(file, username):
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="只在数据库为空时生成演示数据")
-@click.option("--households", default=300, show_default=True)
+# The demo's procedure examples need a few free households in each village: 60 at least.
+@click.option("--households", default=300, show_default=True, type=click.IntRange(60, 100_000))
 def seed_demo(if_empty, households):
     """Create a demo county: 2 towns, 6 villages, households, cases and one user per role."""
     from backend.demo import seed

@@ -41,6 +41,12 @@ def test_seed_demo_builds_a_county_once(app, db):
     assert db.session.query(Household).count() == 303  # and three in the 郯城 village
 
 
+def test_seed_demo_refuses_a_county_too_small_for_its_examples(app, db):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--households", "40"])
+    assert result.exit_code == 2 and "60<=x" in result.output
+    assert db.session.query(Household).count() == 0
+
+
 def assert_ranking_examples(db):
     """The two past weeks' snapshots name 玉井镇 twice in a row; this week a third time."""
     from backend.models import RankingSnapshot

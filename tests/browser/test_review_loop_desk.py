@@ -36,6 +36,7 @@ def loop_site(tmp_path_factory):
         neighbour = w.households[w.village_a2]
         visit_id, photo = survey_suspected(db.session, w, rnd, neighbour)
         site = {"case_id": rc.case.id, "far": far, "visit_id": visit_id, "photo": photo,
+                "round_id": rnd.id, "case_household_id": household.id,
                 "household_id": neighbour.id, "household": neighbour.name,
                 "inspector_token": factories.token_for(db.session, w.users["inspector"])}
         db.session.remove()
@@ -176,3 +177,28 @@ def test_suspected_houses_tab_shows_danger_points_photos_and_clocks(loop_site, p
         no_sideways_scroll(page)
         screenshot(page, f"loop-household-{size}", full_page=True)
         assert page.errors == []
+
+
+DESK_PAGES = {"todo": "/review/todo", "reviews": "/review/todo/reviews",
+              "suspected-tab": "/review/todo/suspected", "case-household":
+              "/review/households/{case_household_id}", "photo": "/review/photos/{far}",
+              "plot": "/review/cases/{case_id}/plot", "round": "/review/rounds/{round_id}"}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_desk_pages_of_the_loop_fit_the_screen(loop_site, page_for, size):
+    """Each page the loop touches, at 360 px and 1366 px: no sideways page scroll, every
+    button inside the screen and tall enough to press."""
+    site = loop_site
+    page = page_for(*SIZES[size])
+    sign_in(page, site["url"], "town_reviewer")
+    width = SIZES[size][0]
+    for name, path in DESK_PAGES.items():
+        page.goto(site["url"] + path.format(**site))
+        no_sideways_scroll(page)
+        for i in range(page.locator("main .button:visible, main button:visible").count()):
+            b = page.locator("main .button:visible, main button:visible").nth(i).bounding_box()
+            assert b["x"] >= 0 and b["x"] + b["width"] <= width + 0.5, (name, i, b)
+            assert b["height"] >= 28, (name, i, b)
+        screenshot(page, f"loop-page-{name}-{size}", full_page=True)
+        assert page.errors == [], name

@@ -107,7 +107,7 @@ function hintWideTables() {
       if (!wide) continue;
       hint = document.createElement("p");
       hint.className = "scroll-hint small";
-      hint.textContent = "表格较宽：左右滑动查看全部列 →";
+      hint.textContent = wrap.dataset.hint || "表格较宽：左右滑动查看全部列 →";
       wrap.before(hint);
     }
     hint.hidden = !wide;
@@ -115,3 +115,7 @@ function hintWideTables() {
 }
 hintWideTables();
 window.addEventListener("resize", hintWideTables);
+// A position plot wider than a phone opens on its centre, the house.
+for (const frame of document.querySelectorAll(".plot-frame")) {
+  frame.scrollLeft = (frame.scrollWidth - frame.clientWidth) / 2;
+}

@@ -37,9 +37,7 @@ def page(session, stmt: Select, sort_columns: list, *, cursor: str | None, limit
         raise InvalidInput(fields={"limit": f"每页条数应在 1 至 {MAX_PAGE_SIZE} 之间"})
     if cursor:
         after = decode_cursor(cursor, key, len(sort_columns))
-        # The first column's own bound lets SQLite seek the index from the cursor; with the
-        # row-value comparison alone it reads from the start of the area.
-        stmt = stmt.where(sort_columns[0] >= after[0], tuple_(*sort_columns) > tuple_(*after))
+        stmt = stmt.where(tuple_(*sort_columns) > tuple_(*after))
     rows = session.scalars(stmt.order_by(*sort_columns).limit(limit + 1)).unique().all()
     next_cursor = None
     if len(rows) > limit:

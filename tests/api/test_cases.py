@@ -35,7 +35,8 @@ def test_a_case_begins_at_the_application_stage(client, db):
 
 def test_application_members_need_valid_id_numbers(client, db):
     w = factories.world(db.session)
-    bad = factories.id_number()[:17] + ("0" if factories.id_number()[17] != "0" else "1")
+    good = factories.id_number()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")  # a wrong check digit
     r = open_case(client, w, w.households[w.village_a1], application={
         "members": [{"name": "王小明", "id_number": bad, "relation": "子"}]})
     assert r.status_code == 422 and "application" in r.get_json()["error"]["fields"]

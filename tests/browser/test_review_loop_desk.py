@@ -3,17 +3,13 @@ visit with danger points to the phone, the 疑似危房 tab shows its clocks and
 plot stays readable with an 800 m outlier, and wide tables scroll inside their cards at 360 px.
 Screenshots go to build/screenshots/loop-*.png."""
 
-from datetime import date, timedelta
-
 import pytest
 
 from backend.extensions import db
-from backend.services import rounds
 from backend.services.policy import Actor
-from backend.services.rounds.lifecycle import RoundSpec
 from tests import factories
 from tests.browser.conftest import browser_app, no_sideways_scroll, screenshot, serving, sign_in
-from tests.web import review_case, survey_suspected, upload
+from tests.web import review_case, round_with_a_suspected_house, upload
 
 pytestmark = pytest.mark.browser
 SIZES = {"phone": (360, 800), "desk": (1366, 900)}
@@ -29,12 +25,7 @@ def loop_site(tmp_path_factory):
         # 813 m to the north-east: the photo that used to set the scale to 500 m.
         far = upload(db.session, inspector, household, phase="during", seed=303,
                      node="wall", case_id=rc.case.id, north_m=575, east_m=575, days_ago=18)
-        rnd = rounds.open_round(db.session, Actor.of(w.users["town_reviewer"]), RoundSpec(
-            kind="routine", name="2026年第四季度常规排查", period="2026Q4",
-            starts_on=date.today() - timedelta(days=10), due_on=date.today() + timedelta(30),
-            area_codes=[w.town_a], categories=[]))
-        neighbour = w.households[w.village_a2]
-        visit_id, photo = survey_suspected(db.session, w, rnd, neighbour)
+        rnd, neighbour, visit_id, photo = round_with_a_suspected_house(db.session, w)
         site = {"case_id": rc.case.id, "far": far, "visit_id": visit_id, "photo": photo,
                 "round_id": rnd.id, "case_household_id": household.id,
                 "household_id": neighbour.id, "household": neighbour.name,

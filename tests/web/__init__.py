@@ -6,13 +6,14 @@ Built through the services (not the API) so the browser tests can use it on a li
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from backend.api.visits import VisitBodySchema
 from backend.extensions import object_store
-from backend.services import checklists, photos, visits
+from backend.services import checklists, photos, rounds, visits
 from backend.services.photos.checks import PhotoRules
 from backend.services.policy import Actor
+from backend.services.rounds.lifecycle import RoundSpec
 from backend.web.desk.base import COOKIE, csrf_for
 from tests import factories, images
 
@@ -129,3 +130,14 @@ def survey_suspected(session, w, rnd, household) -> tuple[str, str]:
     visits.record_visit(session, inspector, visit_id, VisitBodySchema().load(raw),
                         rules=visits.VisitRules(), digest=visits.body_hash(raw))
     return visit_id, photo
+
+
+def round_with_a_suspected_house(session, w):
+    """A routine round of town A under way, where village A2's household was found suspected:
+    (round, household, visit id, photo id)."""
+    rnd = rounds.open_round(session, Actor.of(w.users["town_reviewer"]), RoundSpec(
+        kind="routine", name="2026年第四季度常规排查", period="2026Q4",
+        starts_on=date.today() - timedelta(days=10), due_on=date.today() + timedelta(30),
+        area_codes=[w.town_a], categories=[]))
+    household = w.households[w.village_a2]
+    return (rnd, household, *survey_suspected(session, w, rnd, household))

@@ -2,14 +2,10 @@
 backend.display.local_time ("2026-12-01 00:15", China time), never an ISO string with its "T"."""
 
 import re
-from datetime import date, timedelta
 
 import pytest
 
-from backend.services import rounds
-from backend.services.policy import Actor
-from backend.services.rounds.lifecycle import RoundSpec
-from tests.web import login_as, review_case, survey_suspected
+from tests.web import login_as, review_case, round_with_a_suspected_house
 
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 TAG = re.compile(r"<[^>]*>")  # attributes (datetime="", data-*) are machine-read, not shown
@@ -19,12 +15,7 @@ TAG = re.compile(r"<[^>]*>")  # attributes (datetime="", data-*) are machine-rea
 def desk(db, client):
     rc = review_case(db.session, extra_photos=2)
     w = rc.world
-    rnd = rounds.open_round(db.session, Actor.of(w.users["town_reviewer"]), RoundSpec(
-        kind="routine", name="2026年第四季度常规排查", period="2026Q4",
-        starts_on=date.today() - timedelta(days=10), due_on=date.today() + timedelta(30),
-        area_codes=[w.town_a], categories=[]))
-    neighbour = w.households[w.village_a2]
-    visit_id, photo = survey_suspected(db.session, w, rnd, neighbour)
+    rnd, neighbour, _, photo = round_with_a_suspected_house(db.session, w)
     # One visit returned, so its review time and comment are shown too.
     r = client.post(f"/api/v1/visits/{rc.visit_ids['before']}/review",
                     headers=w.headers("town_reviewer"),

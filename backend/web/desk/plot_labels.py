@@ -70,6 +70,12 @@ class Layout:
                     return self._keep(ax, ay, text, font, box, r > LEADER_FROM)
         return self._keep(ax, ay, text, font, first, False)
 
+    def first_free(self, labels: list[Label]) -> Label:
+        """The first of these ready-placed labels that fits (else the first), kept."""
+        label = next((t for t in labels if self._free(t.box)), labels[0])
+        self.taken.append(label.box)
+        return label
+
     def _free(self, box: Box) -> bool:
         b = self.bounds
         if box[0] < b[0] or box[1] < b[1] or box[2] > b[2] or box[3] > b[3]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from backend.display import local_time, metres
 from backend.services.cases.dossier import CaseDossier
 from backend.services.geo import wgs84_to_gcj02
-from backend.web.desk.plot_labels import Label, Layout, square, text_box
+from backend.web.desk.plot_labels import ASCENT, Label, Layout, square, text_box
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator sphere
 NICE_M = (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)  # rings and scale bars
@@ -21,6 +21,7 @@ OUTLIER_FACTOR, NEAR_FLOOR_M = 3.0, 30.0
 # Markers beyond the frame are pulled in to this share of the half-width: clear of the north
 # arrow, the scale bar and the frame's edge, with room for their label.
 EDGE = 0.8
+DIAGONALS = ((1, -1), (-1, -1), (1, 1), (-1, 1))  # where a ring's label may go, first free
 PHOTO_FONT, VISIT_FONT, HOUSE_FONT, RING_FONT = 12, 10, 12, 11  # in u (extent / 300)
 
 
@@ -63,7 +64,8 @@ class Plot:
     crs: str
     has_house: bool
     bar: int = 0  # the scale bar's length in metres
-    house_label: Label | None = field(default=None)
+    house_label: Label | None = None
+    ring_labels: list[Label] = field(default_factory=list)  # one a ring, in its order
 
 
 def _mercator(lat: float, lon: float) -> tuple[float, float]:
@@ -148,26 +150,34 @@ def rings(extent: float) -> tuple[int, ...]:
 
 
 def _place_labels(plot: Plot) -> None:
-    """Labels of photos (then visits) clear of each other, the house, every marker, the ring
-    labels, the north arrow and the scale bar."""
+    """Ring labels on a diagonal clear of the markers; then labels of photos (then visits)
+    clear of each other, the house, every marker, the ring labels, the north arrow and the
+    scale bar."""
     e, u = plot.extent, plot.extent / 300
-    fixed = [square(0, 0, 7 * u)] if plot.has_house else []
+    fixed = [square(x, y, 6 * u) for p in plot.points + plot.visits
+             for x, y in ((p.x, p.y), (p.exif_x, p.exif_y)) if x is not None]
     if plot.has_house:
         plot.house_label = Label("房屋", 9 * u, 4 * u, text_box(9 * u, 4 * u, "房屋",
                                                             HOUSE_FONT * u))
-        fixed.append(plot.house_label.box)
-    fixed += [text_box(0.71 * r + 2 * u, -0.71 * r - 2 * u, f"{r} 米", RING_FONT * u)
-              for r in plot.rings]
+        fixed += [square(0, 0, 7 * u), plot.house_label.box]
     fixed.append((e - 26 * u, -e, e, -e + 50 * u))  # north arrow and 北
     fixed.append((-e, e - 36 * u, -e + 20 * u + plot.bar, e))  # scale bar and its label
-    for p in plot.points + plot.visits:
-        fixed += [square(x, y, 6 * u) for x, y in ((p.x, p.y), (p.exif_x, p.exif_y))
-                  if x is not None]
     layout = Layout(e, fixed)
+    plot.ring_labels = [layout.first_free([_ring_label(r, sx, sy, u) for sx, sy in DIAGONALS])
+                        for r in plot.rings]
     for p in plot.points:
         p.text = layout.place(*p.anchor, p.caption, PHOTO_FONT * u)
     for v in plot.visits:
         v.text = layout.place(v.x, v.y, v.caption, VISIT_FONT * u)
+
+
+def _ring_label(r: int, sx: int, sy: int, u: float) -> Label:
+    """A ring's distance written just outside it on the diagonal (sx, sy) (y grows south)."""
+    text, font = f"{r} 米", RING_FONT * u
+    width = text_box(0, 0, text, font)[2]
+    x = sx * (0.71 * r + 2 * u) - (width if sx < 0 else 0)
+    y = sy * (0.71 * r + 2 * u) + (ASCENT * font if sy > 0 else 0)
+    return Label(text, x, y, text_box(x, y, text, font))
 
 
 def _photo_point(view, to_xy) -> PlotPoint:

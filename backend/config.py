@@ -53,6 +53,7 @@ def load_settings() -> dict:
         "PHOTO_MAX_CLOCK_SKEW_MINUTES": _env("PHOTO_MAX_CLOCK_SKEW_MINUTES", 30, int),
         "PHOTO_MAX_UPLOAD_DELAY_DAYS": _env("PHOTO_MAX_UPLOAD_DELAY_DAYS", 30, int),
         "PHOTO_REUSE_DISTANCE": _env("PHOTO_REUSE_DISTANCE", 6, int),
+        "PHOTO_CROP_DISTANCE": _env("PHOTO_CROP_DISTANCE", 4, int),
         "PHOTO_REUSE_MAX_MATCHES": _env("PHOTO_REUSE_MAX_MATCHES", 20, int),
         "PHOTO_LOW_DETAIL": _env("PHOTO_LOW_DETAIL", 3.0, float),
         "PHOTO_MIN_PHASE_GAP_DAYS": _env("PHOTO_MIN_PHASE_GAP_DAYS", 7, int),

@@ -5,7 +5,7 @@ from backend.models.audit import AuditEvent
 from backend.models.case import Case
 from backend.models.household import Appraisal, Household
 from backend.models.money import FundAllocation, Payment, Recovery
-from backend.models.photo import Photo, PhotoFlag
+from backend.models.photo import Photo, PhotoFlag, PhotoWindow
 from backend.models.region import Region
 from backend.models.report import AnnualTask, RankingSnapshot, ReportFiling
 from backend.models.round import Round, RoundHousehold, RoundTally
@@ -37,6 +37,7 @@ __all__ = [
     "Payment",
     "Photo",
     "PhotoFlag",
+    "PhotoWindow",
     "Publicity",
     "RankingSnapshot",
     "Rectification",

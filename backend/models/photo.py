@@ -129,3 +129,23 @@ class PhotoFlag(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
 
     photo: Mapped[Photo] = relationship(back_populates="flags")
+
+
+class PhotoWindow(db.Model):
+    """A hash of part of a photo (services/photos/crops.py): its centre or its whole frame read
+    as windows are, so a copy cropped by up to a fifth is still found; with the hash's four
+    16-bit bands, each indexed."""
+
+    __tablename__ = "photo_windows"
+    __table_args__ = tuple(Index(f"ix_photo_windows_b{i}", f"b{i}") for i in range(4))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"),
+                                          index=True)
+    household_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(6))  # centre | frame
+    phash: Mapped[int] = mapped_column(BigInteger)
+    b0: Mapped[int] = mapped_column(Integer)
+    b1: Mapped[int] = mapped_column(Integer)
+    b2: Mapped[int] = mapped_column(Integer)
+    b3: Mapped[int] = mapped_column(Integer)

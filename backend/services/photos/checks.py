@@ -31,6 +31,7 @@ class PhotoRules:
     max_clock_skew: timedelta = timedelta(minutes=30)
     max_upload_delay: timedelta = timedelta(days=30)
     reuse_distance: int = 6
+    crop_distance: int = 4  # bits between a window of one photo and another's (crops.py)
     reuse_max_matches: int = 20  # a photo names at most this many look-alikes, nearest first
     low_detail: float = 3.0  # grey levels (perceptual.detail): less is a black frame or blank wall
     min_phase_gap: timedelta = timedelta(days=7)  # 改造后 photos this soon after 改造前 ones
@@ -46,6 +47,7 @@ class PhotoRules:
             max_clock_skew=timedelta(minutes=config["PHOTO_MAX_CLOCK_SKEW_MINUTES"]),
             max_upload_delay=timedelta(days=config["PHOTO_MAX_UPLOAD_DELAY_DAYS"]),
             reuse_distance=config["PHOTO_REUSE_DISTANCE"],
+            crop_distance=config["PHOTO_CROP_DISTANCE"],
             reuse_max_matches=config["PHOTO_REUSE_MAX_MATCHES"],
             low_detail=config["PHOTO_LOW_DETAIL"],
             min_phase_gap=timedelta(days=config["PHOTO_MIN_PHASE_GAP_DAYS"]),

@@ -24,6 +24,7 @@ from backend.services.errors import (
     ImageTooManyPixels,
     UnsupportedImageType,
 )
+from backend.services.photos.crops import CropHashes, crop_hashes
 from backend.services.photos.exif import TEXT_MAX, ExifFacts, read_exif
 from backend.services.photos.formats import jpeg_scan_too_short, sniff_format, webp_size
 from backend.services.photos.perceptual import Hashes, hamming, hashes, phash, phash_to_hex  # noqa: F401 - the module's API
@@ -74,6 +75,7 @@ class ImageFacts:
     # A plain upright JPEG no larger than a phone's upload, with no metadata (EXIF, XMP, IPTC,
     # comments) to strip: its own bytes serve as the `large` size, nothing is rendered.
     serves_as_large: bool = False
+    crops: CropHashes | None = None  # window hashes, for copies cropped by up to a fifth
 
     def as_dict(self) -> dict:
         """Return the facts JSON-ready; the hash as 16 hex digits (JavaScript loses 64-bit ints)."""
@@ -100,8 +102,9 @@ def prepare_upload(data: bytes, *, max_pixels: int = MAX_PIXELS,
     itself (`serves_as_large`) or is rendered on its first read (`render_variants`)."""
     decoded = _decode(data, max_pixels=max_pixels, box=max(thumb, HASH_BOX))
     small = decoded.upright(_fit(_rgb(decoded.image), max(thumb, HASH_BOX)))
-    digest = hashes(_fit(small, HASH_BOX))
-    return decoded.facts(digest), _jpeg(_fit(small, thumb), quality, decoded.icc)
+    boxed = _fit(small, HASH_BOX)
+    facts = decoded.facts(hashes(boxed), crop_hashes(boxed))
+    return facts, _jpeg(_fit(small, thumb), quality, decoded.icc)
 
 
 def render_variants(data: bytes, *, sizes: Mapping[str, int] = VARIANT_SIZES,
@@ -148,13 +151,13 @@ class _Decoded:
         method = _TRANSPOSE.get(self.orientation)
         return img.transpose(method) if method is not None else img
 
-    def facts(self, digest: Hashes) -> ImageFacts:
+    def facts(self, digest: Hashes, crops: CropHashes | None = None) -> ImageFacts:
         w, h = self.stored_size
         if self.orientation in (5, 6, 7, 8):
             w, h = h, w
         return ImageFacts(self.format, self.mime, w, h, self.exif, self.exif_error,
                           digest.phash, digest.mirrored, digest.detail,
-                          self.plain and max(w, h) <= LARGE_FROM_UPLOAD)
+                          self.plain and max(w, h) <= LARGE_FROM_UPLOAD, crops)
 
 
 _warnings_lock = threading.Lock()

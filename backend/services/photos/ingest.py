@@ -31,7 +31,7 @@ from backend.services.photos.checks import (
     repeats_a_fix,
     taken_at,
 )
-from backend.services.photos.reuse import flag_near_duplicates
+from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.storage_check import discard_unreferenced
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
@@ -106,7 +106,9 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         return IngestResult(_replayed(winner, sha, actor), created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
-    flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored)
+    flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored, crops=facts.crops)
+    if facts.crops is not None:
+        session.add_all(window_rows(photo, facts.crops))
     if not household.has_location and _trusted_position(photo, rules):
         _locate_household_from(session, household, photo, actor, rules)
     audit.record(session, actor, "upload", "photo", photo.id,

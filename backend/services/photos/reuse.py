@@ -1,20 +1,24 @@
-"""The same picture under another household: a resized, recompressed or mirrored copy.
+"""The same picture under another household: a resized, recompressed, mirrored or cropped copy.
 
 The lookup reads only id, household, village and hash of the rows that share a 16-bit band of
 the hash (or of its mirror image) up to one bit, then counts bits in Python: at a million photos
 that is about a thousand small rows, not a thousand full ones. Photos with too little detail to
 hash (a black frame, a lens cap, a blank wall: flagged `low_information`) never match, and a
 photo names at most `reuse_max_matches` look-alikes, nearest first, so one popular picture
-cannot make every upload rewrite the flags of hundreds of others.
+cannot make every upload rewrite the flags of hundreds of others. A copy cropped by up to a
+fifth is found by windows (crops.py): the new photo's window families against the stored
+centres and frames of other households' photos (photo_windows), by exact 16-bit bands.
 """
 
 from sqlalchemy import or_, select
 
-from backend.models import Photo, PhotoFlag
+from backend.models import Photo, PhotoFlag, PhotoWindow
 from backend.services.photos.checks import PhotoRules, band_neighbours, hash_bands
+from backend.services.photos.crops import CropHashes
 from backend.services.photos.perceptual import hamming
 
 _BANDS = (Photo.phash_b0, Photo.phash_b1, Photo.phash_b2, Photo.phash_b3)
+_WINDOW_BANDS = (PhotoWindow.b0, PhotoWindow.b1, PhotoWindow.b2, PhotoWindow.b3)
 
 
 def matchable(photo, rules: PhotoRules) -> bool:
@@ -47,20 +51,62 @@ def near_duplicates(session, photo: Photo, rules: PhotoRules, *,
     return found[:rules.reuse_max_matches]
 
 
+def window_rows(photo: Photo, crops: CropHashes) -> list[PhotoWindow]:
+    """The stored windows of a photo: its centre and its frame."""
+    return [PhotoWindow(photo_id=photo.id, household_id=photo.household_id, kind=kind,
+                        phash=digest, **{f"b{i}": b for i, b in enumerate(hash_bands(digest))})
+            for kind, digest in (("centre", crops.centre), ("frame", crops.frame))]
+
+
+def cropped_copies(session, photo: Photo, crops: CropHashes,
+                   rules: PhotoRules) -> list[tuple[dict, int]]:
+    """Other households' photos of which this one is a crop, or which are crops of it."""
+    families = {"centre": crops.centres, "frame": crops.crops}
+    by_band = {}  # (kind, band column, band) -> family hashes holding that band
+    for kind, family in families.items():
+        for digest in family:
+            for column, band in enumerate(hash_bands(digest)):
+                by_band.setdefault((kind, column, band), []).append(digest)
+    conditions = [(PhotoWindow.kind == kind) & col.in_(sorted(
+        {b for (k, c, b) in by_band if k == kind and c == column}))
+        for kind in families for column, col in enumerate(_WINDOW_BANDS)]
+    rows = session.execute(select(
+        PhotoWindow.photo_id, PhotoWindow.household_id, PhotoWindow.kind, PhotoWindow.phash,
+        Photo.village_code).join(Photo, Photo.id == PhotoWindow.photo_id).where(
+        or_(*conditions), PhotoWindow.household_id != photo.household_id,
+        or_(Photo.detail.is_(None), Photo.detail >= rules.low_detail))).all()
+    best: dict[str, tuple[dict, int]] = {}
+    for row in rows:
+        near = {d for column, band in enumerate(hash_bands(row.phash))
+                for d in by_band.get((row.kind, column, band), ())}
+        distance = min(hamming(row.phash, d) for d in near)
+        if distance <= rules.crop_distance and distance < best.get(row.photo_id, ({}, 65))[1]:
+            best[row.photo_id] = ({"photo_id": row.photo_id, "household_id": row.household_id,
+                                   "village_code": row.village_code, "cropped": True}, distance)
+    return list(best.values())
+
+
 def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
-                         mirrored: int | None = None) -> int:
+                         mirrored: int | None = None, crops: CropHashes | None = None) -> int:
     """Flag both photos of each near-identical pair under two households, naming each other;
     return how many look-alikes were found."""
     if not matchable(photo, rules):
         return 0
     found = near_duplicates(session, photo, rules, mirrored=mirrored)
+    if crops is not None:
+        whole = {m["photo_id"] for m, _ in found}
+        found += [m for m in cropped_copies(session, photo, crops, rules)
+                  if m[0]["photo_id"] not in whole]
+        found = sorted(found, key=lambda item: (item[1], item[0]["photo_id"]))
+        found = found[:rules.reuse_max_matches]
     others = {p.id: p for p in session.scalars(select(Photo).where(
         Photo.id.in_([m["photo_id"] for m, _ in found])))} if found else {}
     me = {"photo_id": photo.id, "household_id": photo.household_id,
           "village_code": photo.village_code}
     for match, distance in found:
         _add_match(photo, match, distance, rules)
-        _add_match(others[match["photo_id"]], me, distance, rules)
+        cropped = {"cropped": True} if match.get("cropped") else {}
+        _add_match(others[match["photo_id"]], {**me, **cropped}, distance, rules)
     return len(found)
 
 

@@ -1,0 +1,68 @@
+"""Issue 20: the same photo filed under another household after cropping up to a fifth from
+any edge or corner is flagged, both ways round; distinct houses of one village style, drawn
+from the same angle (tests/houses.py), are not."""
+
+import pytest
+
+from tests import factories
+from tests.api.test_photos import flag_codes, put_photo
+from tests.houses import crop, draw_house, jpeg
+
+EDGES = [{"left": 1}, {"right": 1}, {"top": 1}, {"bottom": 1},
+         {"left": 1, "top": 1}, {"right": 1, "top": 1}, {"left": 1, "bottom": 1},
+         {"right": 1, "bottom": 1}]
+
+
+@pytest.fixture
+def world(db):
+    return factories.world(db.session)
+
+
+def cropped(seed: int, edges: dict, amount: float) -> bytes:
+    return jpeg(crop(draw_house(seed), **{k: v * amount for k, v in edges.items()}), 70)
+
+
+def reuse_matches(response) -> list[dict]:
+    flag = next((f for f in response.get_json()["flags"] if f["code"] == "reused_elsewhere"),
+                None)
+    return flag["details"]["matches"] if flag else []
+
+
+@pytest.mark.parametrize("amount", [0.05, 0.12, 0.2])
+@pytest.mark.parametrize("edges", EDGES, ids=lambda e: "+".join(e))
+def test_a_cropped_copy_under_another_household_is_flagged(client, world, edges, amount):
+    seed = 100 + EDGES.index(edges)
+    first = put_photo(client, world, jpeg(draw_house(seed)), village=world.village_a1)
+    copy = put_photo(client, world, cropped(seed, edges, amount), village=world.village_a2)
+    [match] = reuse_matches(copy)
+    assert match["photo_id"] == first.get_json()["id"]
+    # A fifth cut away moves the whole-frame hash too far: only the windows find it.
+    assert match.get("cropped") is (True if amount == 0.2 else match.get("cropped"))
+    again = client.get(f"/api/v1/photos/{first.get_json()['id']}",
+                       headers=world.headers("inspector"))
+    assert [m["photo_id"] for m in reuse_matches(again)] == [copy.get_json()["id"]]
+
+
+@pytest.mark.parametrize("edges", EDGES[::3], ids=lambda e: "+".join(e))
+def test_the_original_filed_after_its_crop_is_flagged(client, world, edges):
+    seed = 120 + EDGES.index(edges)
+    copy = put_photo(client, world, cropped(seed, edges, 0.18), village=world.village_a1)
+    original = put_photo(client, world, jpeg(draw_house(seed), 90), village=world.village_a2)
+    assert [m["photo_id"] for m in reuse_matches(original)] == [copy.get_json()["id"]]
+
+
+def test_a_crop_under_the_same_household_is_not_reuse(client, world):
+    put_photo(client, world, jpeg(draw_house(130)))
+    assert "reused_elsewhere" not in flag_codes(
+        put_photo(client, world, cropped(130, {"left": 1}, 0.1)))
+
+
+def test_distinct_houses_of_one_style_and_angle_are_not_flagged(client, world):
+    # 13 houses under one household and 13 under another: 169 pairs of distinct photos of
+    # similar scenes across households, none of them the same picture.
+    responses = [put_photo(client, world, jpeg(draw_house(seed)),
+                           village=world.village_a1 if seed % 2 else world.village_a2)
+                 for seed in range(200, 226)]
+    assert [r.status_code for r in responses] == [201] * 26
+    flagged = [r.get_json()["id"] for r in responses if reuse_matches(r)]
+    assert flagged == []

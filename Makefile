@@ -85,6 +85,9 @@ bench: install-test
 	$(BIN)/python bench/import_memory.py
 	@if [ -f bench/ingest.py ]; then $(BIN)/python bench/ingest.py; fi
 	$(BIN)/python bench/decode_memory.py
+	$(BIN)/python bench/reuse_lookup.py
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then $(BIN)/python bench/reuse_lookup.py --db "$(BENCH_DATABASE_URL)"; \
+	else echo "bench/reuse_lookup.py on PostgreSQL: set BENCH_DATABASE_URL=postgresql://..."; fi
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -41,8 +41,6 @@ def test_the_application_form_registers_a_case_with_its_family_and_documents(cli
     csrf = login_as(client, db, w.users["village_cadre"])
     form = client.get(f"/review/households/{h.id}/apply").get_data(as_text=True)
     assert "登记改造申请" in form and "data-id-number" in form
-    good = factories.id_number()
-    bad = good[:17] + ("0" if good[17] != "0" else "1")  # a wrong check digit
     data = {"csrf": csrf, "year": str(TODAY.year), "applicant": h.name, "method": "拆除重建",
             "build_mode": "自建", "reason": "墙体开裂、屋面漏雨", "own_funds_yuan": "3000",
             "member-0-name": "王小明", "member-0-id_number": "110105194912310021",

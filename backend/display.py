@@ -147,7 +147,10 @@ def flag_detail(flag) -> str:
     if flag.code == "edited":
         return f"EXIF软件：{d.get('software')}"
     if flag.code == "reused_elsewhere":
-        return f"与其他农户的 {len(d.get('matches', []))} 张照片近似"
+        matches = d.get("matches", [])
+        cropped = sum(1 for m in matches if m.get("cropped"))
+        return f"与其他农户的 {len(matches)} 张照片近似" + (
+            f"（其中 {cropped} 张为同一画面裁去边缘，最多裁去五分之一）" if cropped else "")
     if flag.code == "exif_unreadable":
         return f"原因：{d.get('reason')}"
     if flag.code == "no_position":

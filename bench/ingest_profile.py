@@ -13,8 +13,9 @@ import types
 import uuid
 from collections import defaultdict
 
-STEPS = ("decode (one, reduced)", "thumb (resize + encode)", "perceptual hashes", "sha256",
-         "EXIF read", "S3 put/head", "DB (SQLAlchemy + driver)", "evidence checks")
+STEPS = ("decode (one, reduced)", "thumb (resize + encode)", "perceptual hashes",
+         "crop window hashes", "sha256", "EXIF read", "S3 put/head", "DB (SQLAlchemy + driver)",
+         "evidence checks", "crop lookup (windows)")
 
 
 class StepClock:
@@ -58,12 +59,14 @@ def instrument(clock: StepClock) -> list:
         (imaging, "_fit", "thumb (resize + encode)"),
         (imaging, "_jpeg", "thumb (resize + encode)"),
         (imaging, "hashes", "perceptual hashes"),
+        (imaging, "crop_hashes", "crop window hashes"),
         (imaging, "read_exif", "EXIF read"),
         (S3Store, "put", "S3 put/head"),
         (S3Store, "exists", "S3 put/head"),
         (ingest, "refresh_own_flags", "evidence checks"),
         (ingest, "flag_near_duplicates", "evidence checks"),
         (reuse, "near_duplicates", "evidence checks"),
+        (reuse, "cropped_copies", "crop lookup (windows)"),
     ] + [(Session, name, "DB (SQLAlchemy + driver)")
          for name in ("execute", "scalar", "scalars", "get", "flush", "commit", "rollback")]
     undo = [(ingest, "hashlib", ingest.hashlib), (variants, "hashlib", variants.hashlib)]

@@ -66,3 +66,13 @@ def test_distinct_houses_of_one_style_and_angle_are_not_flagged(client, world):
     assert [r.status_code for r in responses] == [201] * 26
     flagged = [r.get_json()["id"] for r in responses if reuse_matches(r)]
     assert flagged == []
+
+
+def test_the_flag_says_a_match_is_a_cropped_copy():
+    from types import SimpleNamespace
+
+    from backend.display import flag_detail
+    flag = SimpleNamespace(code="reused_elsewhere", details={"matches": [
+        {"photo_id": "a", "distance": 2, "cropped": True}, {"photo_id": "b", "distance": 0}]})
+    assert flag_detail(flag) == ("与其他农户的 2 张照片近似"
+                                 "（其中 1 张为同一画面裁去边缘，最多裁去五分之一）")

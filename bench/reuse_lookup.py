@@ -4,7 +4,9 @@ Bulk-loads photos with random 64-bit perceptual hashes, plus near duplicates (a 
 1-5 bits flipped, as a resized or recompressed copy gives) under other households, then times
 the lookup the upload runs: for new photos nobody has seen, and for copies of stored ones
 (matching by the hash or by its mirror). Aim (issue 20): p95 <= 10 ms on SQLite and on
-PostgreSQL; prints MISSED otherwise.
+PostgreSQL; prints MISSED otherwise. With the photos' windows (photo_windows: a centre and a
+frame hash each, random like the photos') it times the cropped-copy lookup too, the new photo's
+window families (crops.py) against them: the same aim.
 
     .venv/bin/python bench/reuse_lookup.py [--rows 1000000] [--db postgresql://...]
 """
@@ -19,8 +21,10 @@ from common import bench_app, bulk_insert, engine_name, measure, refresh_statist
 
 from backend.extensions import db
 from backend.services.photos.checks import PhotoRules, hash_bands
-from backend.services.photos.reuse import near_duplicates
+from backend.services.photos.crops import crop_hashes
+from backend.services.photos.reuse import cropped_copies, near_duplicates
 from tests import factories
+from tests.houses import draw_house
 
 TARGET_P95_MS = 10.0
 COLUMNS = ["id", "household_id", "village_code", "number", "phase", "sha256", "bytes", "width",
@@ -57,6 +61,23 @@ def rows(count: int, houses: list[tuple[int, str]], user: int, rng: random.Rando
                *hash_bands(digest), round(rng.uniform(4, 40), 2), True, now, user)
 
 
+WINDOW_COLUMNS = ["photo_id", "household_id", "kind", "phash", "b0", "b1", "b2", "b3"]
+
+
+def window_rows(photo_rows):
+    """Each photo row as given, and its centre and frame windows (random hashes) aside."""
+    windows: list[tuple] = []
+
+    def photos():
+        for row in photo_rows:
+            for kind in ("centre", "frame"):
+                digest = signed(random.getrandbits(64))
+                windows.append((row[0], row[1], kind, digest, *hash_bands(digest)))
+            yield row
+
+    return photos(), windows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -71,7 +92,10 @@ def main() -> int:
         user = w.users["inspector"].id
         kept: list[int] = []
         started = time.perf_counter()
-        bulk_insert("photos", COLUMNS, rows(args.rows, houses, user, rng, kept))
+        photo_rows, windows = window_rows(rows(args.rows, houses, user, rng, kept))
+        bulk_insert("photos", COLUMNS, photo_rows)
+        bulk_insert("photo_windows", WINDOW_COLUMNS, windows)
+        windows.clear()
         refresh_statistics()
         load_s = time.perf_counter() - started
         rules = PhotoRules()
@@ -90,8 +114,19 @@ def main() -> int:
                                                  mirrored=flip(digest, 32, rng))))
 
             results[label] = (*measure(lookup, args.lookups - 2), sum(found) / len(found))
-        print(f"Reused-photo lookup, {engine_name(app)}, {args.rows:,} photo rows "
-              f"(loaded in {load_s:.0f} s); the machine may be shared: figures are noisy")
+        families = [crop_hashes(draw_house(seed, (320, 240))) for seed in range(8)]
+        queue = iter(families * (args.lookups // 4 + 1))
+        found = []
+
+        def crop_lookup(queue=queue, found=found):
+            probe = SimpleNamespace(phash=0, household_id=other)
+            found.append(len(cropped_copies(db.session, probe, next(queue), rules)))
+
+        results["cropped copy (windows)"] = (*measure(crop_lookup, args.lookups // 4),
+                                             sum(found) / len(found))
+        print(f"Reused-photo lookup, {engine_name(app)}, {args.rows:,} photo rows and "
+              f"{2 * args.rows:,} window rows (loaded in {load_s:.0f} s); the machine may be "
+              "shared: figures are noisy")
         print(f"  {'lookup':26s} {'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'SQL':>4s} "
               f"{'matches':>8s}")
         worst = 0.0

@@ -48,9 +48,11 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
+    from flask_smorest import Api
+
     from backend import models  # noqa: F401  (every table known to Alembic)
     from backend.api.openapi import init_api
-    from backend.extensions import api, db, migrate
+    from backend.extensions import db, migrate
     from backend.responses import StrictJSONProvider
     from backend.rules import Rules
     from backend.storage import make_store
@@ -68,7 +70,9 @@ def register_extensions(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
-    init_api(api, app)
+    # One Api per app: the document is the app's own, so building another app (a test's, or
+    # one whose settings are refused half-way) never empties this one's.
+    app.extensions["api"] = init_api(Api(), app)
     app.extensions["object_store"] = make_store(app.config)
     app.extensions["rules"] = Rules.from_config(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -98,7 +102,6 @@ def register_blueprints(app: Flask) -> None:
         visits,
         workflow,
     )
-    from backend.extensions import api
     from backend.web import health, home
     from backend.web.converters import IdConverter
 
@@ -106,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, regions, households, cases, workflow, money, reports, ranking,
                    attachments, photos, flags, checklists, visits, reviews, rounds, spot_checks,
                    archive):
-        api.register_blueprint(module.blp)
+        app.extensions["api"].register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     from backend.web import app as app_shell

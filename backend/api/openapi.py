@@ -79,9 +79,10 @@ class MultipartPlugin(BasePlugin):
         return schema or {}
 
 
-def init_api(api, app) -> None:
+def init_api(api, app):
     """Bind flask-smorest's Api to the app with the document told as above."""
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app, spec_kwargs={"extra_plugins": [MultipartPlugin()]})
     api.ma_plugin.converter.add_attribute_function(decimals_as_strings)
     api.ma_plugin.converter.add_attribute_function(ecma_patterns)
+    return api

@@ -108,3 +108,15 @@ def test_nullable_fields_are_marked(document):
     visit = document["components"]["schemas"]["Visit"]["properties"]
     assert visit["case_id"]["nullable"] is True
     assert visit["reviewed_at"]["nullable"] is True
+
+
+def test_building_another_app_leaves_this_apps_document_whole(client, tmp_path):
+    """Each app has its own Api: another app, even one refused half-way through its settings,
+    does not empty the document this one serves."""
+    from backend import create_app
+
+    with pytest.raises(ValueError):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "TRUSTED_PROXIES": "not an address",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+                    "INSTANCE_DIR": str(tmp_path)})
+    assert "/api/v1/households" in client.get("/api/v1/openapi.json").get_json()["paths"]

@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# pytest-xdist workers, one a core (a file's tests stay on one worker: they share fixtures)
+TEST_WORKERS ?= 2
 HOST ?= 0.0.0.0
 export FLASK_APP := wsgi.py
 
@@ -67,7 +69,7 @@ run: install pdf-deps
 test: install-test
 	$(BIN)/ruff check .
 	node --test tests/js/
-	$(BIN)/pytest -q -m "not multiserver"  # two servers need PostgreSQL: .ci/run runs them
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not multiserver"  # two servers need PostgreSQL: .ci/run runs them
 
 # schemathesis over every operation of the live app's OpenAPI document, as an admin and as an
 # inspector (seeded, >= 50 examples per operation, ~100 s per role): 0 server errors, 0 schema

@@ -22,7 +22,8 @@ pytest_plugins = ["tests.s3server"]
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    url = worker_database(os.environ.get("TEST_DATABASE_URL")) \
+        or f"sqlite:///{instance / 'test.db'}"
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -40,6 +41,25 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         _db.engine.dispose()  # close pooled connections before the interpreter collects them
+
+
+def worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (<name>_gw0, …), made
+    on first use, since every test empties the tables it ran on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not url.startswith("postgresql") or not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture

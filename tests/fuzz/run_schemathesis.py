@@ -3,7 +3,7 @@ as an inspector: 0 server errors and 0 responses off their documented schema, or
 
 A fresh SQLite database with the demo county, gunicorn on a free port, a fixed seed and a
 time budget per role. Prints the requests sent, the operations covered and the time taken.
-Run: .venv/bin/python tests/fuzz/run_schemathesis.py [--max-examples 50] [--max-time 90]
+Run: .venv/bin/python tests/fuzz/run_schemathesis.py [--max-examples 50] [--max-time 60]
 """
 
 import argparse
@@ -75,7 +75,7 @@ def count(output: str) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=50)
-    parser.add_argument("--max-time", type=int, default=100, help="seconds per role")
+    parser.add_argument("--max-time", type=int, default=60, help="seconds per role")
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:

@@ -214,7 +214,8 @@ def test_a_task_is_set_for_a_town_of_my_area_within_bounds_and_audited(db, world
     tasks.set_task(db.session, w.admin, w.town_a, 2026, 30)  # no change, no event
     tasks.set_task(db.session, w.admin, w.town_a, 2026, 35)
     assert db.session.query(AnnualTask).one().households == 35
-    events = db.session.query(AuditEvent).filter_by(entity="annual_task").all()
+    events = db.session.query(AuditEvent).filter_by(entity="annual_task").order_by(
+        AuditEvent.id).all()
     assert [e.changes["households"] for e in events] == [[None, 30], [30, 35]]
     for code, year, number, error in (
             (w.village_a1, 2026, 5, InvalidInput), (w.town_a, 1999, 5, InvalidInput),

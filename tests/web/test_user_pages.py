@@ -81,7 +81,8 @@ def test_create_a_user_with_a_generated_password_shown_once(client, db, world):
                                                                 "13700002222", True)
     assert sorted(r.code for r in user.regions) == [w.village_a1, w.village_a2]
     assert api_login(client, "zhao_dp", password).status_code == 200
-    events = db.session.query(AuditEvent).filter_by(entity="user", entity_id=str(user.id)).all()
+    events = db.session.query(AuditEvent).filter_by(
+        entity="user", entity_id=str(user.id)).order_by(AuditEvent.id).all()
     assert [e.action for e in events] == ["create", "login"]
     assert password not in str([e.changes for e in events])
     assert password not in client.get(f"/review/users/{user.id}/edit").get_data(as_text=True)

@@ -72,7 +72,7 @@ test: install-test
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not multiserver"  # two servers need PostgreSQL: .ci/run runs them
 
 # schemathesis over every operation of the live app's OpenAPI document, as an admin and as an
-# inspector (seeded, >= 50 examples per operation, ~60 s per role): 0 server errors, 0 schema
+# inspector (seeded, >= 50 examples per operation, ~90 s per role): 0 server errors, 0 schema
 # mismatches; prints the requests sent.
 fuzz: install-test
 	$(BIN)/python tests/fuzz/run_schemathesis.py

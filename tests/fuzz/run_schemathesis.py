@@ -3,7 +3,7 @@ as an inspector: 0 server errors and 0 responses off their documented schema, or
 
 A fresh SQLite database with the demo county, gunicorn on a free port, a fixed seed and a
 time budget per role. Prints the requests sent, the operations covered and the time taken.
-Run: .venv/bin/python tests/fuzz/run_schemathesis.py [--max-examples 50] [--max-time 60]
+Run: .venv/bin/python tests/fuzz/run_schemathesis.py [--max-examples 50] [--max-time 90]
 """
 
 import argparse
@@ -53,7 +53,7 @@ def fuzz(base: str, env: dict, username: str, password: str, args, report: Path)
         "--header", f"Authorization: Bearer {token(base, username, password)}",
         "--checks", "not_a_server_error,response_schema_conformance",
         "--max-examples", str(args.max_examples), "--seed", str(args.seed),
-        "--max-time", str(args.max_time), "--workers", "2", "--request-timeout", "60",
+        "--max-time", str(args.max_time), "--workers", "1", "--request-timeout", "60",
         "--phases", "examples,coverage,fuzzing", "--no-shrink", "--continue-on-failure",
         "--generation-deterministic", "--suppress-health-check", "all",
         "--report", "ndjson", "--report-ndjson-path", str(report), "--warnings", "off",
@@ -75,7 +75,7 @@ def count(output: str) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=50)
-    parser.add_argument("--max-time", type=int, default=60, help="seconds per role")
+    parser.add_argument("--max-time", type=int, default=90, help="seconds per role")
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:

@@ -8,7 +8,6 @@ import hashlib
 import unicodedata
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from backend.models import Attachment, Case
 from backend.services import audit, policy
@@ -18,6 +17,7 @@ from backend.services.errors import (
     InvalidInput,
     UnsupportedDocumentType,
 )
+from backend.services.locking import insert_or_winner
 from backend.services.photos import imaging
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
@@ -57,15 +57,7 @@ def store_attachment(session, store: ObjectStore, actor: Actor, attachment_id: s
         id=attachment_id, case_id=case.id, village_code=case.village_code, kind=kind,
         filename=name or f"{ATTACHMENT_KINDS[kind]}.{EXTENSIONS[mime]}", mime=mime,
         sha256=sha, size_bytes=len(data), uploaded_by=actor.user_id)
-    session.add(attachment)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Another request with the same UUID won the race; answer as its replay.
-        session.rollback()
-        winner = session.get(Attachment, attachment_id)
-        if winner is None:
-            raise
+    if winner := insert_or_winner(session, attachment, Attachment, attachment_id):
         return _replayed(winner, sha, case_id, actor), False
     audit.record(session, actor, "upload", "attachment", attachment.id,
                  {"case_id": case.id, "kind": kind, "sha256": sha, "mime": mime})

@@ -3,6 +3,7 @@ cancellation wait for each other, and each then reads the case as the other left
 for a household's photo numbers: two uploads at once never take the same number."""
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household
 
@@ -27,3 +28,18 @@ def _hold(session, model, row_id: int) -> None:
         table = model.__tablename__
         session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})
     session.execute(select(model.id).where(model.id == row_id).with_for_update())
+
+
+def insert_or_winner(session, row, model, key):
+    """Add and flush a row keyed by the phone's UUID. When another request with the same UUID
+    committed first, roll back and return that winner (for a replay or a 409); else None."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        winner = session.get(model, key)
+        if winner is None:
+            raise
+        return winner
+    return None

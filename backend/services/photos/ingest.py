@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household, Photo, PhotoFlag, Visit
 from backend.models.base import china_date, utc_now
@@ -90,17 +89,10 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     store_upload(store, sha, data, facts, thumb)
 
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
-    try:
-        photo.number = _next_number(session, household.id)
-        session.add(photo)
-        session.flush()
-    except IntegrityError:
-        # Another request with the same UUID won the race; answer as its replay, or as a
-        # conflict after taking back the objects of our bytes if no photo holds them.
-        session.rollback()
-        winner = session.get(Photo, photo_id)
-        if winner is None:
-            raise
+    photo.number = _next_number(session, household.id)
+    if winner := locking.insert_or_winner(session, photo, Photo, photo_id):
+        # A replay, or a conflict after taking back the objects of our bytes if no photo
+        # holds them.
         if winner.sha256 != sha:
             discard_unreferenced(session, store, sha)
         return IngestResult(_replayed(winner, sha, actor), created=False)

@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from backend.models import Case, Household, Photo, Rectification, User, Visit, VisitResult
 from backend.models.base import china_date, utc_now
@@ -24,6 +23,7 @@ from backend.services.checklists.rules import (
     missing_signoffs,
 )
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
+from backend.services.locking import insert_or_winner
 from backend.services.photos.checks import PhotoRules
 from backend.services.photos.ingest import refresh_own_flags
 from backend.services.policy import Actor
@@ -74,16 +74,8 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
         raise VisitRejected(fields=problems)
 
     visit = _new_visit(visit_id, body, household, case, template, spec, actor, digest)
-    session.add(visit)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Another request with the same UUID won the race; answer as its replay (or 409).
-        session.rollback()
-        winner = session.get(Visit, visit_id)
-        if winner is None:
-            raise
-        return _replayed(winner, actor, digest), False
+    if winner := insert_or_winner(session, visit, Visit, visit_id):
+        return _replayed(winner, actor, digest), False  # a replay, or 409
     _link_photos(session, visit, photo_ids, household, rules.photos)
     rounds.record_outcome(session, visit)
     if visit.kind == "appraisal":

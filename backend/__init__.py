@@ -62,11 +62,13 @@ def register_extensions(app: Flask) -> None:
             parents=True, exist_ok=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # psycopg prepares a statement after 5 runs and PostgreSQL then keeps a generic plan,
-        # which scans every household for a name search (bench/households.py: 1 ms -> 30 ms).
+        # which scans every household for a name search (bench/households.py: 1 ms -> 30 ms):
+        # never prepare, so each statement is planned for its values. (Not plan_cache_mode=
+        # force_custom_plan: that also replans the foreign-key checks' own cached statements,
+        # once per row, and made opening a 100,000-household round 3x slower.)
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"options": "-c plan_cache_mode=force_custom_plan",
-                                   **options.get("connect_args", {})}
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
     app.json = StrictJSONProvider(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))

@@ -95,3 +95,50 @@ def test_the_trigram_revision_is_a_no_op_on_sqlite_and_indexes_names_on_postgres
         with _db.engine.connect() as conn:
             assert conn.execute(text(schema)).all() == before
         _db.engine.dispose()
+
+
+def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
+    """0017 rebuilds round_households on SQLite to drop the village key: the rows stay, and the
+    tally triggers made again by it still follow an outcome; the village is no longer checked."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from backend import create_app
+    from backend.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
+                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    now = "2026-10-01 08:00:00"
+    tallies = "SELECT visited, households FROM round_tallies ORDER BY visited"
+    with app.app_context():
+        upgrade(revision="0016")
+        with db.engine.begin() as conn:
+            for sql in (
+                "INSERT INTO regions (code, name, level) VALUES ('140621100201', '东坪村', "
+                "'village')",
+                "INSERT INTO users (id, username, name, role, password_hash, active, "
+                "created_at) VALUES (1, 'a', '管理员', 'county_admin', 'x', 1, :now)",
+                "INSERT INTO households (id, village_code, name, id_number, id_tail, id_tail6, "
+                "category, identities, created_at, updated_at) VALUES (1, '140621100201', "
+                "'王建国', '14062119620315001X', '001X', '15001X', 'dibao', '[\"dibao\"]', "
+                ":now, :now)",
+                "INSERT INTO rounds (id, kind, name, starts_on, due_on, region_code, "
+                "area_codes, categories, status, opened_by, opened_at) VALUES (1, 'routine', "
+                "'r', '2026-10-01', '2026-12-31', '140621100201', '[]', '[]', 'open', 1, :now)",
+                "INSERT INTO round_households (round_id, household_id, village_code, "
+                "revisit_needed, found_in_round) VALUES (1, 1, '140621100201', 0, 0)"):
+                conn.execute(text(sql), {"now": now})
+        upgrade(revision="0017")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM round_households")).scalar() == 1
+            conn.execute(text("UPDATE round_households SET visited_at = :now, outcome = 'safe'"),
+                         {"now": now})
+            assert conn.execute(text(tallies)).all() == [(0, 0), (1, 1)]
+            keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
+        assert "village_code" not in {key[3] for key in keys}
+        downgrade(revision="0016")
+        with db.engine.connect() as conn:
+            keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
+        assert "village_code" in {key[3] for key in keys}
+        db.engine.dispose()

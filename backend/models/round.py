@@ -56,7 +56,8 @@ class RoundHousehold(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
-    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # A copy of the household's village (no key of its own: migration 0017), for area checks.
+    village_code: Mapped[str] = mapped_column(String(12))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))

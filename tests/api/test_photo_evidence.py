@@ -104,9 +104,10 @@ def test_black_frames_are_low_information_and_never_reuse(client, world):
     assert "low_information" not in flag_codes(house)
 
 
-def test_matches_per_photo_are_capped(app, client, world, db):
+def test_matches_per_photo_are_capped(app, client, world, db, monkeypatch):
     rules = app.extensions["rules"]
-    app.extensions["rules"] = replace(rules, photos=replace(rules.photos, reuse_max_matches=2))
+    monkeypatch.setitem(app.extensions, "rules",
+                        replace(rules, photos=replace(rules.photos, reuse_max_matches=2)))
     data = images.make_jpeg(1024, 768, seed=47)
     for _ in range(3):
         other = factories.household(db.session, world.village_a2, lat=39.52, lon=112.81)

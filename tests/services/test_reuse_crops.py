@@ -2,7 +2,10 @@
 any edge or corner is flagged, both ways round; distinct houses of one village style, drawn
 from the same angle (tests/houses.py), are not."""
 
+from dataclasses import replace
+
 import pytest
+from sqlalchemy import event
 
 from tests import factories
 from tests.api.test_photos import flag_codes, put_photo
@@ -76,3 +79,23 @@ def test_the_flag_says_a_match_is_a_cropped_copy():
         {"photo_id": "a", "distance": 2, "cropped": True}, {"photo_id": "b", "distance": 0}]})
     assert flag_detail(flag) == ("与其他农户的 2 张照片近似"
                                  "（其中 1 张为同一画面裁去边缘，最多裁去五分之一）")
+
+
+def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client, world, db,
+                                                                     monkeypatch):
+    rules = app.extensions["rules"]
+    monkeypatch.setitem(app.extensions, "rules",
+                        replace(rules, photos=replace(rules.photos, crop_distance=-1)))
+    put_photo(client, world, jpeg(draw_house(140)), village=world.village_a1)
+    statements = []
+    listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        copy = put_photo(client, world, cropped(140, {"left": 1, "top": 1}, 0.2),
+                         village=world.village_a2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert copy.status_code == 201 and reuse_matches(copy) == []
+    lookups = [s for s in statements if s.lstrip().startswith("SELECT") and "photo_windows" in s]
+    assert lookups == []
+    assert any(s.lstrip().startswith("INSERT INTO photo_windows") for s in statements)

@@ -93,7 +93,9 @@ def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
     if not matchable(photo, rules):
         return 0
     found = near_duplicates(session, photo, rules, mirrored=mirrored)
-    if crops is not None:
+    # A negative crop distance turns the cropped-copy lookup off (its windows are still kept):
+    # at a million photos it costs ~0.7 s a photo (bench/reuse_lookup.py) until it is indexed.
+    if crops is not None and rules.crop_distance >= 0:
         whole = {m["photo_id"] for m, _ in found}
         found += [m for m in cropped_copies(session, photo, crops, rules)
                   if m[0]["photo_id"] not in whole]

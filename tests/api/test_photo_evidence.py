@@ -6,7 +6,6 @@ import hashlib
 import io
 import threading
 import uuid
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from backend.models import Photo
 from backend.services.photos import variants
 from backend.storage.keys import variant_key
 from tests import factories, images
-from tests.api.test_photos import flag_codes, now_iso, put_photo
+from tests.api.test_photos import flag_codes, now_iso, put_photo, set_photo_rules
 
 
 @pytest.fixture
@@ -105,9 +104,7 @@ def test_black_frames_are_low_information_and_never_reuse(client, world):
 
 
 def test_matches_per_photo_are_capped(app, client, world, db, monkeypatch):
-    rules = app.extensions["rules"]
-    monkeypatch.setitem(app.extensions, "rules",
-                        replace(rules, photos=replace(rules.photos, reuse_max_matches=2)))
+    set_photo_rules(app, monkeypatch, reuse_max_matches=2)
     data = images.make_jpeg(1024, 768, seed=47)
     for _ in range(3):
         other = factories.household(db.session, world.village_a2, lat=39.52, lon=112.81)

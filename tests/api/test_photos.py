@@ -2,6 +2,7 @@ import hashlib
 import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -40,6 +41,13 @@ def multipart(fields: dict, data: bytes) -> dict:
     boundary, body = encode_multipart({**fields, "file": FileStorage(io.BytesIO(data),
                                                                      "IMG_0001.jpg")})
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+def set_photo_rules(app, monkeypatch, **changes) -> None:
+    """Change photo rules for one test; the session's app gets its own back afterwards."""
+    rules = app.extensions["rules"]
+    monkeypatch.setitem(app.extensions, "rules",
+                        replace(rules, photos=replace(rules.photos, **changes)))
 
 
 def flag_codes(response) -> set[str]:

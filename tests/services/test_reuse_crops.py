@@ -2,13 +2,11 @@
 any edge or corner is flagged, both ways round; distinct houses of one village style, drawn
 from the same angle (tests/houses.py), are not."""
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import event
 
 from tests import factories
-from tests.api.test_photos import flag_codes, put_photo
+from tests.api.test_photos import flag_codes, put_photo, set_photo_rules
 from tests.houses import crop, draw_house, jpeg
 
 EDGES = [{"left": 1}, {"right": 1}, {"top": 1}, {"bottom": 1},
@@ -83,9 +81,7 @@ def test_the_flag_says_a_match_is_a_cropped_copy():
 
 def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client, world, db,
                                                                      monkeypatch):
-    rules = app.extensions["rules"]
-    monkeypatch.setitem(app.extensions, "rules",
-                        replace(rules, photos=replace(rules.photos, crop_distance=-1)))
+    set_photo_rules(app, monkeypatch, crop_distance=-1)
     put_photo(client, world, jpeg(draw_house(140)), village=world.village_a1)
     statements = []
     listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731

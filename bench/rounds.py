@@ -93,17 +93,20 @@ def main() -> None:
         build_county(db.session, args.households)
         load_s = time.perf_counter() - started
         admin = Actor.of(db.session.query(User).filter_by(username="admin").one())
-        spec = rounds.RoundSpec(kind="routine", name="2026年第四季度常规排查",
-                                starts_on=date(2026, 10, 1), due_on=date(2026, 12, 31),
-                                area_codes=[COUNTY], categories=[], period="2026Q4")
-        started = time.perf_counter()
-        rnd = rounds.open_round(db.session, admin, spec)
-        open_s = time.perf_counter() - started
+        opening = []  # each quarter's round opens beside the ones before it
+        for quarter, starts_on in ((3, date(2026, 7, 1)), (4, date(2026, 10, 1))):
+            spec = rounds.RoundSpec(kind="routine", name=f"2026年第{quarter}季度常规排查",
+                                    starts_on=starts_on, due_on=date(2026, 12, 31),
+                                    area_codes=[COUNTY], categories=[], period=f"2026Q{quarter}")
+            started = time.perf_counter()
+            rnd = rounds.open_round(db.session, admin, spec)
+            opening.append(time.perf_counter() - started)
+        open_s = max(opening)
         assigned = db.session.query(RoundHousehold).filter_by(round_id=rnd.id).count()
 
         # Mark about 60% visited so progress has real work to count.
         db.session.execute(update(RoundHousehold).where(
-            RoundHousehold.round_id == rnd.id, RoundHousehold.id % 5 < 3).values(
+            RoundHousehold.round_id == rnd.id, RoundHousehold.household_id % 5 < 3).values(
             visited_at=datetime.now(UTC) - timedelta(days=1), outcome="safe"))
         db.session.commit()
         refresh_statistics()  # after a bulk change, as open_round does after its insert
@@ -122,7 +125,9 @@ def main() -> None:
 
     print(f"survey round over {assigned:,} households ({engine})")
     print(f"  loading the households:                   {load_s * 1000:8.0f} ms")
-    print(f"  open round (one INSERT … SELECT, ANALYZE): {open_s * 1000:8.0f} ms   "
+    print(f"  open a round, the county's first:         {opening[0] * 1000:8.0f} ms")
+    print(f"  open a round beside the first:            {opening[1] * 1000:8.0f} ms")
+    print(f"  open a round, the slower:                 {open_s * 1000:8.0f} ms   "
           f"aim < {open_aim * 1000} ms  {'OK' if open_s < open_aim else 'MISSED'}")
     print(f"  progress per village, p50:                {p50:8.1f} ms")
     print(f"  progress per village, p95:                {p95:8.1f} ms   "

@@ -1,3 +1,4 @@
+import pytest
 from alembic.script import ScriptDirectory
 
 
@@ -109,31 +110,16 @@ def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
                       "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
-    now = "2026-10-01 08:00:00"
     tallies = "SELECT visited, households FROM round_tallies ORDER BY visited"
     with app.app_context():
         upgrade(revision="0016")
         with db.engine.begin() as conn:
-            for sql in (
-                "INSERT INTO regions (code, name, level) VALUES ('140621100201', '东坪村', "
-                "'village')",
-                "INSERT INTO users (id, username, name, role, password_hash, active, "
-                "created_at) VALUES (1, 'a', '管理员', 'county_admin', 'x', 1, :now)",
-                "INSERT INTO households (id, village_code, name, id_number, id_tail, id_tail6, "
-                "category, identities, created_at, updated_at) VALUES (1, '140621100201', "
-                "'王建国', '14062119620315001X', '001X', '15001X', 'dibao', '[\"dibao\"]', "
-                ":now, :now)",
-                "INSERT INTO rounds (id, kind, name, starts_on, due_on, region_code, "
-                "area_codes, categories, status, opened_by, opened_at) VALUES (1, 'routine', "
-                "'r', '2026-10-01', '2026-12-31', '140621100201', '[]', '[]', 'open', 1, :now)",
-                "INSERT INTO round_households (round_id, household_id, village_code, "
-                "revisit_needed, found_in_round) VALUES (1, 1, '140621100201', 0, 0)"):
-                conn.execute(text(sql), {"now": now})
+            _one_round_of_one_household(conn)
         upgrade(revision="0017")
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM round_households")).scalar() == 1
             conn.execute(text("UPDATE round_households SET visited_at = :now, outcome = 'safe'"),
-                         {"now": now})
+                         {"now": NOW})
             assert conn.execute(text(tallies)).all() == [(0, 0), (1, 1)]
             keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
         assert "village_code" not in {key[3] for key in keys}
@@ -141,4 +127,95 @@ def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
         with db.engine.connect() as conn:
             keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
         assert "village_code" in {key[3] for key in keys}
+        db.engine.dispose()
+
+
+NOW = "2026-10-01 08:00:00"
+
+
+def _one_round_of_one_household(conn) -> None:
+    """A village, an admin, one household and an open round over it (schema 0016–0017)."""
+    from sqlalchemy import text
+
+    for sql in (
+        "INSERT INTO regions (code, name, level) VALUES ('140621100201', '东坪村', 'village')",
+        "INSERT INTO users (id, username, name, role, password_hash, active, created_at) "
+        "VALUES (1, 'a', '管理员', 'county_admin', 'x', :yes, :now)",
+        "INSERT INTO households (id, village_code, name, id_number, id_tail, id_tail6, "
+        "category, identities, created_at, updated_at) VALUES (1, '140621100201', '王建国', "
+        "'14062119620315001X', '001X', '15001X', 'dibao', '[\"dibao\"]', :now, :now)",
+        "INSERT INTO rounds (id, kind, name, starts_on, due_on, region_code, area_codes, "
+        "categories, status, opened_by, opened_at) VALUES (1, 'routine', 'r', '2026-10-01', "
+        "'2026-12-31', '140621100201', '[]', '[]', 'open', 1, :now)",
+        "INSERT INTO round_households (round_id, household_id, village_code, revisit_needed, "
+        "found_in_round) VALUES (1, 1, '140621100201', :no, :no)"):
+        conn.execute(text(sql), {"now": NOW, "yes": True, "no": False})
+
+
+@pytest.fixture
+def scratch_url(db, tmp_path):
+    """An empty database of the kind the suite runs on, for a migration to run through."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if db.engine.dialect.name != "postgresql":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url = make_url(db.engine.url)
+    url = url.set(database=f"{url.database}_scratch")
+    admin = create_engine(url.set(database=make_url(db.engine.url).database),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_0018_moves_rounds_into_partitions_and_back_keeping_rows_tallies_and_keys(
+        scratch_url, tmp_path):
+    """0018 gives each round a partition on PostgreSQL and the round and household as the
+    key on both databases: the rows stay, the remade tally triggers follow an outcome, a
+    missing household is still refused; the downgrade brings back the row number."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import IntegrityError
+
+    from backend import create_app
+    from backend.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": scratch_url,
+                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    tallies = "SELECT visited, households FROM round_tallies ORDER BY visited"
+    with app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as conn:
+            _one_round_of_one_household(conn)
+        upgrade(revision="0018")
+        postgres = db.engine.dialect.name == "postgresql"
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM round_households")).scalar() == 1
+            conn.execute(text("UPDATE round_households SET visited_at = :now, outcome = 'safe'"),
+                         {"now": NOW})
+            assert [tuple(map(int, t)) for t in conn.execute(text(tallies))] == [(0, 0), (1, 1)]
+            assert inspect(conn).get_pk_constraint("round_households")["constrained_columns"] \
+                == ["round_id", "household_id"]
+            if postgres:
+                assert conn.execute(text(
+                    "SELECT count(*) FROM round_households_1")).scalar() == 1
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO round_households (round_id, household_id, village_code, "
+                "revisit_needed, found_in_round) VALUES (1, 2, '140621100201', :no, :no)"),
+                {"no": False})
+        downgrade(revision="0017")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, outcome FROM round_households")).all() \
+                == [(1, "safe")]
+            assert "id" in {c["name"] for c in inspect(conn).get_columns("round_households")}
+            if postgres:
+                assert not inspect(conn).has_table("round_households_1")
         db.engine.dispose()

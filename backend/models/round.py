@@ -11,7 +11,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,21 +40,32 @@ class Round(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# On PostgreSQL each round's households are a partition of their own, named so (migration
+# 0018): a round opens by filling and attaching it (backend.services.rounds.partitions).
+ROUND_PARTITION = "round_households_{}"
+
+
+def is_round_partition(table: str) -> bool:
+    prefix = ROUND_PARTITION.format("")
+    return table.startswith(prefix) and table[len(prefix):].isdigit()
+
+
 class RoundHousehold(db.Model):
     """One household to check in a round: who goes, and what they found."""
 
     __tablename__ = "round_households"
     __table_args__ = (
-        UniqueConstraint("round_id", "household_id", name="uq_round_households_household"),
         # Covers every column progress counts, so coverage per village reads the index alone.
         Index("ix_round_households_progress", "round_id", "village_code", "visited_at",
               "outcome", "revisit_needed", "found_in_round"),
         Index("ix_round_households_inspector", "inspector_id", "round_id"),
+        {"postgresql_partition_by": "LIST (round_id)"},
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    # A partitioned table's key holds the partition column: the round and its household.
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
     # A copy of the household's village (no key of its own: migration 0017), for area checks.
     village_code: Mapped[str] = mapped_column(String(12))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

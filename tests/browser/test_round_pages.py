@@ -63,7 +63,7 @@ def round_site(tmp_path_factory):
             area_codes=[w.town_a], categories=[]))
         inspector = Actor.of(w.users["inspector"])
         rows = db.session.query(RoundHousehold).filter_by(round_id=rnd.id) \
-            .order_by(RoundHousehold.id).all()
+            .order_by(RoundHousehold.household_id).all()
         for i, row in enumerate(rows[:9]):
             survey(db.session, inspector, rnd.id, row.household_id,
                    "nobody_home" if i % 4 == 1 else "safe", minutes_ago=60 + i)

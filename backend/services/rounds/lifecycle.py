@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, cast, false, func, insert, literal, null, or_, select, text
+from sqlalchemy import Integer, cast, false, func, literal, null, or_, select, text
 from sqlalchemy import case as sql_case
 
 from backend.models import Household, Region, Round, RoundHousehold, User, Visit
@@ -21,6 +21,7 @@ from backend.services.errors import (
     RoundNotClosable,
 )
 from backend.services.policy import Actor
+from backend.services.rounds import partitions
 from backend.services.rounds.progress import checked, get_round
 from backend.vocabulary import CATEGORIES, ROUND_KINDS, SURVEY_KINDS
 
@@ -56,7 +57,7 @@ def open_round(session, actor: Actor, spec: RoundSpec) -> Round:
     """Open a round over towns/villages and assign each household to an inspector."""
     rnd = start_round(session, actor, spec)
     session.commit()
-    refresh_statistics(session, RoundHousehold.__tablename__)
+    refresh_statistics(session, partitions.rows_table(session, rnd.id))
     return rnd
 
 
@@ -97,12 +98,12 @@ def start_round(session, actor: Actor, spec: RoundSpec) -> Round:
     villages = session.scalars(select(Region.code).where(
         Region.level == "village", _within(areas, Region.code),
         policy.in_scope(actor, Region.code))).all()
-    added = session.execute(insert(RoundHousehold).from_select(
-        ["round_id", "household_id", "village_code", "inspector_id", "revisit_needed",
-         "found_in_round"],
-        _assigned(households.subquery(), rnd.id, inspector_candidates(session, set(villages)))))
+    added = partitions.add_round_rows(
+        session, rnd.id, ["round_id", "household_id", "village_code", "inspector_id",
+                          "revisit_needed", "found_in_round"],
+        _assigned(households.subquery(), rnd.id, inspector_candidates(session, set(villages))))
     audit.record(session, actor, "open", "round", rnd.id,
-                 {"name": spec.name, "households": added.rowcount, "areas": rnd.area_codes})
+                 {"name": spec.name, "households": added, "areas": rnd.area_codes})
     return rnd
 
 

@@ -190,7 +190,7 @@ def assignments(session, actor: Actor) -> list[dict]:
                policy.in_scope(actor, RoundHousehold.village_code))
         .order_by(Round.due_on, RoundHousehold.village_code,
                   RoundHousehold.visited_at.is_not(None), RoundHousehold.revisit_needed.desc(),
-                  RoundHousehold.id)).all()
+                  RoundHousehold.household_id)).all()
     by_round: dict[int, dict] = {}
     for row, rnd in rows:
         entry = by_round.setdefault(rnd.id, {"round": rnd, "households": []})
@@ -236,7 +236,7 @@ def round_rows(session, actor: Actor, round_id: int, *, village: str | None,
         stmt = stmt.where(RoundHousehold.outcome == outcome)
     if found:
         stmt = stmt.where(RoundHousehold.found_in_round.is_(True))
-    rows = session.execute(stmt.order_by(RoundHousehold.village_code, RoundHousehold.id)
+    rows = session.execute(stmt.order_by(RoundHousehold.village_code, RoundHousehold.household_id)
                            .limit(limit)).all()
     return rnd, [RoundRow(row.household, row.outcome, row.visited_at, row.found_in_round, visit)
                  for row, visit in rows]

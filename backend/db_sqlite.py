@@ -2,9 +2,12 @@
 
 from sqlalchemy import event
 
+from backend.services.photos.perceptual import hamming
+
 
 def configure_sqlite(engine) -> None:
-    """Turn on WAL, foreign keys and a busy timeout on every new connection."""
+    """Turn on WAL, foreign keys and a busy timeout on every new connection, and give it
+    `hamming(a, b)` (PostgreSQL counts the bits itself: photos.reuse.HammingDistance)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -14,3 +17,4 @@ def configure_sqlite(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("hamming", 2, hamming, deterministic=True)

@@ -1,16 +1,20 @@
 """The same picture under another household: a resized, recompressed, mirrored or cropped copy.
 
-The lookup reads only id, household, village and hash of the rows that share a 16-bit band of
-the hash (or of its mirror image) up to one bit, then counts bits in Python: at a million photos
-that is about a thousand small rows, not a thousand full ones. Photos with too little detail to
-hash (a black frame, a lens cap, a blank wall: flagged `low_information`) never match, and a
+Two hashes within 6 bits share one of their four 16-bit bands up to one bit, so the lookup reads
+the rows whose band is one of those 17 values, about two thousand at a million photos (for the
+hash and its mirror image). Each band's index also holds the hash and the id, so the database
+counts the differing bits inside the index and reads the table only for the few within reach (at
+a million photos, p95 ~30 ms → under 10, bench/reuse_lookup.py). Photos with too little detail
+to hash (a black frame, a lens cap, a blank wall: flagged `low_information`) never match, and a
 photo names at most `reuse_max_matches` look-alikes, nearest first, so one popular picture
 cannot make every upload rewrite the flags of hundreds of others. A copy cropped by up to a
-fifth is found by windows (crops.py): the new photo's window families against the stored
-centres and frames of other households' photos (photo_windows), by exact 16-bit bands.
+fifth is found by windows (crops.py): the new photo's window families against the stored centres
+and frames of other households' photos (photo_windows), by exact 16-bit bands.
 """
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, or_, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from backend.models import Photo, PhotoFlag, PhotoWindow
 from backend.services.photos.checks import PhotoRules, band_neighbours, hash_bands
@@ -19,6 +23,21 @@ from backend.services.photos.perceptual import hamming
 
 _BANDS = (Photo.phash_b0, Photo.phash_b1, Photo.phash_b2, Photo.phash_b3)
 _WINDOW_BANDS = (PhotoWindow.b0, PhotoWindow.b1, PhotoWindow.b2, PhotoWindow.b3)
+
+
+class HammingDistance(GenericFunction):
+    """How many bits two 64-bit hashes differ in: SQLite calls `perceptual.hamming`
+    (registered on each connection in db_sqlite.py); PostgreSQL counts them itself."""
+
+    name = "hamming"
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(HammingDistance, "postgresql")
+def _hamming_on_postgresql(element, compiler, **kw):
+    a, b = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"bit_count(CAST(({a} # {b}) AS BIT(64)))"
 
 
 def matchable(photo, rules: PhotoRules) -> bool:
@@ -35,10 +54,13 @@ def near_duplicates(session, photo: Photo, rules: PhotoRules, *,
     for digest in wanted:
         for column, band in enumerate(hash_bands(digest)):
             values[column].update(band_neighbours(band))
+    within = or_(*(HammingDistance(Photo.phash, digest) <= rules.reuse_distance
+                   for digest in wanted))
+    near = union(*(select(Photo.id).where(col.in_(sorted(v)), within)
+                   for col, v in zip(_BANDS, values, strict=True)))
     rows = session.execute(select(Photo.id, Photo.household_id, Photo.village_code,
                                   Photo.phash).where(
-        or_(*(col.in_(sorted(v)) for col, v in zip(_BANDS, values, strict=True))),
-        Photo.household_id != photo.household_id,
+        Photo.id.in_(near), Photo.household_id != photo.household_id,
         or_(Photo.detail.is_(None), Photo.detail >= rules.low_detail),
     )).all()
     found = []

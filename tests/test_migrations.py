@@ -1,6 +1,18 @@
 import pytest
 from alembic.script import ScriptDirectory
 
+NOW = "2026-10-01 08:00:00"
+TALLIES = "SELECT visited, households FROM round_tallies ORDER BY visited"
+
+
+def migrating_app(url: str, tmp_path):
+    """An app of its own on `url`, for a migration to run through step by step."""
+    from backend import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
+                       "SQLALCHEMY_DATABASE_URI": url,
+                       "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+
 
 def test_migrations_have_a_single_head(app):
     with app.app_context():
@@ -31,12 +43,9 @@ def test_existing_cases_keep_their_stage_and_their_changes_become_outside_steps(
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from backend import create_app
     from backend.extensions import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}",
-                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    app = migrating_app(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
     with app.app_context():
         upgrade(revision="0004")
         now = "2026-03-01 08:00:00"
@@ -76,7 +85,6 @@ def test_the_trigram_revision_is_a_no_op_on_sqlite_and_indexes_names_on_postgres
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from backend import create_app
     from backend.extensions import db as _db
     from backend.models.search import NAME_TRIGRAM_INDEX
 
@@ -84,9 +92,7 @@ def test_the_trigram_revision_is_a_no_op_on_sqlite_and_indexes_names_on_postgres
         indexes = db.session.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
                                           ":name"), {"name": NAME_TRIGRAM_INDEX}).scalars().all()
         assert len(indexes) == 1 and "gin_trgm_ops" in indexes[0]
-    lite = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lite.db'}",
-                       "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
+    lite = migrating_app(f"sqlite:///{tmp_path / 'lite.db'}", tmp_path)
     with lite.app_context():
         upgrade(revision="0011")
         schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
@@ -104,13 +110,9 @@ def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    from backend import create_app
     from backend.extensions import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
-                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
-    tallies = "SELECT visited, households FROM round_tallies ORDER BY visited"
+    app = migrating_app(f"sqlite:///{tmp_path / 'r.db'}", tmp_path)
     with app.app_context():
         upgrade(revision="0016")
         with db.engine.begin() as conn:
@@ -120,7 +122,7 @@ def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
             assert conn.execute(text("SELECT count(*) FROM round_households")).scalar() == 1
             conn.execute(text("UPDATE round_households SET visited_at = :now, outcome = 'safe'"),
                          {"now": NOW})
-            assert conn.execute(text(tallies)).all() == [(0, 0), (1, 1)]
+            assert conn.execute(text(TALLIES)).all() == [(0, 0), (1, 1)]
             keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
         assert "village_code" not in {key[3] for key in keys}
         downgrade(revision="0016")
@@ -128,9 +130,6 @@ def test_0017_keeps_a_rounds_rows_and_its_tallies_on_sqlite(tmp_path):
             keys = conn.execute(text("PRAGMA foreign_key_list(round_households)")).all()
         assert "village_code" in {key[3] for key in keys}
         db.engine.dispose()
-
-
-NOW = "2026-10-01 08:00:00"
 
 
 def _one_round_of_one_household(conn) -> None:
@@ -183,13 +182,9 @@ def test_0018_moves_rounds_into_partitions_and_back_keeping_rows_tallies_and_key
     from sqlalchemy import inspect, text
     from sqlalchemy.exc import IntegrityError
 
-    from backend import create_app
     from backend.extensions import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": str(tmp_path),
-                      "SQLALCHEMY_DATABASE_URI": scratch_url,
-                      "STORAGE_LOCAL_ROOT": str(tmp_path / "photos")})
-    tallies = "SELECT visited, households FROM round_tallies ORDER BY visited"
+    app = migrating_app(scratch_url, tmp_path)
     with app.app_context():
         upgrade(revision="0017")
         with db.engine.begin() as conn:
@@ -200,7 +195,7 @@ def test_0018_moves_rounds_into_partitions_and_back_keeping_rows_tallies_and_key
             assert conn.execute(text("SELECT count(*) FROM round_households")).scalar() == 1
             conn.execute(text("UPDATE round_households SET visited_at = :now, outcome = 'safe'"),
                          {"now": NOW})
-            assert [tuple(map(int, t)) for t in conn.execute(text(tallies))] == [(0, 0), (1, 1)]
+            assert [tuple(map(int, t)) for t in conn.execute(text(TALLIES))] == [(0, 0), (1, 1)]
             assert inspect(conn).get_pk_constraint("round_households")["constrained_columns"] \
                 == ["round_id", "household_id"]
             if postgres:

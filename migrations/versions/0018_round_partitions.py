@@ -9,7 +9,8 @@ own number goes and the round and household (already unique together) become its
 both databases alike.
 
 Rows that arrive by attaching fire no insert trigger, so their tallies (0015) are counted by
-`round_tallies_count_round(round)`, made here beside the triggers it stands in for.
+`round_tallies_count(table)`, made here beside the triggers it stands in for, from the filled
+table before it is attached.
 
 SQLite has no partitions: the table is rebuilt there with the new key, and its tally
 triggers (0015), which go with the old table, are made again.
@@ -109,14 +110,14 @@ def upgrade():
     if postgres:
         tallies = _tallies()
         count = tallies._upsert(
-            f'SELECT {tallies._state("r")}, count(*) FROM round_households AS r '
-            f'WHERE r.round_id = target GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6')
-        op.execute(f'CREATE FUNCTION round_tallies_count_round(target integer) RETURNS void '
-                   f'LANGUAGE sql AS $$ {count} $$')
+            f'SELECT {tallies._state("r")}, count(*) FROM %s AS r '
+            f'GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6')
+        op.execute(f'CREATE FUNCTION round_tallies_count(rows regclass) RETURNS void '
+                   f'LANGUAGE plpgsql AS $$ BEGIN EXECUTE format($q$ {count} $q$, rows); END $$')
 
 
 def downgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
     if postgres:
-        op.execute('DROP FUNCTION round_tallies_count_round(integer)')
+        op.execute('DROP FUNCTION round_tallies_count(regclass)')
     _replace(with_id=True, partitioned=False)

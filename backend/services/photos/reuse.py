@@ -63,12 +63,9 @@ def near_duplicates(session, photo: Photo, rules: PhotoRules, *,
         Photo.id.in_(near), Photo.household_id != photo.household_id,
         or_(Photo.detail.is_(None), Photo.detail >= rules.low_detail),
     )).all()
-    found = []
-    for row in rows:
-        distance = min(hamming(row.phash, digest) for digest in wanted)
-        if distance <= rules.reuse_distance:
-            found.append(({"photo_id": row.id, "household_id": row.household_id,
-                           "village_code": row.village_code}, distance))
+    found = [({"photo_id": row.id, "household_id": row.household_id,
+                "village_code": row.village_code},
+              min(hamming(row.phash, digest) for digest in wanted)) for row in rows]
     found.sort(key=lambda item: (item[1], item[0]["photo_id"]))
     return found[:rules.reuse_max_matches]
 

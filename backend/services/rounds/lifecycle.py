@@ -82,6 +82,7 @@ def start_round(session, actor: Actor, spec: RoundSpec) -> Round:
     if spec.due_on < spec.starts_on:
         raise InvalidInput(fields={"due_on": "截止日期早于开始日期"})
     region = _common_parent(session, areas)
+    partitions.take_turn(session)
     rnd = Round(kind=spec.kind, name=spec.name, period=spec.period, cause=spec.cause,
                 starts_on=spec.starts_on, due_on=spec.due_on, region_code=region,
                 area_codes=sorted(a.code for a in areas), categories=list(spec.categories),

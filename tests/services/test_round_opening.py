@@ -14,9 +14,14 @@ from backend.services import rounds
 from backend.services.policy import Actor
 from backend.services.rounds import partitions
 from tests.api.test_rounds import open_round
-from tests.services.test_round_progress import recount, shown, world  # noqa: F401
+from tests.services.test_round_progress import recount, shown, town_with_households
 
 SPEC = dict(kind="routine", name="2026年第四季度常规排查", period="2026Q4", categories=[])
+
+
+@pytest.fixture
+def world(db, templates):
+    return town_with_households(db.session)
 
 
 def reviewer(db, w) -> Actor:

@@ -14,12 +14,17 @@ from tests import factories
 from tests.api.test_rounds import open_round, survey
 
 
+def town_with_households(session):
+    """The round world with six more households in its second village."""
+    w = factories.round_world(session)
+    for n in range(6):
+        factories.household(session, w.village_a2, name=f"钱{n}")
+    return w
+
+
 @pytest.fixture
 def world(db, templates):
-    w = factories.round_world(db.session)
-    for n in range(6):
-        factories.household(db.session, w.village_a2, name=f"钱{n}")
-    return w
+    return town_with_households(db.session)
 
 
 def recount(db, round_id: int) -> dict[str, dict]:

@@ -261,6 +261,36 @@ def test_return_reaches_the_phone_and_its_answer_clears_it(live, launch, tmp_pat
     page.wait_for_selector(f"#returned li[data-visit='{visit['id']}']", state="detached")
 
 
+def test_a_sync_asked_for_while_one_runs_follows_it(live, launch):
+    """The app comes back while a sync is on its way whose answer was read before the visit
+    was returned: a sync after it brings the return, not only the 60 s timer."""
+    household_id = case_household(live, "钱在途")
+    visit = server_visit(live, household_id, "trench.soil")
+    context, page = phone(launch, "in-flight")
+    log_in(page, live.url)
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:  # read by the server now, handed to the phone later
+            held.append((route, route.fetch()))
+
+    page.route(re.compile(r"/api/v1/visits\?mine=true"), hold_the_first)
+    become_visible(page)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first sync never asked for my visits"
+    api(live, "POST", f"/visits/{visit['id']}/review", "town_reviewer",
+        {"decision": "return", "comment": "在途时退回"})
+    become_visible(page)  # asked while the first sync still waits for its answer
+    route, response = held[0]
+    route.fulfill(response=response)
+    page.wait_for_selector("#returns:has-text('在途时退回')", timeout=10000)
+
+
 def test_supplied_required_photo_clears_missing(live, launch, tmp_path):
     household_id = case_household(live, "李缺照")
     server_visit(live, household_id, "foundation.type")

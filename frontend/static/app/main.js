@@ -99,17 +99,31 @@ async function drainSoon() {
 }
 
 // Send, then fetch what changed (my visits: a return reaches the phone without 刷新), then tell.
-let syncing = null;
+let syncing = null; // the sync under way
+let queued = null; // one asked for meanwhile (the app came back, a timer): it runs next, since
+// the one under way may have read the server before what prompted the ask
 function syncSoon({ full = false } = {}) {
-  syncing ||= (async () => {
+  if (!syncing) {
+    syncing = syncOnce(full).finally(() => { syncing = null; });
+    return syncing;
+  }
+  queued ||= {
+    full: false,
+    done: syncing.then(() => { const next = queued; queued = null; return syncSoon({ full: next.full }); }),
+  };
+  queued.full ||= full;
+  return queued.done;
+}
+
+async function syncOnce(full) {
+  try {
     const s = await store.session();
     if (!navigator.onLine || ctx.authExpired || !s?.token) return;
     await drainSoon().catch(() => {});
     await (full ? store.refresh() : store.refreshWork());
     await announceReturns();
     rerenderLive();
-  })().catch(() => {}).finally(() => { syncing = null; });
-  return syncing;
+  } catch { /* offline or refused: the next ask tries again */ }
 }
 
 // A return not told yet: a notice with the reviewer's comment and 补拍/修改 opening its items.

@@ -21,7 +21,7 @@ from common import bench_app, bulk_insert, engine_name, measure, refresh_statist
 
 from backend.extensions import db
 from backend.services.photos.checks import PhotoRules, hash_bands
-from backend.services.photos.crops import crop_hashes
+from backend.services.photos.crops import crop_hashes, window_keys
 from backend.services.photos.reuse import cropped_copies, near_duplicates
 from tests import factories
 from tests.houses import draw_house
@@ -61,7 +61,7 @@ def rows(count: int, houses: list[tuple[int, str]], user: int, rng: random.Rando
                *hash_bands(digest), round(rng.uniform(4, 40), 2), True, now, user)
 
 
-WINDOW_COLUMNS = ["photo_id", "household_id", "kind", "phash", "b0", "b1", "b2", "b3"]
+WINDOW_COLUMNS = ["photo_id", "household_id", "kind", "phash", *(f"k{i}" for i in range(6))]
 
 
 def window_rows(photo_rows):
@@ -72,7 +72,7 @@ def window_rows(photo_rows):
         for row in photo_rows:
             for kind in ("centre", "frame"):
                 digest = signed(random.getrandbits(64))
-                windows.append((row[0], row[1], kind, digest, *hash_bands(digest)))
+                windows.append((row[0], row[1], kind, digest, *window_keys(digest)))
             yield row
 
     return photos(), windows

@@ -214,3 +214,45 @@ def test_0018_moves_rounds_into_partitions_and_back_keeping_rows_tallies_and_key
             if postgres:
                 assert not inspect(conn).has_table("round_households_1")
         db.engine.dispose()
+
+
+def test_0020_computes_the_window_keys_in_sql_as_python_does_and_back(scratch_url, tmp_path):
+    """0020 fills each window's six band keys with SQL shifts and masks: they equal
+    crops.window_keys for hashes with the top bit set (stored negative) and at the bands'
+    edges; the downgrade brings back the 16-bit bands hash_bands gives."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from backend.extensions import db
+    from backend.services.photos.checks import hash_bands
+    from backend.services.photos.crops import window_keys
+
+    hashes = [0, 1, -1, -(1 << 63), (1 << 63) - 1, 0x0123456789ABCDEF, -0x0123456789ABCDEF,
+              1 << 10, 1 << 11, 1 << 53, 1 << 54, -(1 << 54), 0x7FF, -0x7FF]
+    app = migrating_app(scratch_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="0019")
+        with db.engine.begin() as conn:
+            _one_round_of_one_household(conn)
+            conn.execute(text(
+                "INSERT INTO photos (id, household_id, village_code, number, phase, sha256, "
+                "bytes, width, height, format, mime, phash, phash_b0, phash_b1, phash_b2, "
+                "phash_b3, large_is_original, received_at, uploaded_by) VALUES ('p', 1, "
+                "'140621100201', 1, 'before', 's', 1, 1, 1, 'jpeg', 'image/jpeg', 0, 0, 0, 0, "
+                "0, :no, :now, 1)"), {"no": False, "now": NOW})
+            conn.execute(text(
+                "INSERT INTO photo_windows (id, photo_id, household_id, kind, phash, b0, b1, "
+                "b2, b3) VALUES (:id, 'p', 1, 'centre', :phash, :b0, :b1, :b2, :b3)"),
+                [{"id": i + 1, "phash": h, **{f"b{j}": b for j, b in enumerate(hash_bands(h))}}
+                 for i, h in enumerate(hashes)])
+        upgrade(revision="0020")
+        keys = ", ".join(f"k{i}" for i in range(6))
+        with db.engine.connect() as conn:
+            stored = conn.execute(text(f"SELECT phash, {keys} FROM photo_windows ORDER BY id"))
+            assert [(h, *k) for h, *k in stored] == [(h, *window_keys(h)) for h in hashes]
+        downgrade(revision="0019")
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT phash, b0, b1, b2, b3 FROM photo_windows "
+                                       "ORDER BY id"))
+            assert [(h, *b) for h, *b in stored] == [(h, *hash_bands(h)) for h in hashes]
+        db.engine.dispose()

@@ -131,11 +131,11 @@ class PhotoFlag(db.Model):
 
 class PhotoWindow(db.Model):
     """A hash of part of a photo (services/photos/crops.py): its centre or its whole frame read
-    as windows are, so a copy cropped by up to a fifth is still found; with the hash's four
-    16-bit bands, each indexed."""
+    as windows are, so a copy cropped by up to a fifth is still found; with the hash's six band
+    keys (crops.window_keys), each indexed beside the kind."""
 
     __tablename__ = "photo_windows"
-    __table_args__ = tuple(Index(f"ix_photo_windows_b{i}", f"b{i}") for i in range(4))
+    __table_args__ = tuple(Index(f"ix_photo_windows_k{i}", "kind", f"k{i}") for i in range(6))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"),
@@ -143,7 +143,9 @@ class PhotoWindow(db.Model):
     household_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(6))  # centre | frame
     phash: Mapped[int] = mapped_column(BigInteger)
-    b0: Mapped[int] = mapped_column(Integer)
-    b1: Mapped[int] = mapped_column(Integer)
-    b2: Mapped[int] = mapped_column(Integer)
-    b3: Mapped[int] = mapped_column(Integer)
+    k0: Mapped[int] = mapped_column(Integer)
+    k1: Mapped[int] = mapped_column(Integer)
+    k2: Mapped[int] = mapped_column(Integer)
+    k3: Mapped[int] = mapped_column(Integer)
+    k4: Mapped[int] = mapped_column(Integer)
+    k5: Mapped[int] = mapped_column(Integer)

@@ -27,7 +27,8 @@ def _hold(session, model, row_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
         table = model.__tablename__
         session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})
-    session.execute(select(model.id).where(model.id == row_id).with_for_update())
+    else:
+        session.execute(select(model.id).where(model.id == row_id).with_for_update())
 
 
 def insert_or_winner(session, row, model, key):

@@ -9,9 +9,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from backend.models import Case, Household, Photo, PhotoFlag, Visit
+from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit
 from backend.models.base import china_date, utc_now
 from backend.services import audit, locking, policy
 from backend.services.errors import (
@@ -100,7 +100,7 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     refresh_own_flags(session, photo, household, case, rules)
     flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored, crops=facts.crops)
     if facts.crops is not None:
-        session.add_all(window_rows(photo, facts.crops))
+        session.execute(insert(PhotoWindow), window_rows(photo, facts.crops))
     if not household.has_location and _trusted_position(photo, rules):
         _locate_household_from(session, household, photo, actor, rules)
     audit.record(session, actor, "upload", "photo", photo.id,
@@ -231,6 +231,7 @@ def _new_photo(photo_id, sha, data, facts, meta: PhotoMeta, household, case, act
         captured_at=meta.captured_at, device_lat=meta.lat, device_lon=meta.lon,
         device_accuracy_m=meta.accuracy_m, device_fix_at=meta.fix_at,
         received_at=utc_now(), uploaded_by=actor.user_id,
+        flags=[],  # known empty: no SELECT when the first flag is added
     )
 
 

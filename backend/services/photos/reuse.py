@@ -74,12 +74,14 @@ class KeyList(FunctionElement):
 
 @compiles(KeyList)
 def _key_list(element, compiler, **kw):
-    return f"(SELECT value FROM json_each({compiler.process(element.clauses, **kw)}))"
+    bound = compiler.process(element.clauses, **kw)
+    return f"(SELECT value FROM json_each({bound}))"
 
 
 @compiles(KeyList, "postgresql")
 def _key_list_on_postgresql(element, compiler, **kw):
-    return f"(SELECT unnest(CAST({compiler.process(element.clauses, **kw)} AS INTEGER[])))"
+    bound = compiler.process(element.clauses, **kw)
+    return f"(SELECT unnest(CAST({bound} AS INTEGER[])))"
 
 
 def among_keys(column, name: str):
@@ -116,10 +118,10 @@ def near_duplicates(session, photo: Photo, rules: PhotoRules, *,
     return found[:rules.reuse_max_matches]
 
 
-def window_rows(photo: Photo, crops: CropHashes) -> list[PhotoWindow]:
-    """The stored windows of a photo: its centre and its frame."""
-    return [PhotoWindow(photo_id=photo.id, household_id=photo.household_id, kind=kind,
-                        phash=digest, **{f"k{i}": k for i, k in enumerate(window_keys(digest))})
+def window_rows(photo: Photo, crops: CropHashes) -> list[dict]:
+    """The stored windows of a photo, its centre and its frame, as photo_windows rows."""
+    return [{"photo_id": photo.id, "household_id": photo.household_id, "kind": kind,
+             "phash": digest, **{f"k{i}": k for i, k in enumerate(window_keys(digest))}}
             for kind, digest in (("centre", crops.centre), ("frame", crops.frame))]
 
 

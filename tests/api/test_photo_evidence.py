@@ -6,13 +6,14 @@ import hashlib
 import io
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image, ImageOps
 
 from backend.extensions import object_store
 from backend.models import Photo
+from backend.models.base import china_today
 from backend.services.photos import variants
 from backend.storage.keys import variant_key
 from tests import factories, images
@@ -133,12 +134,12 @@ def test_after_photos_days_after_the_befores_are_phase_timing(client, world, db)
 
 def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
     case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
-    case.started_on = date.today() - timedelta(days=5)
+    case.started_on = china_today() - timedelta(days=5)
     db.session.commit()
     r = put_photo(client, world, images.make_jpeg(seed=54), case_id=case.id, phase="after")
     details = flag(r, "phase_timing")["details"]
     assert (details["kind"], details["days"], details["limit_days"]) == ("works_too_short", 5, 20)
-    case.started_on = date.today() - timedelta(days=60)
+    case.started_on = china_today() - timedelta(days=60)
     db.session.commit()
     r = put_photo(client, world, images.make_jpeg(seed=55), case_id=case.id, phase="after")
     assert "phase_timing" not in flag_codes(r)

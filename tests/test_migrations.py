@@ -136,19 +136,28 @@ def _one_round_of_one_household(conn) -> None:
     """A village, an admin, one household and an open round over it (schema 0016–0017)."""
     from sqlalchemy import text
 
+    _one_household(conn)
+    for sql in (
+        "INSERT INTO rounds (id, kind, name, starts_on, due_on, region_code, area_codes, "
+        "categories, status, opened_by, opened_at) VALUES (1, 'routine', 'r', '2026-10-01', "
+        "'2026-12-31', '140621100201', '[]', '[]', 'open', 1, :now)",
+        "INSERT INTO round_households (round_id, household_id, village_code, revisit_needed, "
+        "found_in_round) VALUES (1, 1, '140621100201', :no, :no)"):
+        conn.execute(text(sql), {"now": NOW, "no": False})
+
+
+def _one_household(conn) -> None:
+    """A village, an admin and one household (schema 0016 on)."""
+    from sqlalchemy import text
+
     for sql in (
         "INSERT INTO regions (code, name, level) VALUES ('140621100201', '东坪村', 'village')",
         "INSERT INTO users (id, username, name, role, password_hash, active, created_at) "
         "VALUES (1, 'a', '管理员', 'county_admin', 'x', :yes, :now)",
         "INSERT INTO households (id, village_code, name, id_number, id_tail, id_tail6, "
         "category, identities, created_at, updated_at) VALUES (1, '140621100201', '王建国', "
-        "'14062119620315001X', '001X', '15001X', 'dibao', '[\"dibao\"]', :now, :now)",
-        "INSERT INTO rounds (id, kind, name, starts_on, due_on, region_code, area_codes, "
-        "categories, status, opened_by, opened_at) VALUES (1, 'routine', 'r', '2026-10-01', "
-        "'2026-12-31', '140621100201', '[]', '[]', 'open', 1, :now)",
-        "INSERT INTO round_households (round_id, household_id, village_code, revisit_needed, "
-        "found_in_round) VALUES (1, 1, '140621100201', :no, :no)"):
-        conn.execute(text(sql), {"now": NOW, "yes": True, "no": False})
+        "'14062119620315001X', '001X', '15001X', 'dibao', '[\"dibao\"]', :now, :now)"):
+        conn.execute(text(sql), {"now": NOW, "yes": True})
 
 
 @pytest.fixture
@@ -233,7 +242,7 @@ def test_0020_computes_the_window_keys_in_sql_as_python_does_and_back(scratch_ur
     with app.app_context():
         upgrade(revision="0019")
         with db.engine.begin() as conn:
-            _one_round_of_one_household(conn)
+            _one_household(conn)
             conn.execute(text(
                 "INSERT INTO photos (id, household_id, village_code, number, phase, sha256, "
                 "bytes, width, height, format, mime, phash, phash_b0, phash_b1, phash_b2, "

@@ -132,10 +132,12 @@ class PhotoFlag(db.Model):
 class PhotoWindow(db.Model):
     """A hash of part of a photo (services/photos/crops.py): its centre or its whole frame read
     as windows are, so a copy cropped by up to a fifth is still found; with the hash's six band
-    keys (crops.window_keys), each indexed beside the kind."""
+    keys (crops.window_keys), each indexed after the kind and before the hash and id, so the
+    lookup reads the indexes only (migration 0020)."""
 
     __tablename__ = "photo_windows"
-    __table_args__ = tuple(Index(f"ix_photo_windows_k{i}", "kind", f"k{i}") for i in range(6))
+    __table_args__ = tuple(Index(f"ix_photo_windows_k{i}", "kind", f"k{i}", "phash", "id")
+                           for i in range(6))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"),

@@ -9,8 +9,9 @@ to hash (a black frame, a lens cap, a blank wall: flagged `low_information`) nev
 photo names at most `reuse_max_matches` look-alikes, nearest first, so one popular picture
 cannot make every upload rewrite the flags of hundreds of others. A copy cropped by up to a
 fifth is found by windows (crops.py): the new photo's window families against the stored centres
-and frames of other households' photos (photo_windows), by their band keys (at a million photos,
-p95 ~0.6 s by 16-bit bands → under 10 ms).
+and frames of other households' photos (photo_windows), by their band keys, from the key indexes
+alone (at a million photos, p95 ~0.6 s by 16-bit bands → 9 ms on SQLite, 22 ms on PostgreSQL,
+where ~2,200 index probes a photo cost ~10 ms of the server's time).
 """
 
 import json

@@ -1,6 +1,7 @@
 """Photo windows are found by six 21/22-bit band keys instead of four 16-bit bands (issue 20):
-a cropped-copy lookup probes ~280 window hashes, and at a million photos their 16-bit bands met
-~35,000 random rows (p95 ~0.5-0.6 s); the keys meet ~450 (services/photos/crops.py).
+a cropped-copy lookup probes two families of ~280 window hashes, and at a million photos their
+exact 16-bit bands met ~15,000 random rows (p95 ~0.5-0.6 s); the keys meet ~800
+(services/photos/crops.py).
 
 The keys are computed here in SQL, as crops.window_keys computes them: bands (lowest bit,
 width) (43, 21), (22, 21), (0, 22) of the hash, then of the hash turned right by 11 bits. Both

@@ -69,6 +69,21 @@ def test_distinct_houses_of_one_style_and_angle_are_not_flagged(client, world):
     assert flagged == []
 
 
+def test_window_distances_count_every_bit_of_hashes_of_either_sign():
+    # Stored hashes are signed 64-bit: the top bit (the DC term) differs between a dark and a
+    # light window, and numpy counts an int64's bits by its absolute value.
+    import numpy as np
+
+    from backend.services.photos.crops import nearest
+    from backend.services.photos.perceptual import hamming
+
+    family = (0, 1, -1, -(1 << 63) | 7, (1 << 63) - 1, 0x0123456789ABCDEF)
+    stored = [-(1 << 63) | 7, -1, 0, 5, -0x0123456789ABCDEF, (1 << 62) | 3]
+    assert nearest(np.array(stored, dtype=np.int64), family).tolist() == \
+        [min(hamming(s, f) for f in family) for s in stored]
+    assert nearest(np.array([-(1 << 63) | 7], dtype=np.int64), (7,)).tolist() == [1]
+
+
 def test_the_flag_says_a_match_is_a_cropped_copy():
     from types import SimpleNamespace
 

@@ -10,11 +10,12 @@ Measured on drawn village houses of one style and angle (tests/houses.py): crops
 each edge and corner, recompressed, lie within 4 bits; distinct houses no nearer than 8.
 
 Band keys. A family is ~280 hashes, so the lookup cannot afford what the whole-photo lookup
-does (every 16-bit band a bit away, ~9,000 random rows a family at a million photos). Each
-hash is cut instead into three bands of 21, 21 and 22 bits, twice: as it is and turned by 11
-bits. A window within 4 bits of a stored hash nearly always shares one of those six bands whole
-with it, and a random hash shares one with a chance of about 3 in 2^21, so a family's ~1,100
-band keys meet ~450 random rows at a million photos. On 60 drawn houses, each cropped 8 ways
+does (every 16-bit band and each a bit away): even the exact 16-bit bands of a family meet
+6,000-10,000 random rows at a million photos. Each hash is cut instead into three bands of 21,
+21 and 22 bits, twice: as it is and turned by 11 bits. A window within 4 bits of a stored hash
+nearly always shares one of those six bands whole with it, and a random hash shares one with a
+chance of about 5 in 2^21, so a family's ~1,100 band keys meet ~450 random rows at a million
+photos. On 60 drawn houses, each cropped 8 ways
 (2-20 %) and looked up both ways round, the keys find 941 of the 943 crops whose nearest
 window lies within 4 bits (16-bit bands found 934), and no more look-alikes among 3,540 pairs
 of distinct houses (one, at 4 bits, both ways).
@@ -117,4 +118,6 @@ def nearest(digests: np.ndarray, family: tuple[int, ...]) -> np.ndarray:
     """For each of `digests` (signed 64-bit), how many bits it differs from its nearest
     family member."""
     members = np.array(family, dtype=np.int64)
-    return np.bitwise_count(digests[:, None] ^ members[None, :]).min(axis=1)
+    # Unsigned: numpy counts the bits of an int64's absolute value.
+    differing = (digests[:, None] ^ members[None, :]).view(np.uint64)
+    return np.bitwise_count(differing).min(axis=1)

@@ -11,7 +11,7 @@ cannot make every upload rewrite the flags of hundreds of others. A copy cropped
 fifth is found by windows (crops.py): the new photo's window families against the stored centres
 and frames of other households' photos (photo_windows), by their band keys, from the key indexes
 alone (at a million photos, p95 ~0.6 s by 16-bit bands → 9 ms on SQLite, 22 ms on PostgreSQL,
-where ~2,200 index probes a photo cost ~10 ms of the server's time).
+where ~2,200 index probes a photo cost ~10 ms of the server's time; the aim is 10).
 """
 
 import json

@@ -7,7 +7,7 @@ The keys are computed here in SQL, as crops.window_keys computes them: bands (lo
 width) (43, 21), (22, 21), (0, 22) of the hash, then of the hash turned right by 11 bits. Both
 databases shift a negative BIGINT arithmetically; the mask keeps the band's bits only. Each
 key's index holds the kind before it and the hash and id after it, so the lookup reads only
-the indexes (on PostgreSQL one heap page a candidate otherwise, ~450 a photo).
+the indexes (on PostgreSQL one heap page a candidate otherwise, ~800 a photo).
 
 Revision ID: 0020
 Revises: 0019

@@ -23,13 +23,11 @@ def issue_token(username: str) -> str:
 
     from backend.extensions import db
     from backend.models import User
-    from backend.services import accounts
+    from tests.factories import token_for
 
     with _app().app_context():
-        user = db.session.scalars(select(User).where(User.username == username)).one()
-        token, _ = accounts.issue_token(db.session, user, accounts.LoginPolicy().token_ttl)
-        db.session.commit()
-        return token
+        return token_for(db.session, db.session.scalars(
+            select(User).where(User.username == username)).one())
 
 
 @schemathesis.auth(refresh_interval=None).apply_to(path="/api/v1/auth/logout")

@@ -15,10 +15,9 @@ does (every 16-bit band and each a bit away): even the exact 16-bit bands of a f
 21 and 22 bits, twice: as it is and turned by 11 bits. A window within 4 bits of a stored hash
 nearly always shares one of those six bands whole with it, and a random hash shares one with a
 chance of about 5 in 2^21, so a family's ~1,100 band keys meet ~450 random rows at a million
-photos. On 60 drawn houses, each cropped 8 ways
-(2-20 %) and looked up both ways round, the keys find 941 of the 943 crops whose nearest
-window lies within 4 bits (16-bit bands found 934), and no more look-alikes among 3,540 pairs
-of distinct houses (one, at 4 bits, both ways).
+photos. On 60 drawn houses, each cropped 8 ways (2-20 %) and looked up both ways round, the
+keys find 941 of the 943 crops whose nearest window lies within 4 bits (16-bit bands found
+934), and no more look-alikes among 3,540 pairs of distinct houses (one, at 4 bits, both ways).
 
 Every window is read from the grey image as 32x32 cell means (each cell the mean of its area)
 in one matrix product, not ~560 resizes. Pure: no Flask, no database.

@@ -143,17 +143,25 @@ def seed_demo(if_empty, households):
 
 
 @click.command("storage-check")
-def storage_check():
-    """List stored objects that no row refers to, and rows whose object is missing."""
-    from backend.services.photos.storage_check import check_storage
+@click.option("--delete-orphans", is_flag=True,
+              help="Delete objects without a row once older than --grace-hours.")
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Leave orphans younger than this: an upload may still be committing.")
+def storage_check(delete_orphans: bool, grace_hours: float):
+    """List stored objects that no row refers to, and rows whose object is missing; with
+    --delete-orphans, take back the orphans (a crash between object and row, a lost race)."""
+    from backend.services.photos.storage_check import check_storage, sweep_orphans
 
-    report = check_storage(db.session, object_store())
+    store = object_store()
+    report = check_storage(db.session, store)
+    deleted = set(sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
+                                report=report)) if delete_orphans else set()
     for key in report.orphan_objects:
-        click.echo(f"object without row: {key}")
+        click.echo(f"{'deleted' if key in deleted else 'object without row'}: {key}")
     for row, key in report.missing_objects:
         click.echo(f"row without object: {row} -> {key}")
     click.echo(f"{report.objects} objects, {report.rows} rows checked; "
-               f"{len(report.orphan_objects)} orphan objects, "
+               f"{len(report.orphan_objects)} orphan objects ({len(deleted)} deleted), "
                f"{len(report.missing_objects)} missing objects")
     if report.missing_objects:
         raise SystemExit(1)

@@ -9,8 +9,11 @@ while ~18 MB originals arrive. Each unmet aim prints MISSED.
 Starts `rclone serve s3` (tests/s3server.py) and gunicorn (gunicorn.conf.py, wsgi:app) on a
 fresh SQLite database in a temp dir, uploads generated JPEGs with N concurrent keep-alive
 clients, then puts the same bytes straight into the bucket with boto3 at the same concurrency;
-three rounds of that for phone photos and originals. Then the same phone photos go through the
-app in this process, one at a time, for the CPU per step (bench/ingest_profile.py).
+three rounds of that for phone photos and originals, each round with photos of its own. Then
+run 1's phone photos once more under other households (the reused-photo path: every upload is
+a match; reported, not an aim), and the ~18 MB originals for memory. Last, fresh phone photos
+go through the app in this process, one at a time, for the CPU per step
+(bench/ingest_profile.py).
 
     .venv/bin/python bench/ingest.py [--compressed 48] [--originals 8] [--big 8] [--runs 3]
                                      [--concurrency 8] [--workers N] [--threads N]
@@ -35,6 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")  # as gunicorn.conf.py: the profile runs here, in process
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest_profile import breakdown  # noqa: E402
@@ -50,6 +55,8 @@ TARGET_RATE = 50.0
 TARGET_CPU_MS = 35.0
 TARGET_ORIGINAL_RATIO = 3.0
 TARGET_RSS_MB = 300.0
+SEED_STEP = 100_000  # between runs' image seeds: no run repeats another's photos
+REUSED = "compressed, run 1's again"  # the same bytes under other households
 
 
 # ---------------------------------------------------------------- images
@@ -89,6 +96,22 @@ def _one_image(kind: str, seed: int) -> bytes:
     if kind == "warmup":
         return _encode(_photo(640, 480, seed), "JPEG", None, quality=80)
     raise ValueError(kind)
+
+
+def reference_decode_ms(data: bytes, rounds: int = 5, per_round: int = 10) -> float:
+    """How fast the machine is now: one phone photo decoded reduced to 1/4, best of `rounds`
+    (the shared machine's speed drifts by half between runs; quote both ends with the figures)."""
+    from PIL import Image
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.thread_time()
+        for _ in range(per_round):
+            with Image.open(io.BytesIO(data)) as img:
+                img.draft("RGB", (img.width // 4, img.height // 4))
+                img.load()
+        best = min(best, (time.thread_time() - started) * 1000 / per_round)
+    return best
 
 
 def make_images(kind: str, count: int, first_seed: int) -> list[bytes]:
@@ -433,6 +456,8 @@ def report(phases: list[Phase], ctx: dict, args, profile) -> None:
           f"threads, gthread) + rclone serve s3, SQLite, {args.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs")
     print(f"load average at start: {ctx['load_start']}, at end: {os.getloadavg()}")
+    print("machine speed: one phone photo decoded at 1/4 in {:.2f} ms at the start, {:.2f} ms "
+          "at the end (the same work; the shared machine drifts)".format(*ctx["speed"]))
     head = (f"  {'photos':26s} {'n':>4s} {'MB':>5s} | {'up/s':>6s} {'p50':>7s} {'p95':>7s} "
             f"{'errs':>4s} | {'raw/s':>6s} {'p50':>6s} {'p95':>6s} | {'ratio':>5s} | "
             f"{'cpu ms':>7s} {'s3 cpu':>7s} | {'peak RSS':>8s}")
@@ -460,7 +485,7 @@ def report(phases: list[Phase], ctx: dict, args, profile) -> None:
     for step, ms in steps.items():
         print(f"  {step:46s} {ms:6.1f} ms  {100 * ms / total:4.0f} %")
 
-    comp = [p for p in phases if p.label.startswith("compressed")]
+    comp = [p for p in phases if p.label.startswith("compressed") and p.label != REUSED]
     orig = [p for p in phases if p.label.startswith("original")]
     median = statistics.median
     rate, cpu = median(p.upload.rate for p in comp), median(p.cpu_ms for p in comp)
@@ -508,16 +533,25 @@ def main() -> int:
     load_start = os.getloadavg()
     t0 = time.perf_counter()
     print("generating images ...", flush=True)
-    sets = [("compressed 2048x1536", make_images("compressed", args.compressed, 1000)),
-            ("original 4000x3000", make_images("original", args.originals, 2000)),
-            ("big 6000x4500", make_images("big", args.big, 3000))]
+    # Every run uploads photos of its own, as phones do: the same bytes again under another
+    # household is the reused-photo path (every upload a match, flags on both sides), measured
+    # once on its own and outside the aims.
+    runs = [[("compressed 2048x1536", make_images("compressed", args.compressed,
+                                                  1000 + run * SEED_STEP)),
+             ("original 4000x3000", make_images("original", args.originals,
+                                                2000 + run * SEED_STEP))]
+            for run in range(args.runs)]
+    big = ("big 6000x4500", make_images("big", args.big, 3000))
+    profiled = make_images("compressed", args.profile, 4000)
     warmup = make_images("warmup", 16, 9000)
-    for label, images in sets:
+    for label, images in [*runs[0], big]:
         if images:
             sizes = [len(b) / 1e6 for b in images]
             print(f"  {label}: {len(images)} x {min(sizes):.2f}-{max(sizes):.2f} MB")
     print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
 
+    reference = profiled[0] if profiled else runs[0][0][1][0]
+    speed = [reference_decode_ms(reference)]
     tmp_ctx = tempfile.TemporaryDirectory(prefix="bench-ingest-")
     tmp = Path(tmp_ctx.name)
     s3 = S3Server(tmp / "s3" / "root")
@@ -545,20 +579,25 @@ def main() -> int:
             raise RuntimeError(f"warm-up uploads failed: {warm.errors[:3]}\n"
                                f"{tail(tmp / 'gunicorn.log')}")
         phases = []
-        for run in range(1, args.runs + 1):
-            for label, images in sets[:2]:
+        for run, sets in enumerate(runs, 1):
+            for label, images in sets:
                 if images:
                     print(f"running {label} #{run} ...", flush=True)
                     phases.append(measure_phase(f"{label} #{run}", images, ctx, args))
-        if sets[2][1]:
+        if runs and runs[0][0][1]:
+            print(f"running {REUSED} ...", flush=True)
+            phases.append(measure_phase(REUSED, runs[0][0][1], ctx, args))
+        if big[1]:
             ctx["rss_idle"] = {pid: rss_mb(pid) for pid in children(gunicorn.pid)}
-            print(f"running {sets[2][0]} ...", flush=True)
-            phases.append(measure_phase(sets[2][0], sets[2][1], ctx, args, poll_rss=True))
+            print(f"running {big[0]} ...", flush=True)
+            phases.append(measure_phase(big[0], big[1], ctx, args, poll_rss=True))
         stop_process(gunicorn)
         gunicorn = None
         print("profiling in process ...", flush=True)
         profile = breakdown(_app_config(tmp, db_url, s3), username, password, houses,
-                            sets[0][1][:args.profile], test_client_form)
+                            profiled, test_client_form)
+        speed.append(reference_decode_ms(reference))
+        ctx["speed"] = speed
         report(phases, ctx, args, profile)
         print(f"\ntotal {time.perf_counter() - t0:.0f} s")
         return 0

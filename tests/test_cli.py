@@ -132,6 +132,27 @@ def test_storage_check_finds_orphans_and_missing_objects(app, client, db):
         result.output
 
 
+def test_storage_check_deletes_orphans_past_the_grace_period(app, client, db):
+    w = factories.world(db.session)
+    kept = images.make_jpeg(seed=53)
+    put_photo(client, w, kept)
+    orphan = images.make_jpeg(seed=54)
+    sha = hashlib.sha256(orphan).hexdigest()
+    store = object_store()
+    store.put(original_key(sha), orphan, content_type="image/jpeg", sha256=sha)
+    runner = app.test_cli_runner()
+    young = runner.invoke(args=["storage-check", "--delete-orphans"])
+    assert young.exit_code == 0, young.output
+    assert f"object without row: {original_key(sha)}" in young.output
+    assert "1 orphan objects (0 deleted)" in young.output and store.exists(original_key(sha))
+    swept = runner.invoke(args=["storage-check", "--delete-orphans", "--grace-hours", "0"])
+    assert f"deleted: {original_key(sha)}" in swept.output
+    assert "1 orphan objects (1 deleted)" in swept.output
+    assert not store.exists(original_key(sha))
+    assert store.exists(original_key(hashlib.sha256(kept).hexdigest()))
+    assert "0 orphan objects" in runner.invoke(args=["storage-check"]).output
+
+
 def exported_outbox(w, round_id: int, *, id_number: str) -> dict:
     """What the phone's 导出待上传数据 writes: a house found on the spot, its photo, its survey."""
     ref = "new-5b0c6a0e-1f7e-4f57-9d43-6a1d3c1c2b11"

@@ -92,11 +92,12 @@ def scoped(stmt: Select, actor: Actor, model) -> Select:
     return stmt.where(in_scope(actor, model.village_code))
 
 
-def get_in_scope(session, model, ident, actor: Actor):
-    """Load one row of a scoped model; raise OutsideScope (a 404) if missing or elsewhere."""
+def get_in_scope(session, model, ident, actor: Actor, *, options=()):
+    """Load one row of a scoped model; raise OutsideScope (a 404) if missing or elsewhere.
+    `options` are loader options for the row (`session.get`)."""
     if isinstance(ident, int) and not 0 < ident < 2**31:
         raise OutsideScope()  # no such row, and the database would refuse the number
-    row = session.get(model, ident)
+    row = session.get(model, ident, options=options)
     if row is None or not actor.covers(row.village_code):
         raise OutsideScope()
     return row

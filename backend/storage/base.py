@@ -3,6 +3,7 @@
 import abc
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,7 +44,7 @@ class ObjectStore(abc.ABC):
     """Bytes by key. Keys are checked by `keys.validate_key`; objects are never partial.
 
     Backend failures (unreachable, refused, 5xx, disk full) raise `StorageUnavailable`;
-    a missing key raises `ObjectNotFound` from `open`, `get` and `size`; `put` raises
+    a missing key raises `ObjectNotFound` from `open`, `get`, `size` and `modified`; `put` raises
     `ChecksumMismatch` and stores nothing when the bytes do not hash to `sha256`.
     """
 
@@ -94,6 +95,10 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def size(self, key: str) -> int:
         """Return the object's length in bytes."""
+
+    @abc.abstractmethod
+    def modified(self, key: str) -> datetime:
+        """Return when the object was last written (aware, UTC); every `put` renews it."""
 
     @abc.abstractmethod
     def check(self) -> None:

@@ -11,6 +11,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -122,6 +123,13 @@ class LocalStore(ObjectStore):
 
     def size(self, key: str) -> int:
         """Return the file's length in bytes."""
+        return self._stat(key).st_size
+
+    def modified(self, key: str) -> datetime:
+        """Return the file's modification time: `put` writes a new file each time."""
+        return datetime.fromtimestamp(self._stat(key).st_mtime, UTC)
+
+    def _stat(self, key: str) -> os.stat_result:
         try:
             info = self.path(key).stat()
         except _MISSING as error:
@@ -130,7 +138,7 @@ class LocalStore(ObjectStore):
             raise StorageUnavailable() from error
         if not stat.S_ISREG(info.st_mode):
             raise ObjectNotFound(key)
-        return info.st_size
+        return info
 
     def list(self, prefix: str) -> Iterator[str]:
         """Yield the keys under `prefix`, skipping temp files, sorted within each folder."""

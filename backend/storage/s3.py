@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -201,6 +202,10 @@ class S3Store(ObjectStore):
     def size(self, key: str) -> int:
         """Return the object's length in bytes."""
         return int(self._head(key)["ContentLength"])
+
+    def modified(self, key: str) -> datetime:
+        """Return the object's Last-Modified: every PUT, even of the same bytes, renews it."""
+        return self._head(key)["LastModified"].astimezone(UTC)
 
     def _head(self, key: str) -> dict:
         validate_key(key)

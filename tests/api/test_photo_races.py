@@ -1,13 +1,15 @@
-"""One photo UUID raced with different bytes: one photo, and only the winner's objects stored."""
+"""One photo UUID raced with different bytes: one photo, and only the winner's objects kept."""
 
 import hashlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
 from backend.extensions import object_store
 from backend.models import Photo
+from backend.services.photos.storage_check import check_storage, required_keys, sweep_orphans
 from backend.storage import make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
 from tests import factories, images
@@ -29,8 +31,10 @@ def store_app(request, app, db):
     app.extensions["object_store"] = previous
 
 
-def test_parallel_puts_of_one_uuid_with_other_bytes_leave_only_the_winners_objects(store_app,
-                                                                                  db):
+def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the_rest(
+        store_app, db):
+    """The losers' objects stay as orphans (taking them back at once could race an upload of
+    the same bytes under another UUID) until the sweep, which keeps the winner's."""
     w = factories.world(db.session)
     household_id = str(w.households[w.village_a1].id)
     token = w.tokens["inspector"]
@@ -50,27 +54,32 @@ def test_parallel_puts_of_one_uuid_with_other_bytes_leave_only_the_winners_objec
     photo = db.session.get(Photo, photo_id)
     assert db.session.query(Photo).count() == 1
     assert photo.sha256 == hashlib.sha256(bodies[codes.index(201)]).hexdigest()
-    stored = sorted(object_store().list(PHOTO_PREFIX))
-    # The original and the thumb; `large` is rendered on its first read (issue 20).
-    assert len(stored) == 2 and original_key(photo.sha256) in stored
-    assert all(photo.sha256 in key for key in stored)
+    store = object_store()
+    # The original and the thumb of each that got as far as storing (a loser that finds the
+    # winner's row first stores nothing); `large` is rendered on its first read (issue 20).
+    stored = list(store.list(PHOTO_PREFIX))
+    assert set(required_keys(photo.sha256)) <= set(stored)
+    assert sweep_orphans(db.session, store, older_than=timedelta(hours=1)) == []
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0))
+    assert len(swept) == len(stored) - 2 and not any(photo.sha256 in key for key in swept)
+    assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(photo.sha256))
+    assert store.get(original_key(photo.sha256)) == bodies[codes.index(201)]
 
 
-def test_a_loser_keeps_objects_another_photo_holds(app, db):
-    """Bytes stored under a second UUID are not taken back when a race over the first is lost."""
+def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db):
+    """An orphan when listed, then committed under another UUID before the sweep reached it."""
     w = factories.world(db.session)
     household_id = str(w.households[w.village_a1].id)
     headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
-    winner, shared = images.make_jpeg(seed=801), images.make_jpeg(seed=802)
-    fields = {"household_id": household_id, "phase": "before"}
-    client = app.test_client()
-    assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
-                      **multipart(fields, shared)).status_code == 201
-    raced = str(uuid.uuid4())
-    assert client.put(f"/api/v1/photos/{raced}", headers=headers,
-                      **multipart(fields, winner)).status_code == 201
-    # A loser of a race reaches the same cleanup as this: its row lost to the winner's.
-    from backend.services.photos.storage_check import discard_unreferenced
-
-    discard_unreferenced(db.session, object_store(), hashlib.sha256(shared).hexdigest())
-    assert object_store().exists(original_key(hashlib.sha256(shared).hexdigest()))
+    late, stray = images.make_jpeg(seed=801), images.make_jpeg(seed=802)
+    store = object_store()
+    for data in (late, stray):
+        digest = hashlib.sha256(data).hexdigest()
+        store.put(original_key(digest), data, content_type="image/jpeg", sha256=digest)
+    listed = check_storage(db.session, store)
+    assert len(listed.orphan_objects) == 2
+    assert app.test_client().put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
+        {"household_id": household_id, "phase": "before"}, late)).status_code == 201
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), report=listed)
+    assert swept == [original_key(hashlib.sha256(stray).hexdigest())]
+    assert store.get(original_key(hashlib.sha256(late).hexdigest())) == late

@@ -3,10 +3,12 @@
 import hashlib
 import io
 import os
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,18 @@ def test_putting_the_same_bytes_again_is_harmless(store):
     assert list(store.list(PHOTO_PREFIX)) == [key]
 
 
+def test_every_put_renews_the_modified_time(store):
+    """The orphan sweep leaves young objects alone: an upload in flight has just put its own."""
+    key = original_key(sha(ALL_BYTES))
+    before = datetime.now(UTC).replace(microsecond=0)
+    put(store, key, ALL_BYTES)
+    first = store.modified(key)
+    assert first.tzinfo is not None and before <= first <= datetime.now(UTC)
+    time.sleep(1.1)  # S3's Last-Modified counts whole seconds
+    put(store, key, ALL_BYTES)
+    assert store.modified(key) > first
+
+
 def test_open_streams_the_object(store):
     put(store, "photos/large/ab/x.jpg", ALL_BYTES)
     with store.open("photos/large/ab/x.jpg") as stream:
@@ -154,7 +168,7 @@ def test_open_streams_the_object(store):
 
 def test_missing_key_raises_object_not_found(store):
     key = original_key("0" * 64)
-    for read in (store.get, store.open, store.size):
+    for read in (store.get, store.open, store.size, store.modified):
         with pytest.raises(ObjectNotFound) as info:
             read(key)
         assert isinstance(info.value, KeyError)
@@ -400,6 +414,7 @@ def test_s3_down_is_storage_unavailable_and_recovers(s3_store, s3_server):
             lambda: s3_store.open("before"),
             lambda: s3_store.exists("before"),  # must not answer "missing"
             lambda: s3_store.size("before"),
+            lambda: s3_store.modified("before"),
             lambda: s3_store.delete("before"),
             lambda: list(s3_store.list("")),
             s3_store.check,

@@ -24,6 +24,7 @@ in one matrix product, not ~560 resizes. Pure: no Flask, no database.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -48,9 +49,9 @@ def _centre_within(cut: float) -> tuple[float, float]:
     return (0.2 - start) / (end - start), (0.8 - start) / (end - start)
 
 
-_STORED = [(0.2, 0.8), (0.0, 1.0)]  # the centre, the frame: the same span both ways
-_CENTRES = [_centre_within(c) for c in _CUTS]
-_CROPS = [_kept(c) for c in _CUTS]
+_STORED = ((0.2, 0.8), (0.0, 1.0))  # the centre, the frame: the same span both ways
+_CENTRES = tuple(_centre_within(c) for c in _CUTS)
+_CROPS = tuple(_kept(c) for c in _CUTS)
 
 
 @dataclass(frozen=True)
@@ -68,27 +69,36 @@ def crop_hashes(img: Image.Image) -> CropHashes:
         grey = grey.copy()
         grey.thumbnail((GREY_BOX, GREY_BOX), Image.Resampling.BOX)
     pixels = np.asarray(grey, dtype=np.float64)
-    centre, frame = (_hashes(pixels, [span])[0] for span in _STORED)
+    centre, frame = (_hashes(pixels, (span,))[0] for span in _STORED)
     return CropHashes(centre, frame, tuple(sorted(set(_hashes(pixels, _CENTRES)))),
                       tuple(sorted(set(_hashes(pixels, _CROPS)))))
 
 
-def _hashes(pixels: np.ndarray, spans: list[tuple[float, float]]) -> list[int]:
+def _hashes(pixels: np.ndarray, spans: tuple[tuple[float, float], ...]) -> list[int]:
     """The DCT hash (perceptual.hash_grey's bits) of the 32x32 cell means of every window that
     pairs one of `spans` across with one of `spans` down (fractions of the image).
 
     Cell means are separable, so are the DCT's rows and columns: the low 8x8 frequencies of all
     windows are one product of the pixels with each side's span weights folded into the DCT."""
-    down = _DCT8 @ _cell_weights(spans, pixels.shape[0])  # (spans, 8, height)
-    across = _DCT8 @ _cell_weights(spans, pixels.shape[1])  # (spans, 8, width)
+    down = _folded(spans, pixels.shape[0])  # (spans, 8, height)
+    across = _folded(spans, pixels.shape[1])  # (spans, 8, width)
     n = len(spans)
     low = down.reshape(n * 8, -1) @ pixels @ across.reshape(n * 8, -1).T
     low = low.reshape(n, 8, n, 8).transpose(2, 0, 1, 3).reshape(n * n, 64)  # across, down
     bits = np.packbits(low > np.median(low, axis=1, keepdims=True), axis=1)
-    return [int(v) for v in bits.view(">i8").ravel()]
+    return bits.view(">i8").ravel().tolist()
 
 
-def _cell_weights(spans: list[tuple[float, float]], size: int) -> np.ndarray:
+@lru_cache(maxsize=64)
+def _folded(spans: tuple[tuple[float, float], ...], size: int) -> np.ndarray:
+    """The low DCT rows folded into each span's cell weights, (spans, 8, size). Cached: a
+    phone sends one or two image sizes, and building them was half of the windows' time."""
+    folded = _DCT8 @ _cell_weights(spans, size)
+    folded.flags.writeable = False
+    return folded
+
+
+def _cell_weights(spans: tuple[tuple[float, float], ...], size: int) -> np.ndarray:
     """(spans, 32, size): the share of each pixel in each of 32 equal cells of each span."""
     edges = np.array([(start + (end - start) * _CELLS) * size for start, end in spans])
     low, high = edges[:, :-1, None], edges[:, 1:, None]

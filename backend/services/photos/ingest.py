@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import lazyload
 
 from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit
 from backend.models.base import china_date, utc_now
@@ -31,11 +32,9 @@ from backend.services.photos.checks import (
     taken_at,
 )
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
-from backend.services.photos.storage_check import discard_unreferenced
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
-from backend.storage.keys import original_key
 from backend.vocabulary import PHASES, VARIANTS
 
 
@@ -81,7 +80,9 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     if existing is not None:
         return IngestResult(_replayed(existing, sha, actor), created=False)
 
-    household = policy.get_in_scope(session, Household, meta.household_id, actor)
+    # Its cases are read only if the photo places the house (recheck_household_photos).
+    household = policy.get_in_scope(session, Household, meta.household_id, actor,
+                                     options=[lazyload(Household.cases)])
     case = _case_for(session, household, meta)
     facts, thumb = imaging.prepare_upload(data, max_pixels=max_pixels)
 
@@ -91,10 +92,8 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
     photo.number = _next_number(session, household.id)
     if winner := locking.insert_or_winner(session, photo, Photo, photo_id):
-        # A replay, or a conflict after taking back the objects of our bytes if no photo
-        # holds them.
-        if winner.sha256 != sha:
-            discard_unreferenced(session, store, sha)
+        # A replay, or a conflict: other bytes won this UUID, and ours stay behind as orphans
+        # until `sweep_orphans` (taking them back now could race an upload of the same bytes).
         return IngestResult(_replayed(winner, sha, actor), created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
@@ -106,8 +105,6 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
-    if not store.exists(original_key(sha)):  # a race's loser took back these same bytes
-        store_upload(store, sha, data, facts, thumb)
     return IngestResult(photo, created=True)
 
 

@@ -521,7 +521,7 @@ def main() -> int:
     parser.add_argument("--originals", type=int, default=8, help="4000x3000 EXIF originals")
     parser.add_argument("--big", type=int, default=8, help="~18 MB 6000x4500 originals")
     parser.add_argument("--runs", type=int, default=3, help="rounds of phone photos, originals")
-    parser.add_argument("--profile", type=int, default=16, help="phone photos profiled in process")
+    parser.add_argument("--profile", type=int, default=48, help="phone photos profiled in process")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=0,
                         help="gunicorn workers (default: gunicorn.conf.py / WEB_CONCURRENCY)")

@@ -1,23 +1,29 @@
 """Two gunicorn servers on one PostgreSQL database and one S3 bucket behave as one app: a photo
-UUID raced on both makes one photo and one set of objects, the login throttle counts across
-them, a page cursor and a revocation made on one hold on the other, and each one's /healthz
-names the part that is down. Needs PostgreSQL (TEST_DATABASE_URL); see conftest.py."""
+UUID raced on both makes one photo (and one set of objects once the sweep has run), the login
+throttle counts across them, a page cursor and a revocation made on one hold on the other, and
+each one's /healthz names the part that is down. Needs PostgreSQL (TEST_DATABASE_URL); see
+conftest.py."""
 
 import hashlib
 import io
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from backend.models import Photo
+from backend.services.photos.storage_check import StorageReport, sweep_orphans
+from backend.storage import make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
 from tests import images
 from tests.live_app import call
+from tests.s3server import s3_config
 
 pytestmark = pytest.mark.multiserver
 
@@ -77,9 +83,15 @@ def test_one_photo_uuid_sent_to_both_servers_at_once_makes_one_photo(cluster, in
         rows = conn.execute(select(Photo.sha256).where(Photo.id == photo_id)).scalars().all()
     assert rows == [winner]
     added = cluster.keys(PHOTO_PREFIX) - before
-    # One set of objects: the winner's original and its sizes; nothing of the losers' bytes.
     assert original_key(winner) in added
-    assert {key for key in added if winner not in key} == set()
+    # The losers' bytes stay as orphans until the sweep, which keeps only the winner's objects.
+    losers = sorted(key for key in added if winner not in key)
+    store = make_store(s3_config(cluster.s3, cluster.bucket))
+    with Session(cluster.engine) as session:
+        swept = sweep_orphans(session, store, older_than=timedelta(0),
+                              report=StorageReport(orphan_objects=losers))
+    assert swept == losers
+    assert cluster.keys(PHOTO_PREFIX) - before == {key for key in added if winner in key}
     for server in cluster.servers:  # each server reads the one photo
         status, photo = call(server.url, "GET", f"/api/v1/photos/{photo_id}",
                              headers=auth(token))

@@ -1,5 +1,7 @@
-"""What the benchmarks share: a fresh app and database, query counting, percentiles."""
+"""What the benchmarks share: a fresh app and database, query counting, percentiles, and the
+machine's speed at the moment (a reference decode)."""
 
+import io
 import statistics
 import sys
 import tempfile
@@ -151,3 +153,43 @@ def row(label: str, figures: tuple[float, float, float, int], aim_ms: float | No
 
 
 HEADER = f"  {'request':44s} {'p50':>7s} {'p95':>7s} {'max':>7s} {'SQL':>5s}  (ms)"
+
+
+_GRAIN: dict = {}
+PHONE_REFERENCE_SEED = 4000  # the phone photo decoded for the machine's speed
+
+
+def phone_picture(width: int, height: int, seed: int):
+    """A seeded picture with a photo's grain (so JPEGs have a photo's size and decode cost);
+    the grain is drawn once per process and shifted per seed, which is much cheaper."""
+    import numpy as np
+    from PIL import Image
+
+    from tests.images import make_image
+
+    if (width, height) not in _GRAIN:
+        rng = np.random.default_rng(width)
+        _GRAIN[(width, height)] = rng.integers(-24, 25, (height, width, 1), dtype=np.int16)
+    grain = np.roll(_GRAIN[(width, height)], seed * 7919, axis=1)
+    arr = np.asarray(make_image(width, height, seed=seed), dtype=np.int16) + grain
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def reference_decode_ms(rounds: int = 5, per_round: int = 10) -> float:
+    """How fast the machine is now: one phone photo (2048x1536, quality 70, as the phone app
+    sends) decoded reduced to 1/4, best of `rounds`, in ms. The shared machine's speed drifts
+    by half between runs: quote it with the figures."""
+    from PIL import Image
+
+    from tests.images import _encode
+
+    data = _encode(phone_picture(2048, 1536, PHONE_REFERENCE_SEED), "JPEG", None, quality=70)
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.thread_time()
+        for _ in range(per_round):
+            with Image.open(io.BytesIO(data)) as img:
+                img.draft("RGB", (img.width // 4, img.height // 4))
+                img.load()
+        best = min(best, (time.thread_time() - started) * 1000 / per_round)
+    return best

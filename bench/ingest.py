@@ -42,8 +42,9 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")  # as gunicorn.conf.py: the profile runs here, in process
 sys.path.insert(0, str(ROOT))
 
+from bench.common import PHONE_REFERENCE_SEED, phone_picture, reference_decode_ms  # noqa: E402
 from bench.ingest_profile import breakdown  # noqa: E402
-from tests.images import _encode, make_exif, make_image  # noqa: E402
+from tests.images import _encode, make_exif  # noqa: E402
 from tests.s3server import S3Server, free_port  # noqa: E402
 
 BUCKET = "bench-photos"
@@ -61,57 +62,24 @@ REUSED = "compressed, run 1's again"  # the same bytes under other households
 
 # ---------------------------------------------------------------- images
 
-_GRAIN: dict = {}
-
-
-def _photo(width: int, height: int, seed: int):
-    """A seeded picture with a photo's grain (so JPEGs have a photo's size and decode cost);
-    the grain is drawn once per process and shifted per seed, which is much cheaper."""
-    import numpy as np
-    from PIL import Image
-
-    if (width, height) not in _GRAIN:
-        rng = np.random.default_rng(width)
-        _GRAIN[(width, height)] = rng.integers(-24, 25, (height, width, 1), dtype=np.int16)
-    grain = np.roll(_GRAIN[(width, height)], seed * 7919, axis=1)
-    arr = np.asarray(make_image(width, height, seed=seed), dtype=np.int16) + grain
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-
-
 def _one_image(kind: str, seed: int) -> bytes:
     lat, lon = HOUSE[0] + seed * 1e-6, HOUSE[1] + seed * 1e-6
     taken = datetime.now(UTC).replace(tzinfo=None)
     exif = make_exif(exif_gps=(lat, lon, 1050.0), taken_at=taken, make="HUAWEI", model="bench")
     if kind == "compressed":  # what the phone app sends: resized, re-encoded, no EXIF
-        return _encode(_photo(2048, 1536, seed), "JPEG", None, quality=70)
+        return _encode(phone_picture(2048, 1536, seed), "JPEG", None, quality=70)
     if kind == "original":
-        return _encode(_photo(4000, 3000, seed), "JPEG", exif, quality=90)
+        return _encode(phone_picture(4000, 3000, seed), "JPEG", exif, quality=90)
     if kind == "big":
-        img = _photo(6000, 4500, seed)
+        img = phone_picture(6000, 4500, seed)
         for quality in (97, 95, 92, 88):
             data = _encode(img, "JPEG", exif, quality=quality)
             if len(data) < MAX_UPLOAD - 64 * 1024:
                 return data
         return data
     if kind == "warmup":
-        return _encode(_photo(640, 480, seed), "JPEG", None, quality=80)
+        return _encode(phone_picture(640, 480, seed), "JPEG", None, quality=80)
     raise ValueError(kind)
-
-
-def reference_decode_ms(data: bytes, rounds: int = 5, per_round: int = 10) -> float:
-    """How fast the machine is now: one phone photo decoded reduced to 1/4, best of `rounds`
-    (the shared machine's speed drifts by half between runs; quote both ends with the figures)."""
-    from PIL import Image
-
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.thread_time()
-        for _ in range(per_round):
-            with Image.open(io.BytesIO(data)) as img:
-                img.draft("RGB", (img.width // 4, img.height // 4))
-                img.load()
-        best = min(best, (time.thread_time() - started) * 1000 / per_round)
-    return best
 
 
 def make_images(kind: str, count: int, first_seed: int) -> list[bytes]:
@@ -542,7 +510,7 @@ def main() -> int:
                                                 2000 + run * SEED_STEP))]
             for run in range(args.runs)]
     big = ("big 6000x4500", make_images("big", args.big, 3000))
-    profiled = make_images("compressed", args.profile, 4000)
+    profiled = make_images("compressed", args.profile, PHONE_REFERENCE_SEED)
     warmup = make_images("warmup", 16, 9000)
     for label, images in [*runs[0], big]:
         if images:
@@ -550,8 +518,7 @@ def main() -> int:
             print(f"  {label}: {len(images)} x {min(sizes):.2f}-{max(sizes):.2f} MB")
     print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
 
-    reference = profiled[0] if profiled else runs[0][0][1][0]
-    speed = [reference_decode_ms(reference)]
+    speed = [reference_decode_ms()]
     tmp_ctx = tempfile.TemporaryDirectory(prefix="bench-ingest-")
     tmp = Path(tmp_ctx.name)
     s3 = S3Server(tmp / "s3" / "root")
@@ -596,7 +563,7 @@ def main() -> int:
         print("profiling in process ...", flush=True)
         profile = breakdown(_app_config(tmp, db_url, s3), username, password, houses,
                             profiled, test_client_form)
-        speed.append(reference_decode_ms(reference))
+        speed.append(reference_decode_ms())
         ctx["speed"] = speed
         report(phases, ctx, args, profile)
         print(f"\ntotal {time.perf_counter() - t0:.0f} s")

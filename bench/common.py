@@ -175,21 +175,34 @@ def phone_picture(width: int, height: int, seed: int):
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def reference_decode_ms(rounds: int = 5, per_round: int = 10) -> float:
-    """How fast the machine is now: one phone photo (2048x1536, quality 70, as the phone app
-    sends) decoded reduced to 1/4, best of `rounds`, in ms. The shared machine's speed drifts
-    by half between runs: quote it with the figures."""
+def machine_speed(rounds: int = 5) -> str:
+    """How fast the machine is now, best of `rounds` each: one phone photo (2048x1536, quality
+    70, as the phone app sends) decoded reduced to 1/4, and a fixed piece of pure Python
+    (dict updates, as the framework and ORM do). The shared machine drifts by half between
+    runs, Python-heavy work more than the decoder: quote both with the figures."""
     from PIL import Image
 
     from tests.images import _encode
 
     data = _encode(phone_picture(2048, 1536, PHONE_REFERENCE_SEED), "JPEG", None, quality=70)
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.thread_time()
-        for _ in range(per_round):
+
+    def decode() -> None:
+        for _ in range(10):
             with Image.open(io.BytesIO(data)) as img:
                 img.draft("RGB", (img.width // 4, img.height // 4))
                 img.load()
-        best = min(best, (time.thread_time() - started) * 1000 / per_round)
-    return best
+
+    def python() -> None:
+        counts: dict[int, int] = {}
+        for i in range(100_000):
+            counts[i % 997] = counts.get(i % 997, 0) + i
+
+    def best(work: Callable[[], None], per_call: int) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.thread_time()
+            work()
+            times.append((time.thread_time() - started) * 1000 / per_call)
+        return min(times)
+
+    return f"decode {best(decode, 10):.2f} ms, python {best(python, 1):.2f} ms"

@@ -42,7 +42,7 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")  # as gunicorn.conf.py: the profile runs here, in process
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PHONE_REFERENCE_SEED, phone_picture, reference_decode_ms  # noqa: E402
+from bench.common import PHONE_REFERENCE_SEED, machine_speed, phone_picture  # noqa: E402
 from bench.ingest_profile import breakdown  # noqa: E402
 from tests.images import _encode, make_exif  # noqa: E402
 from tests.s3server import S3Server, free_port  # noqa: E402
@@ -424,8 +424,8 @@ def report(phases: list[Phase], ctx: dict, args, profile) -> None:
           f"threads, gthread) + rclone serve s3, SQLite, {args.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs")
     print(f"load average at start: {ctx['load_start']}, at end: {os.getloadavg()}")
-    print("machine speed: one phone photo decoded at 1/4 in {:.2f} ms at the start, {:.2f} ms "
-          "at the end (the same work; the shared machine drifts)".format(*ctx["speed"]))
+    print("machine speed (bench/common.py; lower is faster): at the start {}; at the end {}"
+          .format(*ctx["speed"]))
     head = (f"  {'photos':26s} {'n':>4s} {'MB':>5s} | {'up/s':>6s} {'p50':>7s} {'p95':>7s} "
             f"{'errs':>4s} | {'raw/s':>6s} {'p50':>6s} {'p95':>6s} | {'ratio':>5s} | "
             f"{'cpu ms':>7s} {'s3 cpu':>7s} | {'peak RSS':>8s}")
@@ -518,7 +518,7 @@ def main() -> int:
             print(f"  {label}: {len(images)} x {min(sizes):.2f}-{max(sizes):.2f} MB")
     print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
 
-    speed = [reference_decode_ms()]
+    speed = [machine_speed()]
     tmp_ctx = tempfile.TemporaryDirectory(prefix="bench-ingest-")
     tmp = Path(tmp_ctx.name)
     s3 = S3Server(tmp / "s3" / "root")
@@ -563,7 +563,7 @@ def main() -> int:
         print("profiling in process ...", flush=True)
         profile = breakdown(_app_config(tmp, db_url, s3), username, password, houses,
                             profiled, test_client_form)
-        speed.append(reference_decode_ms())
+        speed.append(machine_speed())
         ctx["speed"] = speed
         report(phases, ctx, args, profile)
         print(f"\ntotal {time.perf_counter() - t0:.0f} s")

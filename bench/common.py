@@ -159,6 +159,7 @@ HEADER = f"  {'request':44s} {'p50':>7s} {'p95':>7s} {'max':>7s} {'SQL':>5s}  (m
 
 _GRAIN: dict = {}
 PHONE_REFERENCE_SEED = 4000  # the phone photo decoded for the machine's speed
+SPEED_LABEL = "machine speed (bench/common.py; lower is faster)"
 
 
 def phone_picture(width: int, height: int, seed: int):

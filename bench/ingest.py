@@ -42,7 +42,12 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")  # as gunicorn.conf.py: the profile runs here, in process
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PHONE_REFERENCE_SEED, machine_speed, phone_picture  # noqa: E402
+from bench.common import (  # noqa: E402
+    PHONE_REFERENCE_SEED,
+    SPEED_LABEL,
+    machine_speed,
+    phone_picture,
+)
 from bench.ingest_profile import breakdown  # noqa: E402
 from tests.images import _encode, make_exif  # noqa: E402
 from tests.s3server import S3Server, free_port  # noqa: E402
@@ -424,8 +429,7 @@ def report(phases: list[Phase], ctx: dict, args, profile) -> None:
           f"threads, gthread) + rclone serve s3, SQLite, {args.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs")
     print(f"load average at start: {ctx['load_start']}, at end: {os.getloadavg()}")
-    print("machine speed (bench/common.py; lower is faster): at the start {}; at the end {}"
-          .format(*ctx["speed"]))
+    print("{}: at the start {}; at the end {}".format(SPEED_LABEL, *ctx["speed"]))
     head = (f"  {'photos':26s} {'n':>4s} {'MB':>5s} | {'up/s':>6s} {'p50':>7s} {'p95':>7s} "
             f"{'errs':>4s} | {'raw/s':>6s} {'p50':>6s} {'p95':>6s} | {'ratio':>5s} | "
             f"{'cpu ms':>7s} {'s3 cpu':>7s} | {'peak RSS':>8s}")

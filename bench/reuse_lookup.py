@@ -18,6 +18,7 @@ import uuid
 from types import SimpleNamespace
 
 from common import (
+    SPEED_LABEL,
     bench_app,
     bulk_insert,
     engine_name,
@@ -138,8 +139,7 @@ def main() -> int:
               "shared: figures are noisy")
         print(f"  {'lookup':26s} {'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'SQL':>4s} "
               f"{'matches':>8s}")
-        print(f"  machine speed (bench/common.py; lower is faster): before the lookups {speed}; "
-              f"after {machine_speed()}")
+        print(f"  {SPEED_LABEL}: before the lookups {speed}; after {machine_speed()}")
         worst = 0.0
         for label, (p50, p95, top, queries, matches) in results.items():
             worst = max(worst, p95)

@@ -1,5 +1,6 @@
 """Small factories for test data; each returns the saved object."""
 
+import hashlib
 import itertools
 import random
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from backend.models import Appraisal, Case, Household, Region, User
 from backend.services import accounts
 from backend.services.ids import check_char
 from backend.services.workflow.engine import place_at
+from backend.storage.keys import original_key
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -128,3 +130,11 @@ def round_world(session) -> World:
         household(session, w.village_a1, name=f"孙{i}", category="tekun")
     household(session, w.village_a2, name="一般户", category="ordinary")
     return w
+
+
+def store_orphan(store, data: bytes) -> str:
+    """Store photo bytes with no row, as a crash between object and row leaves them; return
+    the key."""
+    sha = hashlib.sha256(data).hexdigest()
+    store.put(original_key(sha), data, content_type="image/jpeg", sha256=sha)
+    return original_key(sha)

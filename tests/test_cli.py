@@ -122,12 +122,10 @@ def test_storage_check_finds_orphans_and_missing_objects(app, client, db):
     put_photo(client, w, lost)
     store = object_store()
     store.delete(original_key(hashlib.sha256(lost).hexdigest()))
-    orphan = images.make_jpeg(seed=52)
-    sha = hashlib.sha256(orphan).hexdigest()
-    store.put(original_key(sha), orphan, content_type="image/jpeg", sha256=sha)
+    orphan = factories.store_orphan(store, images.make_jpeg(seed=52))
     result = app.test_cli_runner().invoke(args=["storage-check"])
     assert result.exit_code == 1
-    assert f"object without row: {original_key(sha)}" in result.output
+    assert f"object without row: {orphan}" in result.output
     assert "row without object" in result.output and hashlib.sha256(lost).hexdigest() in \
         result.output
 
@@ -136,19 +134,18 @@ def test_storage_check_deletes_orphans_past_the_grace_period(app, client, db):
     w = factories.world(db.session)
     kept = images.make_jpeg(seed=53)
     put_photo(client, w, kept)
-    orphan = images.make_jpeg(seed=54)
-    sha = hashlib.sha256(orphan).hexdigest()
     store = object_store()
-    store.put(original_key(sha), orphan, content_type="image/jpeg", sha256=sha)
+    orphan = factories.store_orphan(store, images.make_jpeg(seed=54))
     runner = app.test_cli_runner()
     young = runner.invoke(args=["storage-check", "--delete-orphans"])
     assert young.exit_code == 0, young.output
-    assert f"object without row: {original_key(sha)}" in young.output
-    assert "1 orphan objects (0 deleted)" in young.output and store.exists(original_key(sha))
-    swept = runner.invoke(args=["storage-check", "--delete-orphans", "--grace-hours", "0"])
-    assert f"deleted: {original_key(sha)}" in swept.output
+    assert f"object without row: {orphan}" in young.output
+    assert "1 orphan objects (0 deleted)" in young.output and store.exists(orphan)
+    swept = runner.invoke(args=["storage-check", "--delete-orphans", "--grace-hours", "0",
+                                "--settle-minutes", "0"])
+    assert f"deleted: {orphan}" in swept.output
     assert "1 orphan objects (1 deleted)" in swept.output
-    assert not store.exists(original_key(sha))
+    assert not store.exists(orphan)
     assert store.exists(original_key(hashlib.sha256(kept).hexdigest()))
     assert "0 orphan objects" in runner.invoke(args=["storage-check"]).output
 

@@ -9,6 +9,7 @@ import pytest
 
 from backend.extensions import object_store
 from backend.models import Photo
+from backend.services.photos import ingest
 from backend.services.photos.storage_check import check_storage, required_keys, sweep_orphans
 from backend.storage import make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
@@ -60,7 +61,7 @@ def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the
     stored = list(store.list(PHOTO_PREFIX))
     assert set(required_keys(photo.sha256)) <= set(stored)
     assert sweep_orphans(db.session, store, older_than=timedelta(hours=1)) == []
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0))
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), settle=timedelta(0))
     assert len(swept) == len(stored) - 2 and not any(photo.sha256 in key for key in swept)
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(photo.sha256))
     assert store.get(original_key(photo.sha256)) == bodies[codes.index(201)]
@@ -73,13 +74,51 @@ def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db):
     headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
     late, stray = images.make_jpeg(seed=801), images.make_jpeg(seed=802)
     store = object_store()
-    for data in (late, stray):
-        digest = hashlib.sha256(data).hexdigest()
-        store.put(original_key(digest), data, content_type="image/jpeg", sha256=digest)
+    stray_key = [factories.store_orphan(store, data) for data in (late, stray)][1]
     listed = check_storage(db.session, store)
     assert len(listed.orphan_objects) == 2
     assert app.test_client().put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
         {"household_id": household_id, "phase": "before"}, late)).status_code == 201
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0), report=listed)
-    assert swept == [original_key(hashlib.sha256(stray).hexdigest())]
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), settle=timedelta(0),
+                          report=listed)
+    assert swept == [stray_key]
     assert store.get(original_key(hashlib.sha256(late).hexdigest())) == late
+
+
+def test_the_sweep_puts_back_bytes_a_photo_committed_while_it_settled(app, db, monkeypatch):
+    """The race the settle is for: an upload of an old orphan's bytes (a phone resending a
+    photo whose first upload failed a day ago) stored them just before the sweep deleted them
+    and committed its row just after the sweep looked for one."""
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    data = images.make_jpeg(seed=803)
+    digest = hashlib.sha256(data).hexdigest()
+    client = app.test_client()
+    # The failed first upload: its objects are stored, its row never committed.
+    monkeypatch.setattr(ingest, "_next_number", fail)
+    assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
+        {"household_id": household_id, "phase": "before"}, data)).status_code == 500
+    monkeypatch.undo()
+    store = object_store()
+    orphans = sorted(store.list(PHOTO_PREFIX))
+    assert orphans == sorted(required_keys(digest))
+    waited = []
+
+    def resend_commits(seconds):
+        waited.append(seconds)
+        # Its put landed before the delete, so this upload stores nothing now.
+        monkeypatch.setattr(ingest, "store_upload", lambda *args: None)
+        assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
+            {"household_id": household_id, "phase": "before"}, data)).status_code == 201
+        assert not store.exists(original_key(digest))
+
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0),
+                          settle=timedelta(minutes=10), wait=resend_commits)
+    assert waited == [600.0] and swept == []
+    assert store.get(original_key(digest)) == data
+    assert sorted(store.list(PHOTO_PREFIX)) == orphans
+
+
+def fail(*args, **kwargs):
+    raise RuntimeError("the request dies between its objects and its row")

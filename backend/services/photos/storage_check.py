@@ -1,22 +1,33 @@
 """Compare the photo store with the photo rows: objects nobody refers to, rows without bytes.
 
 An upload stores the object before the row, so a crash between the two, or a request that
-loses a race for one UUID with other bytes, leaves an orphan object (harmless, found here) and
-never a row without its photo. Orphans are taken back by `sweep_orphans` once older than a
-grace period, never by the request that made them: the same bytes may be arriving under
-another UUID at that moment, stored and not yet committed, and a delete then would leave that
-photo's row without its bytes.
+loses a race for one UUID with other bytes, leaves an orphan object (harmless, found here).
+Orphans are taken back by `sweep_orphans` once older than a grace period, never by the
+request that made them: the same bytes may be arriving under another UUID at that moment,
+stored and not yet committed.
 """
 
+import hashlib
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from backend.models import Photo
 from backend.models.base import utc_now
 from backend.storage import ObjectNotFound, ObjectStore
-from backend.storage.keys import PHOTO_PREFIX, original_key, sha_from_key, variant_key
+from backend.storage.keys import (
+    ORIGINAL,
+    PHOTO_PREFIX,
+    original_key,
+    parse_key,
+    sha_from_key,
+    variant_key,
+)
 
 
 @dataclass
@@ -53,28 +64,70 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
     return report
 
 
+# Longer than any upload takes from storing its bytes to committing its row (under a second;
+# seconds when the database is busy): what the sweep waits before its last look.
+SETTLE = timedelta(minutes=10)
+
+
+@dataclass
+class _Taken:
+    key: str
+    held: Path  # the bytes, kept until the last look
+
+
 def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta,
-                  report: StorageReport | None = None) -> list[str]:
+                  settle: timedelta = SETTLE, report: StorageReport | None = None,
+                  wait=time.sleep) -> list[str]:
     """Delete the orphan objects last written more than `older_than` ago; return their keys.
 
-    Each is checked again just before its delete: an upload renews an object's time when it
-    stores it (`ObjectStore.modified`), and its row is committed milliseconds later, so an
-    object that is both old and unreferenced now is no upload's in flight."""
+    An upload of the same bytes can store them just before a delete and commit its row just
+    after the sweep looked for one. So each object's bytes are kept aside as it is deleted;
+    after `settle`, longer than any upload takes from storing to committing, the rows are read
+    once more and whatever a photo now holds is put back. Ends the session's transaction (each
+    look at the rows starts afresh), so call it with nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
-    return [key for key in report.orphan_objects if _sweep_one(session, store, key, cutoff)]
+    with tempfile.TemporaryDirectory(prefix="storage-sweep-") as folder:
+        taken = [t for key in report.orphan_objects
+                 if (t := _take(session, store, key, cutoff, Path(folder))) is not None]
+        if not taken:
+            return []
+        session.rollback()  # hold no transaction (nor its snapshot) while waiting
+        wait(settle.total_seconds())
+        claimed = _claimed(session, {sha_from_key(t.key) for t in taken})
+        for t in taken:
+            if (sha := sha_from_key(t.key)) in claimed:
+                _put_back(store, t, mime=claimed[sha])
+        return [t.key for t in taken if sha_from_key(t.key) not in claimed]
 
 
-def _sweep_one(session, store: ObjectStore, key: str, cutoff: datetime) -> bool:
-    try:
-        if store.modified(key) > cutoff:
-            return False
-    except ObjectNotFound:
-        return False
+def _take(session, store: ObjectStore, key: str, cutoff: datetime,
+          folder: Path) -> _Taken | None:
+    """Delete one orphan if it is old and still no photo's, keeping its bytes aside."""
     sha = sha_from_key(key)
-    session.rollback()  # a fresh snapshot: rows committed since the listing count
-    if sha is None or session.scalar(
-            select(Photo.id).where(Photo.sha256 == sha).limit(1)) is not None:
-        return False
+    try:
+        if sha is None or store.modified(key) > cutoff or _claimed(session, {sha}):
+            return None
+        held = folder / key.replace("/", "_")
+        with store.open(key) as stream, held.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+    except ObjectNotFound:
+        return None
     store.delete(key)
-    return True
+    return _Taken(key, held)
+
+
+def _claimed(session, shas: set[str]) -> dict[str, str]:
+    """{sha: the photo's content type} for the shas a committed photo row holds now."""
+    session.rollback()  # end any transaction: rows committed since it began count
+    return dict(session.execute(select(Photo.sha256, Photo.mime).where(
+        Photo.sha256.in_(sorted(shas)))).all())
+
+
+def _put_back(store: ObjectStore, taken: _Taken, *, mime: str) -> None:
+    variant = parse_key(taken.key)[0]
+    with taken.held.open("rb") as data:
+        digest = hashlib.file_digest(data, "sha256").hexdigest()
+        data.seek(0)
+        store.put(taken.key, data, sha256=digest,
+                  content_type=mime if variant == ORIGINAL else "image/jpeg")

@@ -147,19 +147,15 @@ def seed_demo(if_empty, households):
               help="Delete objects without a row once older than --grace-hours.")
 @click.option("--grace-hours", type=click.FloatRange(min=0, max=87_600), default=24.0,
               show_default=True, help="Leave orphans written more recently than this.")
-@click.option("--settle-minutes", type=click.FloatRange(min=0, max=1_440), default=10.0,
-              show_default=True,
-              help="Wait this long after deleting, then put back any a photo now holds.")
-def storage_check(delete_orphans: bool, grace_hours: float, settle_minutes: float):
+def storage_check(delete_orphans: bool, grace_hours: float):
     """List stored objects that no row refers to, and rows whose object is missing; with
     --delete-orphans, take back the orphans (a crash between object and row, a lost race)."""
     from backend.services.photos.storage_check import check_storage, sweep_orphans
 
     store = object_store()
     report = check_storage(db.session, store)
-    deleted = set(sweep_orphans(
-        db.session, store, older_than=timedelta(hours=grace_hours),
-        settle=timedelta(minutes=settle_minutes), report=report)) if delete_orphans else set()
+    deleted = set(sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
+                                report=report)) if delete_orphans else set()
     for key in report.orphan_objects:
         click.echo(f"{'deleted' if key in deleted else 'object without row'}: {key}")
     for row, key in report.missing_objects:

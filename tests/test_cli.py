@@ -141,8 +141,7 @@ def test_storage_check_deletes_orphans_past_the_grace_period(app, client, db):
     assert young.exit_code == 0, young.output
     assert f"object without row: {orphan}" in young.output
     assert "1 orphan objects (0 deleted)" in young.output and store.exists(orphan)
-    swept = runner.invoke(args=["storage-check", "--delete-orphans", "--grace-hours", "0",
-                                "--settle-minutes", "0"])
+    swept = runner.invoke(args=["storage-check", "--delete-orphans", "--grace-hours", "0"])
     assert f"deleted: {orphan}" in swept.output
     assert "1 orphan objects (1 deleted)" in swept.output
     assert not store.exists(orphan)

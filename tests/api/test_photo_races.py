@@ -61,7 +61,7 @@ def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the
     stored = list(store.list(PHOTO_PREFIX))
     assert set(required_keys(photo.sha256)) <= set(stored)
     assert sweep_orphans(db.session, store, older_than=timedelta(hours=1)) == []
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0), settle=timedelta(0))
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0))
     assert len(swept) == len(stored) - 2 and not any(photo.sha256 in key for key in swept)
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(photo.sha256))
     assert store.get(original_key(photo.sha256)) == bodies[codes.index(201)]
@@ -79,46 +79,79 @@ def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db):
     assert len(listed.orphan_objects) == 2
     assert app.test_client().put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
         {"household_id": household_id, "phase": "before"}, late)).status_code == 201
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0), settle=timedelta(0),
-                          report=listed)
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), report=listed)
     assert swept == [stray_key]
     assert store.get(original_key(hashlib.sha256(late).hexdigest())) == late
 
 
-def test_the_sweep_puts_back_bytes_a_photo_committed_while_it_settled(app, db, monkeypatch):
-    """The race the settle is for: an upload of an old orphan's bytes (a phone resending a
-    photo whose first upload failed a day ago) stored them just before the sweep deleted them
-    and committed its row just after the sweep looked for one."""
-    w = factories.world(db.session)
-    household_id = str(w.households[w.village_a1].id)
-    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
-    data = images.make_jpeg(seed=803)
-    digest = hashlib.sha256(data).hexdigest()
-    client = app.test_client()
-    # The failed first upload: its objects are stored, its row never committed.
-    monkeypatch.setattr(ingest, "_next_number", fail)
-    assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
-        {"household_id": household_id, "phase": "before"}, data)).status_code == 500
-    monkeypatch.undo()
-    store = object_store()
-    orphans = sorted(store.list(PHOTO_PREFIX))
-    assert orphans == sorted(required_keys(digest))
-    waited = []
-
-    def resend_commits(seconds):
-        waited.append(seconds)
-        # Its put landed before the delete, so this upload stores nothing now.
-        monkeypatch.setattr(ingest, "store_upload", lambda *args: None)
+def failed_upload(client, headers, household_id, data, monkeypatch) -> None:
+    """A phone's upload that dies between storing its objects and committing its row."""
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_next_number", fail)
         assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
-            {"household_id": household_id, "phase": "before"}, data)).status_code == 201
-        assert not store.exists(original_key(digest))
-
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0),
-                          settle=timedelta(minutes=10), wait=resend_commits)
-    assert waited == [600.0] and swept == []
-    assert store.get(original_key(digest)) == data
-    assert sorted(store.list(PHOTO_PREFIX)) == orphans
+            {"household_id": household_id, "phase": "before"}, data)).status_code == 500
 
 
 def fail(*args, **kwargs):
     raise RuntimeError("the request dies between its objects and its row")
+
+
+def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_delete(app, db,
+                                                                            monkeypatch):
+    """A phone resends a photo whose first upload failed a day ago: the resend stores the same
+    bytes and commits its row between the sweep's look at the rows and its delete."""
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    data = images.make_jpeg(seed=803)
+    client = app.test_client()
+    failed_upload(client, headers, household_id, data, monkeypatch)
+    store = object_store()
+    orphans = sorted(store.list(PHOTO_PREFIX))
+    assert orphans == sorted(required_keys(hashlib.sha256(data).hexdigest()))
+    delete = type(store).delete
+
+    def resend_then_delete(self, key):
+        if not resent:
+            resent.append(client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
+                                     **multipart({"household_id": household_id,
+                                                  "phase": "before"}, data)).status_code)
+        delete(self, key)
+
+    resent: list[int] = []
+    monkeypatch.setattr(type(store), "delete", resend_then_delete)
+    assert sweep_orphans(db.session, store, older_than=timedelta(0)) == []
+    assert resent == [201]
+    assert sorted(store.list(PHOTO_PREFIX)) == orphans
+    assert store.get(original_key(hashlib.sha256(data).hexdigest())) == data
+
+
+def test_an_upload_whose_bytes_the_sweep_took_after_they_were_stored_puts_them_back(
+        app, db, monkeypatch):
+    """The other order: the sweep deletes the resend's bytes after the resend stored them and
+    before it committed its row (the sweep saw no row); the resend finds them gone."""
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    data = images.make_jpeg(seed=804)
+    store = object_store()
+    store_upload = ingest.store_upload
+
+    def stored_then_swept(*args):
+        store_upload(*args)
+        if not swept:
+            swept.extend(store.list(PHOTO_PREFIX))
+            for key in swept:
+                store.delete(key)
+
+    swept: list[str] = []
+
+    monkeypatch.setattr(ingest, "store_upload", stored_then_swept)
+    photo_id = str(uuid.uuid4())
+    assert app.test_client().put(f"/api/v1/photos/{photo_id}", headers=headers, **multipart(
+        {"household_id": household_id, "phase": "before"}, data)).status_code == 201
+    monkeypatch.undo()
+    digest = hashlib.sha256(data).hexdigest()
+    assert sorted(swept) == sorted(required_keys(digest))
+    assert store.get(original_key(digest)) == data
+    assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))

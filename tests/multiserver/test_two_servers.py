@@ -88,7 +88,7 @@ def test_one_photo_uuid_sent_to_both_servers_at_once_makes_one_photo(cluster, in
     losers = sorted(key for key in added if winner not in key)
     store = make_store(s3_config(cluster.s3, cluster.bucket))
     with Session(cluster.engine) as session:
-        swept = sweep_orphans(session, store, older_than=timedelta(0), settle=timedelta(0),
+        swept = sweep_orphans(session, store, older_than=timedelta(0),
                               report=StorageReport(orphan_objects=losers))
     assert swept == losers
     assert cluster.keys(PHOTO_PREFIX) - before == {key for key in added if winner in key}

@@ -35,6 +35,7 @@ from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
+from backend.storage.keys import original_key
 from backend.vocabulary import PHASES, VARIANTS
 
 
@@ -93,7 +94,7 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     photo.number = _next_number(session, household.id)
     if winner := locking.insert_or_winner(session, photo, Photo, photo_id):
         # A replay, or a conflict: other bytes won this UUID, and ours stay behind as orphans
-        # until `sweep_orphans` (taking them back now could race an upload of the same bytes).
+        # for `sweep_orphans` (taking them back now could race an upload of the same bytes).
         return IngestResult(_replayed(winner, sha, actor), created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
@@ -105,6 +106,10 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
+    # The sweep may have taken these bytes for an orphan's since we stored them (a resend of
+    # a failed upload's photo); it puts back only what was committed before its delete.
+    if not store.exists(original_key(sha)):
+        store_upload(store, sha, data, facts, thumb)
     return IngestResult(photo, created=True)
 
 

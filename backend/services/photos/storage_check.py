@@ -8,12 +8,8 @@ stored and not yet committed.
 """
 
 import hashlib
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -25,7 +21,6 @@ from backend.storage.keys import (
     PHOTO_PREFIX,
     original_key,
     parse_key,
-    sha_from_key,
     variant_key,
 )
 
@@ -64,70 +59,47 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
     return report
 
 
-# Longer than any upload takes from storing its bytes to committing its row (under a second;
-# seconds when the database is busy): what the sweep waits before its last look.
-SETTLE = timedelta(minutes=10)
-
-
-@dataclass
-class _Taken:
-    key: str
-    held: Path  # the bytes, kept until the last look
-
-
 def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta,
-                  settle: timedelta = SETTLE, report: StorageReport | None = None,
-                  wait=time.sleep) -> list[str]:
+                  report: StorageReport | None = None) -> list[str]:
     """Delete the orphan objects last written more than `older_than` ago; return their keys.
 
-    An upload of the same bytes can store them just before a delete and commit its row just
-    after the sweep looked for one. So each object's bytes are kept aside as it is deleted;
-    after `settle`, longer than any upload takes from storing to committing, the rows are read
-    once more and whatever a photo now holds is put back. Ends the session's transaction (each
-    look at the rows starts afresh), so call it with nothing pending."""
+    An upload of the same bytes may store them again at any moment and commit its row: one
+    that commits after a delete finds its object gone and puts it back itself
+    (`ingest.ingest_photo`); for one that commits between this check of the rows and the
+    delete, the rows are read again after the delete and the bytes, held until then, are put
+    back. Ends the session's transaction (each look at the rows starts afresh), so call it
+    with nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
-    with tempfile.TemporaryDirectory(prefix="storage-sweep-") as folder:
-        taken = [t for key in report.orphan_objects
-                 if (t := _take(session, store, key, cutoff, Path(folder))) is not None]
-        if not taken:
-            return []
-        session.rollback()  # hold no transaction (nor its snapshot) while waiting
-        wait(settle.total_seconds())
-        claimed = _claimed(session, {sha_from_key(t.key) for t in taken})
-        for t in taken:
-            if (sha := sha_from_key(t.key)) in claimed:
-                _put_back(store, t, mime=claimed[sha])
-        return [t.key for t in taken if sha_from_key(t.key) not in claimed]
+    deleted = [key for key in report.orphan_objects if _sweep_one(session, store, key, cutoff)]
+    session.rollback()
+    return deleted
 
 
-def _take(session, store: ObjectStore, key: str, cutoff: datetime,
-          folder: Path) -> _Taken | None:
-    """Delete one orphan if it is old and still no photo's, keeping its bytes aside."""
-    sha = sha_from_key(key)
+def _sweep_one(session, store: ObjectStore, key: str, cutoff: datetime) -> bool:
+    parsed = parse_key(key)
+    if parsed is None:
+        return False  # not a photo's object: not ours to delete
+    variant, sha = parsed
     try:
-        if sha is None or store.modified(key) > cutoff or _claimed(session, {sha}):
-            return None
-        held = folder / key.replace("/", "_")
-        with store.open(key) as stream, held.open("wb") as out:
-            shutil.copyfileobj(stream, out)
+        if store.modified(key) > cutoff:
+            return False
+        held = store.get(key)  # until the rows are read again after the delete
     except ObjectNotFound:
-        return None
+        return False
+    if _claimed(session, sha) is not None:
+        return False
     store.delete(key)
-    return _Taken(key, held)
+    if (mime := _claimed(session, sha)) is None:
+        return True
+    if variant == ORIGINAL:
+        store.put(key, held, sha256=sha, content_type=mime)
+    else:
+        store.put(key, held, sha256=hashlib.sha256(held).hexdigest(), content_type="image/jpeg")
+    return False
 
 
-def _claimed(session, shas: set[str]) -> dict[str, str]:
-    """{sha: the photo's content type} for the shas a committed photo row holds now."""
+def _claimed(session, sha: str) -> str | None:
+    """The content type of a committed photo holding these bytes now, or None."""
     session.rollback()  # end any transaction: rows committed since it began count
-    return dict(session.execute(select(Photo.sha256, Photo.mime).where(
-        Photo.sha256.in_(sorted(shas)))).all())
-
-
-def _put_back(store: ObjectStore, taken: _Taken, *, mime: str) -> None:
-    variant = parse_key(taken.key)[0]
-    with taken.held.open("rb") as data:
-        digest = hashlib.file_digest(data, "sha256").hexdigest()
-        data.seek(0)
-        store.put(taken.key, data, sha256=digest,
-                  content_type=mime if variant == ORIGINAL else "image/jpeg")
+    return session.scalar(select(Photo.mime).where(Photo.sha256 == sha).limit(1))

@@ -154,8 +154,10 @@ def storage_check(delete_orphans: bool, grace_hours: float):
 
     store = object_store()
     report = check_storage(db.session, store)
+    # Where bytes go that a photo committed during the sweep holds and the store refused back.
+    recovery = Path(current_app.config["INSTANCE_DIR"]) / "sweep-recovery"
     deleted = set(sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
-                                report=report)) if delete_orphans else set()
+                                recovery=recovery, report=report)) if delete_orphans else set()
     for key in report.orphan_objects:
         click.echo(f"{'deleted' if key in deleted else 'object without row'}: {key}")
     for row, key in report.missing_objects:

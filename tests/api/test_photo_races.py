@@ -11,7 +11,7 @@ from backend.extensions import object_store
 from backend.models import Photo
 from backend.services.photos import ingest
 from backend.services.photos.storage_check import check_storage, required_keys, sweep_orphans
-from backend.storage import make_store
+from backend.storage import StorageUnavailable, make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
 from tests import factories, images
 from tests.api.test_photos import multipart
@@ -33,7 +33,7 @@ def store_app(request, app, db):
 
 
 def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the_rest(
-        store_app, db):
+        store_app, db, tmp_path):
     """The losers' objects stay as orphans (taking them back at once could race an upload of
     the same bytes under another UUID) until the sweep, which keeps the winner's."""
     w = factories.world(db.session)
@@ -60,14 +60,15 @@ def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the
     # winner's row first stores nothing); `large` is rendered on its first read (issue 20).
     stored = list(store.list(PHOTO_PREFIX))
     assert set(required_keys(photo.sha256)) <= set(stored)
-    assert sweep_orphans(db.session, store, older_than=timedelta(hours=1)) == []
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0))
+    assert sweep_orphans(db.session, store, older_than=timedelta(hours=1),
+                         recovery=tmp_path) == []
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path)
     assert len(swept) == len(stored) - 2 and not any(photo.sha256 in key for key in swept)
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(photo.sha256))
     assert store.get(original_key(photo.sha256)) == bodies[codes.index(201)]
 
 
-def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db):
+def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db, tmp_path):
     """An orphan when listed, then committed under another UUID before the sweep reached it."""
     w = factories.world(db.session)
     household_id = str(w.households[w.village_a1].id)
@@ -79,7 +80,8 @@ def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db):
     assert len(listed.orphan_objects) == 2
     assert app.test_client().put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
         {"household_id": household_id, "phase": "before"}, late)).status_code == 201
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0), report=listed)
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path,
+                          report=listed)
     assert swept == [stray_key]
     assert store.get(original_key(hashlib.sha256(late).hexdigest())) == late
 
@@ -96,8 +98,8 @@ def fail(*args, **kwargs):
     raise RuntimeError("the request dies between its objects and its row")
 
 
-def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_delete(app, db,
-                                                                            monkeypatch):
+def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_deletes(app, db, tmp_path,
+                                                                             monkeypatch):
     """A phone resends a photo whose first upload failed a day ago: the resend stores the same
     bytes and commits its row between the sweep's look at the rows and its delete."""
     w = factories.world(db.session)
@@ -120,7 +122,7 @@ def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_delete(app,
 
     resent: list[int] = []
     monkeypatch.setattr(type(store), "delete", resend_then_delete)
-    assert sweep_orphans(db.session, store, older_than=timedelta(0)) == []
+    assert sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path) == []
     assert resent == [201]
     assert sorted(store.list(PHOTO_PREFIX)) == orphans
     assert store.get(original_key(hashlib.sha256(data).hexdigest())) == data
@@ -155,3 +157,58 @@ def test_an_upload_whose_bytes_the_sweep_took_after_they_were_stored_puts_them_b
     assert sorted(swept) == sorted(required_keys(digest))
     assert store.get(original_key(digest)) == data
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))
+
+
+def test_a_replay_stores_again_the_objects_of_a_committed_photo_that_lost_them(app, db):
+    """A failure after the commit (the store down for the check after it) answers 503 to a
+    photo whose row stands; the phone's retry is a replay, and stores the bytes again."""
+    w = factories.world(db.session)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    fields = {"household_id": str(w.households[w.village_a1].id), "phase": "before"}
+    data = images.make_jpeg(seed=805)
+    photo_id = str(uuid.uuid4())
+    client = app.test_client()
+    assert client.put(f"/api/v1/photos/{photo_id}", headers=headers,
+                      **multipart(fields, data)).status_code == 201
+    store = object_store()
+    digest = hashlib.sha256(data).hexdigest()
+    for key in required_keys(digest):
+        store.delete(key)
+    assert client.put(f"/api/v1/photos/{photo_id}", headers=headers,
+                      **multipart(fields, data)).status_code == 200
+    assert store.get(original_key(digest)) == data
+    assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))
+
+
+def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, tmp_path,
+                                                                      monkeypatch):
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    data = images.make_jpeg(seed=806)
+    client = app.test_client()
+    failed_upload(client, headers, household_id, data, monkeypatch)
+    store = object_store()
+    orphans = sorted(store.list(PHOTO_PREFIX))
+    recovery = tmp_path / "recovery"
+    delete, resent = type(store).delete, []
+
+    def resend_then_delete(self, key):
+        if not resent:
+            resent.append(client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
+                                     **multipart({"household_id": household_id,
+                                                  "phase": "before"}, data)).status_code)
+            monkeypatch.setattr(type(store), "put", refuse)
+        delete(self, key)
+
+    monkeypatch.setattr(type(store), "delete", resend_then_delete)
+    with pytest.raises(StorageUnavailable):
+        sweep_orphans(db.session, store, older_than=timedelta(0), recovery=recovery)
+    assert resent == [201]
+    assert sorted(p.name for p in recovery.iterdir()) == [k.replace("/", "_") for k in orphans]
+    kept = recovery / original_key(hashlib.sha256(data).hexdigest()).replace("/", "_")
+    assert kept.read_bytes() == data
+
+
+def refuse(*args, **kwargs):
+    raise StorageUnavailable()

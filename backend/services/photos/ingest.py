@@ -31,6 +31,7 @@ from backend.services.photos.checks import (
     repeats_a_fix,
     taken_at,
 )
+from backend.services.photos.imaging import ImageFacts
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
@@ -79,7 +80,11 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
                                client_sha256=meta.sha256, server_sha256=sha)
     existing = session.get(Photo, photo_id)
     if existing is not None:
-        return IngestResult(_replayed(existing, sha, actor), created=False)
+        replayed = _replayed(existing, sha, actor)
+        # A retry after a failure past the commit: its bytes may never have been stored again.
+        _store_if_missing(store, sha, data, max_pixels=max(max_pixels,
+                                                           existing.width * existing.height))
+        return IngestResult(replayed, created=False)
 
     # Its cases are read only if the photo places the house (recheck_household_photos).
     household = policy.get_in_scope(session, Household, meta.household_id, actor,
@@ -106,11 +111,21 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
-    # The sweep may have taken these bytes for an orphan's since we stored them (a resend of
-    # a failed upload's photo); it puts back only what was committed before its delete.
-    if not store.exists(original_key(sha)):
-        store_upload(store, sha, data, facts, thumb)
+    _store_if_missing(store, sha, data, (facts, thumb), max_pixels=max_pixels)
     return IngestResult(photo, created=True)
+
+
+def _store_if_missing(store: ObjectStore, sha: str, data: bytes,
+                      prepared: tuple[ImageFacts, bytes] | None = None, *,
+                      max_pixels: int) -> None:
+    """Store a committed photo's objects again if its original is gone. The orphan sweep may
+    have taken bytes an upload stored before its row was committed (`sweep_orphans` deletes
+    an original after the other objects of its bytes, so a missing thumb means a missing
+    original)."""
+    if store.exists(original_key(sha)):
+        return
+    facts, thumb = prepared or imaging.prepare_upload(data, max_pixels=max_pixels)
+    store_upload(store, sha, data, facts, thumb)
 
 
 def get_photo(session, actor: Actor, photo_id: str) -> Photo:

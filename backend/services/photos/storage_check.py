@@ -10,12 +10,13 @@ stored and not yet committed.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from backend.models import Photo
 from backend.models.base import utc_now
-from backend.storage import ObjectNotFound, ObjectStore
+from backend.storage import ObjectNotFound, ObjectStore, StorageError, StorageUnavailable
 from backend.storage.keys import (
     ORIGINAL,
     PHOTO_PREFIX,
@@ -59,47 +60,74 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
     return report
 
 
-def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta,
+def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recovery: Path,
                   report: StorageReport | None = None) -> list[str]:
     """Delete the orphan objects last written more than `older_than` ago; return their keys.
 
-    An upload of the same bytes may store them again at any moment and commit its row: one
-    that commits after a delete finds its object gone and puts it back itself
-    (`ingest.ingest_photo`); for one that commits between this check of the rows and the
-    delete, the rows are read again after the delete and the bytes, held until then, are put
-    back. Ends the session's transaction (each look at the rows starts afresh), so call it
-    with nothing pending."""
+    An upload of the same bytes may store them again at any moment and commit its row. One
+    that commits after a delete finds its original gone and stores its objects again
+    (`ingest._store_if_missing`): so a photo's original is deleted after its other objects,
+    and a missing thumb always comes with a missing original. For one that commits between
+    this look at the rows and the deletes, the rows are read again after them and the bytes,
+    held until then, are put back; if that put fails they are written under `recovery`.
+    Ends the session's transaction (each look at the rows starts afresh), so call it with
+    nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
-    deleted = [key for key in report.orphan_objects if _sweep_one(session, store, key, cutoff)]
+    by_sha: dict[str, list[tuple[str, str]]] = {}
+    for key in report.orphan_objects:
+        if (parsed := parse_key(key)) is not None:  # anything else is not ours to delete
+            by_sha.setdefault(parsed[1], []).append((parsed[0], key))
+    deleted = []
+    for sha, keys in by_sha.items():
+        # The original last (see above).
+        keys.sort(key=lambda item: item[0] == ORIGINAL)
+        deleted += _sweep_one(session, store, sha, [key for _, key in keys], cutoff,
+                              recovery)
     session.rollback()
     return deleted
 
 
-def _sweep_one(session, store: ObjectStore, key: str, cutoff: datetime) -> bool:
-    parsed = parse_key(key)
-    if parsed is None:
-        return False  # not a photo's object: not ours to delete
-    variant, sha = parsed
+def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: datetime,
+               recovery: Path) -> list[str]:
+    held = {}
+    for key in keys:
+        try:
+            if store.modified(key) <= cutoff:
+                held[key] = store.get(key)  # until the rows are read again after the deletes
+        except ObjectNotFound:
+            pass
+    if not held or _claimed(session, sha) is not None:
+        return []
     try:
-        if store.modified(key) > cutoff:
-            return False
-        held = store.get(key)  # until the rows are read again after the delete
-    except ObjectNotFound:
-        return False
-    if _claimed(session, sha) is not None:
-        return False
-    store.delete(key)
-    if (mime := _claimed(session, sha)) is None:
-        return True
-    if variant == ORIGINAL:
-        store.put(key, held, sha256=sha, content_type=mime)
-    else:
-        store.put(key, held, sha256=hashlib.sha256(held).hexdigest(), content_type="image/jpeg")
-    return False
+        for key in held:
+            store.delete(key)
+    finally:
+        mime = _claimed(session, sha)
+        if mime is not None:
+            refused = [key for key, data in held.items()
+                       if not _put_back(store, key, data, sha, mime, recovery)]
+            if refused:
+                raise StorageUnavailable(put_back_failed=refused, kept_in=str(recovery))
+    return [] if mime is not None else list(held)
 
 
 def _claimed(session, sha: str) -> str | None:
     """The content type of a committed photo holding these bytes now, or None."""
     session.rollback()  # end any transaction: rows committed since it began count
     return session.scalar(select(Photo.mime).where(Photo.sha256 == sha).limit(1))
+
+
+def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str,
+              recovery: Path) -> bool:
+    """Put back bytes a photo committed meanwhile holds; if the store refuses them, keep them
+    in a file named by the key and return False."""
+    original = parse_key(key)[0] == ORIGINAL
+    try:
+        store.put(key, data, content_type=mime if original else "image/jpeg",
+                  sha256=sha if original else hashlib.sha256(data).hexdigest())
+        return True
+    except StorageError:
+        recovery.mkdir(parents=True, exist_ok=True)
+        (recovery / key.replace("/", "_")).write_bytes(data)
+        return False

@@ -156,8 +156,9 @@ def storage_check(delete_orphans: bool, grace_hours: float):
     report = check_storage(db.session, store)
     # Where bytes go that a photo committed during the sweep holds and the store refused back.
     recovery = Path(current_app.config["INSTANCE_DIR"]) / "sweep-recovery"
-    deleted = set(sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
-                                recovery=recovery, report=report)) if delete_orphans else set()
+    sweep = sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
+                          recovery=recovery, report=report) if delete_orphans else None
+    deleted = set(sweep.deleted) if sweep else set()
     for key in report.orphan_objects:
         click.echo(f"{'deleted' if key in deleted else 'object without row'}: {key}")
     for row, key in report.missing_objects:
@@ -165,5 +166,8 @@ def storage_check(delete_orphans: bool, grace_hours: float):
     click.echo(f"{report.objects} objects, {report.rows} rows checked; "
                f"{len(report.orphan_objects)} orphan objects ({len(deleted)} deleted), "
                f"{len(report.missing_objects)} missing objects")
-    if report.missing_objects:
+    if sweep and sweep.failed:
+        click.echo(f"could not sweep {len(sweep.failed)} objects (store or database "
+                   f"unavailable); any that a photo may hold were kept in {recovery}")
+    if report.missing_objects or (sweep and sweep.failed):
         raise SystemExit(1)

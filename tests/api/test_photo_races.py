@@ -1,6 +1,7 @@
 """One photo UUID raced with different bytes: one photo, and only the winner's objects kept."""
 
 import hashlib
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -10,7 +11,12 @@ import pytest
 from backend.extensions import object_store
 from backend.models import Photo
 from backend.services.photos import ingest
-from backend.services.photos.storage_check import check_storage, required_keys, sweep_orphans
+from backend.services.photos.storage_check import (
+    Sweep,
+    check_storage,
+    required_keys,
+    sweep_orphans,
+)
 from backend.storage import StorageUnavailable, make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
 from tests import factories, images
@@ -61,8 +67,8 @@ def test_parallel_puts_of_one_uuid_with_other_bytes_keep_one_photo_and_sweep_the
     stored = list(store.list(PHOTO_PREFIX))
     assert set(required_keys(photo.sha256)) <= set(stored)
     assert sweep_orphans(db.session, store, older_than=timedelta(hours=1),
-                         recovery=tmp_path) == []
-    swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path)
+                         recovery=tmp_path) == Sweep()
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path).deleted
     assert len(swept) == len(stored) - 2 and not any(photo.sha256 in key for key in swept)
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(photo.sha256))
     assert store.get(original_key(photo.sha256)) == bodies[codes.index(201)]
@@ -82,7 +88,7 @@ def test_the_sweep_keeps_bytes_a_row_took_since_the_listing(app, db, tmp_path):
         {"household_id": household_id, "phase": "before"}, late)).status_code == 201
     swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path,
                           report=listed)
-    assert swept == [stray_key]
+    assert swept == Sweep(deleted=[stray_key])
     assert store.get(original_key(hashlib.sha256(late).hexdigest())) == late
 
 
@@ -122,7 +128,8 @@ def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_deletes(app
 
     resent: list[int] = []
     monkeypatch.setattr(type(store), "delete", resend_then_delete)
-    assert sweep_orphans(db.session, store, older_than=timedelta(0), recovery=tmp_path) == []
+    assert sweep_orphans(db.session, store, older_than=timedelta(0),
+                         recovery=tmp_path) == Sweep()
     assert resent == [201]
     assert sorted(store.list(PHOTO_PREFIX)) == orphans
     assert store.get(original_key(hashlib.sha256(data).hexdigest())) == data
@@ -177,6 +184,10 @@ def test_a_replay_stores_again_the_objects_of_a_committed_photo_that_lost_them(a
     assert client.put(f"/api/v1/photos/{photo_id}", headers=headers,
                       **multipart(fields, data)).status_code == 200
     assert store.get(original_key(digest)) == data
+    # Stored as they were accepted, with no decode; the thumb is drawn on its first read.
+    thumb = client.get(f"/api/v1/photos/{photo_id}/content?variant=thumb", headers=headers)
+    assert thumb.status_code == 200 and thumb.data[:2] == b"\xff\xd8"
+    thumb.close()
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))
 
 
@@ -202,9 +213,8 @@ def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, t
         delete(self, key)
 
     monkeypatch.setattr(type(store), "delete", resend_then_delete)
-    with pytest.raises(StorageUnavailable):
-        sweep_orphans(db.session, store, older_than=timedelta(0), recovery=recovery)
-    assert resent == [201]
+    swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=recovery)
+    assert swept == Sweep(failed=orphans) and resent == [201]
     assert sorted(p.name for p in recovery.iterdir()) == [k.replace("/", "_") for k in orphans]
     kept = recovery / original_key(hashlib.sha256(data).hexdigest()).replace("/", "_")
     assert kept.read_bytes() == data
@@ -212,3 +222,32 @@ def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, t
 
 def refuse(*args, **kwargs):
     raise StorageUnavailable()
+
+
+def test_the_sweep_leaves_bytes_alone_once_any_of_their_objects_is_written_again(
+        app, db, tmp_path, monkeypatch):
+    """An upload in flight stores the same bytes again between the sweep's look at the
+    original's age and the thumb's: none of them is taken."""
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    data = images.make_jpeg(seed=807)
+    failed_upload(app.test_client(), headers, household_id, data, monkeypatch)
+    store = object_store()
+    digest = hashlib.sha256(data).hexdigest()
+    thumb = store.get(required_keys(digest)[1])
+    modified, looked = type(store).modified, []
+
+    def stored_again_after_the_first_look(self, key):
+        value = modified(self, key)
+        if not looked:
+            looked.append(key)
+            time.sleep(0.01)  # past the sweep's cutoff on coarse clocks
+            ingest.store_upload(store, digest, data, "image/jpeg", thumb)
+        return value
+
+    monkeypatch.setattr(type(store), "modified", stored_again_after_the_first_look)
+    assert sweep_orphans(db.session, store, older_than=timedelta(0),
+                         recovery=tmp_path) == Sweep()
+    assert looked == [original_key(digest)]
+    assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))

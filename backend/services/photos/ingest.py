@@ -31,7 +31,6 @@ from backend.services.photos.checks import (
     repeats_a_fix,
     taken_at,
 )
-from backend.services.photos.imaging import ImageFacts
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
@@ -82,8 +81,9 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     if existing is not None:
         replayed = _replayed(existing, sha, actor)
         # A retry after a failure past the commit: its bytes may never have been stored again.
-        _store_if_missing(store, sha, data, max_pixels=max(max_pixels,
-                                                           existing.width * existing.height))
+        # They were accepted then, so they are stored as they are, without a decode that a
+        # changed decoder could refuse now; the thumb is drawn on its first read.
+        _store_if_missing(store, sha, data, existing.mime)
         return IngestResult(replayed, created=False)
 
     # Its cases are read only if the photo places the house (recheck_household_photos).
@@ -93,7 +93,7 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     facts, thumb = imaging.prepare_upload(data, max_pixels=max_pixels)
 
     # The objects go first: a row never points at bytes that are not there.
-    store_upload(store, sha, data, facts, thumb)
+    store_upload(store, sha, data, facts.mime, thumb)
 
     photo = _new_photo(photo_id, sha, data, facts, meta, household, case, actor)
     photo.number = _next_number(session, household.id)
@@ -111,21 +111,18 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     audit.record(session, actor, "upload", "photo", photo.id,
                  {"household_id": household.id, "sha256": sha, "phase": photo.phase})
     session.commit()
-    _store_if_missing(store, sha, data, (facts, thumb), max_pixels=max_pixels)
+    _store_if_missing(store, sha, data, facts.mime, thumb)
     return IngestResult(photo, created=True)
 
 
-def _store_if_missing(store: ObjectStore, sha: str, data: bytes,
-                      prepared: tuple[ImageFacts, bytes] | None = None, *,
-                      max_pixels: int) -> None:
+def _store_if_missing(store: ObjectStore, sha: str, data: bytes, mime: str,
+                      thumb: bytes | None = None) -> None:
     """Store a committed photo's objects again if its original is gone. The orphan sweep may
-    have taken bytes an upload stored before its row was committed (`sweep_orphans` deletes
-    an original after the other objects of its bytes, so a missing thumb means a missing
-    original)."""
-    if store.exists(original_key(sha)):
-        return
-    facts, thumb = prepared or imaging.prepare_upload(data, max_pixels=max_pixels)
-    store_upload(store, sha, data, facts, thumb)
+    have taken bytes an upload stored before its row was committed; it checks an original's
+    age before its other sizes' and deletes it after them, so a thumb it took leaves the
+    original gone too (`storage_check.sweep_orphans`)."""
+    if not store.exists(original_key(sha)):
+        store_upload(store, sha, data, mime, thumb)
 
 
 def get_photo(session, actor: Actor, photo_id: str) -> Photo:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.models import Photo
 from backend.models.base import utc_now
@@ -60,32 +61,42 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
     return report
 
 
+@dataclass
+class Sweep:
+    deleted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # keys left or kept under `recovery`
+
+
 def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recovery: Path,
-                  report: StorageReport | None = None) -> list[str]:
-    """Delete the orphan objects last written more than `older_than` ago; return their keys.
+                  report: StorageReport | None = None) -> Sweep:
+    """Delete the orphan objects last written more than `older_than` ago.
 
     An upload of the same bytes may store them again at any moment and commit its row. One
-    that commits after a delete finds its original gone and stores its objects again
-    (`ingest._store_if_missing`): so a photo's original is deleted after its other objects,
-    and a missing thumb always comes with a missing original. For one that commits between
-    this look at the rows and the deletes, the rows are read again after them and the bytes,
-    held until then, are put back; if that put fails they are written under `recovery`.
-    Ends the session's transaction (each look at the rows starts afresh), so call it with
-    nothing pending."""
+    that commits after the deletes finds its original gone and stores it again
+    (`ingest._store_if_missing`); so a photo's bytes are taken only if every orphan object of
+    them is old, the original's age read first, and the original is deleted last: a thumb
+    taken means the original was taken too. For an upload that commits between this look at
+    the rows and the deletes, the rows are read again after them and the bytes, held until
+    then, are put back. Bytes that may be a photo's and could not be put back are written
+    under `recovery`, named by their key with "/" as "_"; the sweep goes on with the next
+    photo's. Ends the session's transaction (each look at the rows starts afresh), so call it
+    with nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
     by_sha: dict[str, list[tuple[str, str]]] = {}
     for key in report.orphan_objects:
         if (parsed := parse_key(key)) is not None:  # anything else is not ours to delete
             by_sha.setdefault(parsed[1], []).append((parsed[0], key))
-    deleted = []
+    sweep = Sweep()
     for sha, keys in by_sha.items():
-        # The original last (see above).
-        keys.sort(key=lambda item: item[0] == ORIGINAL)
-        deleted += _sweep_one(session, store, sha, [key for _, key in keys], cutoff,
-                              recovery)
+        keys.sort(key=lambda item: item[0] != ORIGINAL)  # the original's age first
+        try:
+            sweep.deleted += _sweep_one(session, store, sha, [key for _, key in keys],
+                                        cutoff, recovery)
+        except (StorageError, OSError, SQLAlchemyError):
+            sweep.failed += [key for _, key in keys]
     session.rollback()
-    return deleted
+    return sweep
 
 
 def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: datetime,
@@ -93,23 +104,28 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
     held = {}
     for key in keys:
         try:
-            if store.modified(key) <= cutoff:
-                held[key] = store.get(key)  # until the rows are read again after the deletes
+            if store.modified(key) > cutoff:
+                return []  # written again since the listing: an upload may be under way
+            held[key] = store.get(key)  # until the rows are read again after the deletes
         except ObjectNotFound:
-            pass
+            continue
     if not held or _claimed(session, sha) is not None:
         return []
     try:
-        for key in held:
+        for key in reversed(held):  # the original last
             store.delete(key)
-    finally:
         mime = _claimed(session, sha)
-        if mime is not None:
-            refused = [key for key, data in held.items()
-                       if not _put_back(store, key, data, sha, mime, recovery)]
-            if refused:
-                raise StorageUnavailable(put_back_failed=refused, kept_in=str(recovery))
-    return [] if mime is not None else list(held)
+    except BaseException:
+        _keep(recovery, held)  # a photo may hold them now: nobody can tell
+        raise
+    if mime is None:
+        return list(held)
+    refused = {key: data for key, data in held.items()
+               if not _put_back(store, key, data, sha, mime)}
+    if refused:
+        _keep(recovery, refused)
+        raise StorageUnavailable(put_back_failed=sorted(refused), kept_in=str(recovery))
+    return []
 
 
 def _claimed(session, sha: str) -> str | None:
@@ -118,16 +134,18 @@ def _claimed(session, sha: str) -> str | None:
     return session.scalar(select(Photo.mime).where(Photo.sha256 == sha).limit(1))
 
 
-def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str,
-              recovery: Path) -> bool:
-    """Put back bytes a photo committed meanwhile holds; if the store refuses them, keep them
-    in a file named by the key and return False."""
+def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str) -> bool:
+    """Put back bytes a photo committed meanwhile holds; False if the store refuses them."""
     original = parse_key(key)[0] == ORIGINAL
     try:
         store.put(key, data, content_type=mime if original else "image/jpeg",
                   sha256=sha if original else hashlib.sha256(data).hexdigest())
-        return True
     except StorageError:
-        recovery.mkdir(parents=True, exist_ok=True)
-        (recovery / key.replace("/", "_")).write_bytes(data)
         return False
+    return True
+
+
+def _keep(recovery: Path, held: dict[str, bytes]) -> None:
+    recovery.mkdir(parents=True, exist_ok=True)
+    for key, data in held.items():
+        (recovery / key.replace("/", "_")).write_bytes(data)

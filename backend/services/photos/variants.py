@@ -6,7 +6,6 @@ at once render the same bytes and each store's put is atomic, so either may win.
 import hashlib
 
 from backend.services.photos import imaging
-from backend.services.photos.imaging import ImageFacts
 from backend.storage import ObjectStore
 from backend.storage.keys import ORIGINAL, original_key, variant_key
 from backend.vocabulary import VARIANT_SIZES
@@ -14,12 +13,14 @@ from backend.vocabulary import VARIANT_SIZES
 JPEG = "image/jpeg"
 
 
-def store_upload(store: ObjectStore, sha: str, data: bytes, facts: ImageFacts,
-                 thumb: bytes) -> None:
-    """Put what an upload needs at once; `sha` was computed from `data` by the caller."""
-    store.put(original_key(sha), data, content_type=facts.mime, sha256=sha, hashed=True)
-    store.put(variant_key(sha, "thumb"), thumb, content_type=JPEG,
-              sha256=hashlib.sha256(thumb).hexdigest(), hashed=True)
+def store_upload(store: ObjectStore, sha: str, data: bytes, mime: str,
+                 thumb: bytes | None) -> None:
+    """Put what an upload needs at once (without a thumb, it is drawn on its first read);
+    `sha` was computed from `data` by the caller."""
+    store.put(original_key(sha), data, content_type=mime, sha256=sha, hashed=True)
+    if thumb is not None:
+        store.put(variant_key(sha, "thumb"), thumb, content_type=JPEG,
+                  sha256=hashlib.sha256(thumb).hexdigest(), hashed=True)
 
 
 def stored_variant(photo, variant: str) -> str:

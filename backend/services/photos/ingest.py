@@ -100,7 +100,9 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     if winner := locking.insert_or_winner(session, photo, Photo, photo_id):
         # A replay, or a conflict: other bytes won this UUID, and ours stay behind as orphans
         # for `sweep_orphans` (taking them back now could race an upload of the same bytes).
-        return IngestResult(_replayed(winner, sha, actor), created=False)
+        replayed = _replayed(winner, sha, actor)
+        _store_if_missing(store, sha, data, winner.mime)  # as a replay above
+        return IngestResult(replayed, created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
     flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored, crops=facts.crops)
@@ -118,9 +120,10 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
 def _store_if_missing(store: ObjectStore, sha: str, data: bytes, mime: str,
                       thumb: bytes | None = None) -> None:
     """Store a committed photo's objects again if its original is gone. The orphan sweep may
-    have taken bytes an upload stored before its row was committed; it checks an original's
-    age before its other sizes' and deletes it after them, so a thumb it took leaves the
-    original gone too (`storage_check.sweep_orphans`)."""
+    have taken bytes an upload stored before its row was committed; it reads an original's
+    age before its other sizes' and deletes it after them, so when it took both the original
+    is gone too (`storage_check.sweep_orphans`). A thumb missing alone is drawn on its first
+    read."""
     if not store.exists(original_key(sha)):
         store_upload(store, sha, data, mime, thumb)
 

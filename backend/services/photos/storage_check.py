@@ -120,8 +120,16 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
         raise
     if mime is None:
         return list(held)
-    refused = {key: data for key, data in held.items()
-               if not _put_back(store, key, data, sha, mime)}
+    # A photo holds these bytes now, and `held` may be their only copy.
+    refused, left = {}, dict(held)
+    try:
+        for key, data in held.items():
+            if not _put_back(store, key, data, sha, mime):
+                refused[key] = data
+            del left[key]
+    except BaseException:
+        _keep(recovery, {**refused, **left})
+        raise
     if refused:
         _keep(recovery, refused)
         raise StorageUnavailable(put_back_failed=sorted(refused), kept_in=str(recovery))

@@ -104,6 +104,24 @@ def fail(*args, **kwargs):
     raise RuntimeError("the request dies between its objects and its row")
 
 
+def resend_at_first_delete(monkeypatch, store, client, headers, household_id, data,
+                           then=lambda: None) -> list[int]:
+    """Make the sweep's first delete wait for a resend of `data` that stores the same bytes
+    and commits its row (then run `then`); return the resend's status, once it has run."""
+    delete, resent = type(store).delete, []
+
+    def resend_then_delete(self, key):
+        if not resent:
+            resent.append(client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
+                                     **multipart({"household_id": household_id,
+                                                  "phase": "before"}, data)).status_code)
+            then()
+        delete(self, key)
+
+    monkeypatch.setattr(type(store), "delete", resend_then_delete)
+    return resent
+
+
 def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_deletes(app, db, tmp_path,
                                                                              monkeypatch):
     """A phone resends a photo whose first upload failed a day ago: the resend stores the same
@@ -117,17 +135,7 @@ def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_deletes(app
     store = object_store()
     orphans = sorted(store.list(PHOTO_PREFIX))
     assert orphans == sorted(required_keys(hashlib.sha256(data).hexdigest()))
-    delete = type(store).delete
-
-    def resend_then_delete(self, key):
-        if not resent:
-            resent.append(client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
-                                     **multipart({"household_id": household_id,
-                                                  "phase": "before"}, data)).status_code)
-        delete(self, key)
-
-    resent: list[int] = []
-    monkeypatch.setattr(type(store), "delete", resend_then_delete)
+    resent = resend_at_first_delete(monkeypatch, store, client, headers, household_id, data)
     assert sweep_orphans(db.session, store, older_than=timedelta(0),
                          recovery=tmp_path) == Sweep()
     assert resent == [201]
@@ -202,17 +210,8 @@ def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, t
     store = object_store()
     orphans = sorted(store.list(PHOTO_PREFIX))
     recovery = tmp_path / "recovery"
-    delete, resent = type(store).delete, []
-
-    def resend_then_delete(self, key):
-        if not resent:
-            resent.append(client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers,
-                                     **multipart({"household_id": household_id,
-                                                  "phase": "before"}, data)).status_code)
-            monkeypatch.setattr(type(store), "put", refuse)
-        delete(self, key)
-
-    monkeypatch.setattr(type(store), "delete", resend_then_delete)
+    resent = resend_at_first_delete(monkeypatch, store, client, headers, household_id, data,
+                                    then=lambda: monkeypatch.setattr(type(store), "put", refuse))
     swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=recovery)
     assert swept == Sweep(failed=orphans) and resent == [201]
     assert sorted(p.name for p in recovery.iterdir()) == [k.replace("/", "_") for k in orphans]

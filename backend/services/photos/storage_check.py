@@ -111,28 +111,22 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
             continue
     if not held or _claimed(session, sha) is not None:
         return []
+    left = dict(held)  # bytes that may be a photo's only copy, until put back or known not
     try:
         for key in reversed(held):  # the original last
             store.delete(key)
         mime = _claimed(session, sha)
-    except BaseException:
-        _keep(recovery, held)  # a photo may hold them now: nobody can tell
-        raise
-    if mime is None:
-        return list(held)
-    # A photo holds these bytes now, and `held` may be their only copy.
-    refused, left = {}, dict(held)
-    try:
-        for key, data in held.items():
-            if not _put_back(store, key, data, sha, mime):
-                refused[key] = data
-            del left[key]
-    except BaseException:
-        _keep(recovery, {**refused, **left})
-        raise
-    if refused:
-        _keep(recovery, refused)
-        raise StorageUnavailable(put_back_failed=sorted(refused), kept_in=str(recovery))
+        if mime is None:
+            left.clear()
+            return list(held)
+        for key, data in held.items():  # a photo committed meanwhile holds them
+            if _put_back(store, key, data, sha, mime):
+                del left[key]
+    finally:
+        if left:
+            _keep(recovery, left)
+    if left:
+        raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(recovery))
     return []
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     exists,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -129,21 +130,33 @@ class PhotoFlag(db.Model):
     photo: Mapped[Photo] = relationship(back_populates="flags")
 
 
+WINDOW_KINDS = ("centre", "frame")
+
+
+def window_key_index(kind: str, key: int) -> Index:
+    """The index of one band key of one kind of window: partial, on the kind (the lookup names
+    its kind as a constant), holding the hash, id and kind after the key so the lookup reads
+    the index alone (SQLite reads the table for a column of the partial index's condition that
+    the index does not hold; migration 0021)."""
+    where = text(f"kind = '{kind}'")
+    return Index(f"ix_photo_windows_{kind}_k{key}", f"k{key}", "phash", "id", "kind",
+                 postgresql_where=where, sqlite_where=where)
+
+
 class PhotoWindow(db.Model):
     """A hash of part of a photo (services/photos/crops.py): its centre or its whole frame read
     as windows are, so a copy cropped by up to a fifth is still found; with the hash's six band
-    keys (crops.window_keys), each indexed after the kind and before the hash and id, so the
-    lookup reads the indexes only (migration 0020)."""
+    keys (crops.window_keys), each indexed per kind with the hash and id, so the lookup reads
+    the indexes only."""
 
     __tablename__ = "photo_windows"
-    __table_args__ = tuple(Index(f"ix_photo_windows_k{i}", "kind", f"k{i}", "phash", "id")
-                           for i in range(6))
+    __table_args__ = tuple(window_key_index(kind, i) for kind in WINDOW_KINDS for i in range(6))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"),
                                           index=True)
     household_id: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(6))  # centre | frame
+    kind: Mapped[str] = mapped_column(String(6))  # WINDOW_KINDS
     phash: Mapped[int] = mapped_column(BigInteger)
     k0: Mapped[int] = mapped_column(Integer)
     k1: Mapped[int] = mapped_column(Integer)

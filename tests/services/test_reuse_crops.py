@@ -110,3 +110,35 @@ def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client,
     lookups = [s for s in statements if s.lstrip().startswith("SELECT") and "photo_windows" in s]
     assert lookups == []
     assert any(s.lstrip().startswith("INSERT INTO photo_windows") for s in statements)
+
+
+def test_the_window_lookup_reads_each_kinds_key_index_alone(db):
+    """The key lookup names its kind as a constant, so each branch reads its kind's partial
+    index (models.window_key_index) and nothing else: a kind bound as a parameter, or a key
+    test SQLAlchemy writes as `... = 1`, would leave the database scanning the table."""
+    from sqlalchemy import text
+
+    from backend.models.photo import WINDOW_KINDS
+    from backend.services.photos import reuse
+
+    statement = reuse._KEYED.compile(dialect=db.engine.dialect)
+    sql, keys = str(statement), {name: [1, 2, 3] for name in statement.params}
+    if db.engine.dialect.name == "postgresql":
+        # The tables are empty: forbid the other plans, so only a usable index gives one.
+        for setting in ("enable_seqscan", "enable_bitmapscan"):
+            db.session.execute(text(f"SET LOCAL {setting} = off"))
+        plan = "\n".join(db.session.connection().exec_driver_sql(
+            f"EXPLAIN {sql}", {n: reuse._Keys().process_bind_param(v, db.engine.dialect)
+                               for n, v in keys.items()}).scalars())
+        scans = [line for line in plan.splitlines() if "Scan" in line]
+        assert all("Index Only Scan using ix_photo_windows_" in line for line in scans), plan
+    else:
+        plan = "\n".join(row[3] for row in db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {sql}",
+            tuple(reuse._Keys().process_bind_param(keys[n], db.engine.dialect)
+                  for n in statement.positiontup)))
+        scans = [line for line in plan.splitlines() if "photo_windows" in line]
+        assert all("USING COVERING INDEX ix_photo_windows_" in line for line in scans), plan
+    named = {f"ix_photo_windows_{kind}_k{i}" for kind in WINDOW_KINDS for i in range(6)}
+    assert {name for name in named if f"{name} " in plan or f"{name}\n" in plan} == named, plan
+    db.session.rollback()

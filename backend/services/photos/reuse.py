@@ -10,19 +10,33 @@ photo names at most `reuse_max_matches` look-alikes, nearest first, so one popul
 cannot make every upload rewrite the flags of hundreds of others. A copy cropped by up to a
 fifth is found by windows (crops.py): the new photo's window families against the stored centres
 and frames of other households' photos (photo_windows), by their band keys, from the key indexes
-alone (at a million photos, p95 ~0.6 s by 16-bit bands → 9 ms on SQLite, 22 ms on PostgreSQL,
-where ~2,200 index probes a photo cost ~10 ms of the server's time; the aim is 10).
+alone (at a million photos, p95 ~0.6 s by 16-bit bands → 8 ms on SQLite, 11-15 ms on
+PostgreSQL, where ~2,200 index probes a photo take ~4-5 ms of the server's time on integer
+keys; the aim is 10).
 """
 
 import json
+from itertools import chain
 
 import numpy as np
-from sqlalchemy import Integer, Text, TypeDecorator, bindparam, or_, select, union, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    bindparam,
+    literal_column,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement, GenericFunction
 
 from backend.models import Photo, PhotoFlag, PhotoWindow
+from backend.models.photo import WINDOW_KINDS
 from backend.services.photos.checks import PhotoRules, band_neighbours, hash_bands
 from backend.services.photos.crops import CropHashes, family_keys, nearest, window_keys
 from backend.services.photos.perceptual import hamming
@@ -48,45 +62,42 @@ def _hamming_on_postgresql(element, compiler, **kw):
 
 
 class _Keys(TypeDecorator):
-    """A list of integers bound as one parameter: an array on PostgreSQL, a JSON array for
-    SQLite's json_each. (An IN list of ~2,000 values cost more in SQLAlchemy than the lookup.)"""
+    """A list of integers bound as one text parameter: an array literal for PostgreSQL to
+    cast, a JSON array for SQLite's json_each. (An IN list of ~2,000 values cost more in
+    SQLAlchemy than the lookup; psycopg's own list adapter, ~3 ms in Python per photo.)"""
 
     impl = Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(ARRAY(Integer) if dialect.name == "postgresql"
-                                       else Text())
-
     def process_bind_param(self, value, dialect):
-        return value if dialect.name == "postgresql" else json.dumps(value)
+        if dialect.name == "postgresql":
+            return "{" + ",".join(map(str, value)) + "}"
+        return json.dumps(value)
 
 
-class KeyList(FunctionElement):
-    """The integers bound to `name` (a list), as a subquery for IN: one parameter however
-    long the list, and one statement shape for every photo."""
+class AmongKeys(FunctionElement):
+    """`column` is one of the integers bound to `name` (a list): one parameter however long
+    the list, and one statement shape for every photo."""
 
-    name = "key_list"
+    name = "among_keys"
     inherit_cache = True
 
-    def __init__(self, name: str):
-        super().__init__(bindparam(name, type_=_Keys()))
+    def __init__(self, column, name: str):
+        super().__init__(column, bindparam(name, type_=_Keys()))
 
 
-@compiles(KeyList)
-def _key_list(element, compiler, **kw):
-    bound = compiler.process(element.clauses, **kw)
-    return f"(SELECT value FROM json_each({bound}))"
+@compiles(AmongKeys)
+def _among_keys(element, compiler, **kw):
+    column, bound = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"{column} IN (SELECT value FROM json_each({bound}))"
 
 
-@compiles(KeyList, "postgresql")
-def _key_list_on_postgresql(element, compiler, **kw):
-    bound = compiler.process(element.clauses, **kw)
-    return f"(SELECT unnest(CAST({bound} AS INTEGER[])))"
-
-
-def among_keys(column, name: str):
-    return column.op("IN", is_comparison=True)(KeyList(name))
+@compiles(AmongKeys, "postgresql")
+def _among_keys_on_postgresql(element, compiler, **kw):
+    # A scan of the index for each value of the array; IN (SELECT unnest(...)) joined the
+    # values to the index instead, at twice the time for ~2,200 keys.
+    column, bound = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"{column} = ANY(CAST({bound} AS INTEGER[]))"
 
 
 def matchable(photo, rules: PhotoRules) -> bool:
@@ -126,13 +137,21 @@ def window_rows(photo: Photo, crops: CropHashes) -> list[dict]:
             for kind, digest in (("centre", crops.centre), ("frame", crops.frame))]
 
 
+def _keyed(kind: str, i: int):
+    # The kind is a constant, not a parameter: only then may the database use the kind's
+    # partial index of the key (models.window_key_index). Each row names its kind by its
+    # place in WINDOW_KINDS, so the rows load into one integer array.
+    named = literal_column(f"'{kind}'", String)
+    place = literal_column(str(WINDOW_KINDS.index(kind)), Integer)
+    return select(PhotoWindow.id, place.label("kind"), PhotoWindow.phash).where(
+        PhotoWindow.kind == named, AmongKeys(_WINDOW_KEYS[i], f"{kind}_k{i}"))
+
+
 # The windows sharing a band key with a family: one statement of fixed shape, for every photo,
 # read from the key indexes alone (each holds the hash and id); a window met by two keys comes
 # twice. Whose photo each is waits for the few within reach.
-_KEYED = union_all(*(
-    select(PhotoWindow.id, PhotoWindow.kind, PhotoWindow.phash).where(
-        PhotoWindow.kind == kind, among_keys(column, f"{kind}_k{i}"))
-    for kind in ("centre", "frame") for i, column in enumerate(_WINDOW_KEYS)))
+_KEYED = union_all(*(_keyed(kind, i) for kind in WINDOW_KINDS for i in range(len(_WINDOW_KEYS))))
+_SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def cropped_copies(session, photo: Photo, crops: CropHashes,
@@ -141,15 +160,21 @@ def cropped_copies(session, photo: Photo, crops: CropHashes,
     families = {"centre": crops.centres, "frame": crops.crops}
     keys = {f"{kind}_k{i}": values for kind, family in families.items()
             for i, values in enumerate(family_keys(family))}
+    if session.get_bind().dialect.name == "postgresql":
+        # The twelve index scans take a few ms on one core; PostgreSQL would share them among
+        # parallel workers, whose start costs more than the scans (p50 9 -> 17 ms at a million
+        # photos). LOCAL: until the upload's transaction ends; its other statements are small.
+        session.execute(_SERIAL)
     # Most rows sharing a key are random: measure them all at once before reading any photo.
-    rows = session.execute(_KEYED, keys).all()
+    rows = np.fromiter(chain.from_iterable(session.execute(_KEYED, keys).all()),
+                       dtype=np.int64).reshape(-1, 3)  # id, kind, hash
     distance = {}
-    for kind, family in families.items():
-        mine = [row for row in rows if row.kind == kind]
-        if mine:
-            near = nearest(np.array([row.phash for row in mine], dtype=np.int64), family)
-            distance |= {row.id: int(d) for row, d in zip(mine, near, strict=True)
-                         if d <= rules.crop_distance}
+    for place, kind in enumerate(WINDOW_KINDS):
+        mine = rows[rows[:, 1] == place]
+        if len(mine):
+            near = nearest(mine[:, 2], families[kind])
+            close = near <= rules.crop_distance
+            distance |= dict(zip(mine[close, 0].tolist(), near[close].tolist(), strict=True))
     if not distance:
         return []
     best: dict[str, tuple[dict, int]] = {}

@@ -7,6 +7,9 @@ a constant, so both databases can use the partial index. Each index still holds 
 SQLite reads the table for a column of a partial index's condition that the index does not
 hold. The twelve indexes together are the size of the six.
 
+On PostgreSQL the table is locked while the indexes are built (as in 0020): at a million
+photos, 10-20 s; run it when no one uploads.
+
 Revision ID: 0021
 Revises: 0020
 """

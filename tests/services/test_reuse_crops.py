@@ -113,32 +113,69 @@ def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client,
 
 
 def test_the_window_lookup_reads_each_kinds_key_index_alone(db):
-    """The key lookup names its kind as a constant, so each branch reads its kind's partial
-    index (models.window_key_index) and nothing else: a kind bound as a parameter, or a key
-    test SQLAlchemy writes as `... = 1`, would leave the database scanning the table."""
+    """Each of the twelve branches of the key lookup looks its keys up in its kind's partial
+    index (models.window_key_index) and reads nothing else: a kind bound as a parameter, an
+    index without the kind on SQLite, or a key test SQLAlchemy writes as `... = 1` would each
+    leave a branch scanning an index or the table instead."""
+    import re
+
     from sqlalchemy import text
 
     from backend.models.photo import WINDOW_KINDS
     from backend.services.photos import reuse
 
+    branches = [(kind, i) for kind in WINDOW_KINDS for i in range(6)]
     statement = reuse._KEYED.compile(dialect=db.engine.dialect)
-    sql, keys = str(statement), {name: [1, 2, 3] for name in statement.params}
+    # Only the key lists are bound: the kinds are written into the statement.
+    assert set(statement.params) == {f"{kind}_k{i}" for kind, i in branches}
+    keys = {name: reuse._Keys().process_bind_param([1, 2, 3], db.engine.dialect)
+            for name in statement.params}
+    connection = db.session.connection()
     if db.engine.dialect.name == "postgresql":
         # The tables are empty: forbid the other plans, so only a usable index gives one.
         for setting in ("enable_seqscan", "enable_bitmapscan"):
             db.session.execute(text(f"SET LOCAL {setting} = off"))
-        plan = "\n".join(db.session.connection().exec_driver_sql(
-            f"EXPLAIN {sql}", {n: reuse._Keys().process_bind_param(v, db.engine.dialect)
-                               for n, v in keys.items()}).scalars())
-        scans = [line for line in plan.splitlines() if "Scan" in line]
-        assert all("Index Only Scan using ix_photo_windows_" in line for line in scans), plan
+        plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement}", keys).scalars())
+        assert len(re.findall(r"Scan", plan)) == len(branches), plan
+        for kind, i in branches:
+            assert re.search(rf"Index Only Scan using ix_photo_windows_{kind}_k{i} on "
+                             rf"photo_windows.*\n\s+Index Cond: \(k{i} = ANY", plan), plan
     else:
-        plan = "\n".join(row[3] for row in db.session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {sql}",
-            tuple(reuse._Keys().process_bind_param(keys[n], db.engine.dialect)
-                  for n in statement.positiontup)))
-        scans = [line for line in plan.splitlines() if "photo_windows" in line]
-        assert all("USING COVERING INDEX ix_photo_windows_" in line for line in scans), plan
-    named = {f"ix_photo_windows_{kind}_k{i}" for kind in WINDOW_KINDS for i in range(6)}
-    assert {name for name in named if f"{name} " in plan or f"{name}\n" in plan} == named, plan
+        plan = "\n".join(row[3] for row in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", tuple(keys[n] for n in statement.positiontup)))
+        assert "SCAN photo_windows" not in plan, plan
+        for kind, i in branches:
+            assert (f"SEARCH photo_windows USING COVERING INDEX ix_photo_windows_{kind}_k{i} "
+                    f"(k{i}=?)") in plan, plan
+    db.session.rollback()
+
+
+def test_the_window_lookup_leaves_the_callers_transaction_as_it_was(db):
+    """PostgreSQL runs the key lookup in one process (no parallel workers); the statements the
+    caller runs after it in the same transaction may use them again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("parallel query is PostgreSQL's")
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    from backend.services.photos.checks import PhotoRules
+    from backend.services.photos.crops import crop_hashes
+    from backend.services.photos.reuse import cropped_copies
+
+    setting = text("SELECT current_setting('max_parallel_workers_per_gather')")
+    before = db.session.scalar(setting)
+    assert before != "0"
+    seen = []
+    listen = lambda conn, cursor, statement, *args: seen.append(  # noqa: E731
+        conn.exec_driver_sql("SELECT current_setting('max_parallel_workers_per_gather')")
+        .scalar() if "photo_windows" in statement and statement.startswith("SELECT") else None)
+    event.listen(db.engine, "after_cursor_execute", listen)
+    try:
+        found = cropped_copies(db.session, SimpleNamespace(household_id=-1),
+                               crop_hashes(draw_house(7)), PhotoRules())
+    finally:
+        event.remove(db.engine, "after_cursor_execute", listen)
+    assert found == [] and [s for s in seen if s is not None] == ["0"]
+    assert db.session.scalar(setting) == before
     db.session.rollback()

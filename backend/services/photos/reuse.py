@@ -139,9 +139,10 @@ def window_rows(photo: Photo, crops: CropHashes) -> list[dict]:
 
 
 def _keyed(kind: str, i: int):
-    # The kind is a constant, not a parameter: only then may the database use the kind's
-    # partial index of the key (models.window_key_index). Each row names its kind by its
-    # place in WINDOW_KINDS, so the rows load into one integer array.
+    # The kind is a constant, not a parameter: SQLite uses a partial index only where the
+    # query states the index's own condition (models.window_key_index), and a prepared plan
+    # on PostgreSQL could not either. Each row names its kind by its place in WINDOW_KINDS,
+    # so the rows load into one integer array.
     named = literal_column(f"'{kind}'", String)
     place = literal_column(str(WINDOW_KINDS.index(kind)), Integer)
     return select(PhotoWindow.id, place.label("kind"), PhotoWindow.phash).where(
@@ -152,7 +153,11 @@ def _keyed(kind: str, i: int):
 # read from the key indexes alone (each holds the hash and id); a window met by two keys comes
 # twice. Whose photo each is waits for the few within reach.
 _KEYED = union_all(*(_keyed(kind, i) for kind in WINDOW_KINDS for i in range(len(_WINDOW_KEYS))))
-_SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+# PostgreSQL would share the twelve index scans among parallel workers, whose start costs more
+# than the scans (p50 9 -> 17 ms at a million photos): the lookup runs in one process, and the
+# caller's transaction goes on as before.
+_IN_ONE_PROCESS = text("SET LOCAL max_parallel_workers_per_gather = 0")
+_AS_BEFORE = text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
 
 
 def cropped_copies(session, photo: Photo, crops: CropHashes,
@@ -161,14 +166,14 @@ def cropped_copies(session, photo: Photo, crops: CropHashes,
     families = {"centre": crops.centres, "frame": crops.crops}
     keys = {f"{kind}_k{i}": values for kind, family in families.items()
             for i, values in enumerate(family_keys(family))}
-    if session.get_bind().dialect.name == "postgresql":
-        # The twelve index scans take a few ms on one core; PostgreSQL would share them among
-        # parallel workers, whose start costs more than the scans (p50 9 -> 17 ms at a million
-        # photos). LOCAL: until the upload's transaction ends; its other statements are small.
-        session.execute(_SERIAL)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(_IN_ONE_PROCESS)
     # Most rows sharing a key are random: measure them all at once before reading any photo.
     rows = np.fromiter(chain.from_iterable(session.execute(_KEYED, keys).all()),
                        dtype=np.int64).reshape(-1, 3)  # id, kind, hash
+    if postgresql:
+        session.execute(_AS_BEFORE)
     distance = {}
     for place, kind in enumerate(WINDOW_KINDS):
         mine = rows[rows[:, 1] == place]

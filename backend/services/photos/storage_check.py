@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backend.models import Photo
 from backend.models.base import utc_now
+from backend.services.photos.variants import JPEG
 from backend.storage import ObjectNotFound, ObjectStore, StorageError, StorageUnavailable
 from backend.storage.keys import (
     ORIGINAL,
@@ -140,7 +141,7 @@ def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str) ->
     """Put back bytes a photo committed meanwhile holds; False if the store refuses them."""
     original = parse_key(key)[0] == ORIGINAL
     try:
-        store.put(key, data, content_type=mime if original else "image/jpeg",
+        store.put(key, data, content_type=mime if original else JPEG,
                   sha256=sha if original else hashlib.sha256(data).hexdigest())
     except StorageError:
         return False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from backend.models import ApiToken, Region, User
@@ -96,7 +97,10 @@ def issue_token(session, user: User, ttl: timedelta) -> tuple[str, ApiToken]:
 
 def authenticate(session, token: str) -> User:
     """Return the user a bearer token belongs to, or raise why it is not accepted."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # Every request asks: the user and their regions come in the token's own statement.
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                          .options(joinedload(ApiToken.user).joinedload(User.regions))
+                          ).unique().scalar_one_or_none()
     if row is None or row.revoked_at is not None or not row.user.active:
         raise Unauthenticated("登录已失效，请重新登录")
     if row.expires_at <= utc_now():

@@ -85,13 +85,16 @@ def bound_input(field: fields.Field) -> None:
     if field.dump_only or getattr(field, "bounded", False):
         return
     field.bounded = True
+    # A new list, never an append: each schema instance (webargs makes one per request) binds a
+    # shallow copy of the class's field, which shares the class's list, so appending grew it by
+    # one validator a request for the life of the worker.
     if isinstance(field, fields.String):
-        field.validators.append(refuse_unsafe_text)
+        field.validators = [*field.validators, refuse_unsafe_text]
     elif isinstance(field, fields.Integer):
         field._format_num = whole_number
-        field.validators.append(INTEGER_RANGE)
+        field.validators = [*field.validators, INTEGER_RANGE]
     elif isinstance(field, fields.Date | fields.DateTime):
-        field.validators.append(refuse_implausible_date)
+        field.validators = [*field.validators, refuse_implausible_date]
     elif isinstance(field, fields.List):
         bound_input(field.inner)
     elif isinstance(field, fields.Mapping):

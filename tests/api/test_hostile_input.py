@@ -110,6 +110,33 @@ def test_api_refuses_control_characters_in_text(client, db, bad):
     assert db.session.scalar(select(Household.id).order_by(Household.id.desc())) == before
 
 
+def test_every_schema_bounds_its_own_fields_once_however_often_it_is_made(app):
+    """webargs makes an argument schema per request. Each instance bounds its own copy of a
+    field; the copy shares the class's validator list, so appending to it grew every field by
+    one validator a request for as long as the worker lived."""
+    from backend.api.base import BaseSchema, refuse_implausible_date, refuse_unsafe_text
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    def validators(schema):
+        return {name: list((getattr(f, "inner", None) or f).validators)
+                for name, f in schema.fields.items() if not f.dump_only}
+
+    schemas = set(every(BaseSchema))
+    assert len(schemas) > 20
+    for cls in schemas:
+        first = validators(cls())
+        for _ in range(3):
+            cls()
+        assert validators(cls()) == first, cls
+        for name, bound in first.items():
+            assert bound.count(refuse_unsafe_text) + bound.count(refuse_implausible_date) <= 1, \
+                (cls, name)
+
+
 def test_line_breaks_and_tabs_stay_allowed_in_free_text(client, db):
     w = factories.world(db.session)
     h = w.households[w.village_a1]

@@ -13,6 +13,7 @@ from backend.models.base import CHINA_TZ
 from backend.services import policy
 from backend.services.policy import Actor
 from backend.services.workflow.calendar import working_days_between
+from backend.vocabulary import VISIT_KIND_LABELS
 
 EMPTY = "—"
 
@@ -126,8 +127,34 @@ TIME_PROBLEMS = {
 }
 
 
-def flag_detail(flag) -> str:
-    """The numbers behind a flag, in words."""
+def flag_photo_ids(flag) -> list[str]:
+    """The other photos a flag points at: a reused photo's look-alikes, a repeated fix's
+    photo."""
+    d = flag.details or {}
+    if flag.code == "reused_elsewhere":
+        return [m["photo_id"] for m in d.get("matches", []) if m.get("photo_id")]
+    if flag.code == "mock_location" and d.get("photo_id"):
+        return [d["photo_id"]]
+    return []
+
+
+def photo_words(photo_id: str, refs: dict | None) -> str:
+    """Another photo as a reviewer knows it (王建国户 3号照片), from `refs` (photo id to
+    services.photos.flags.PhotoRef, read in the viewer's area); else what can be said."""
+    ref = (refs or {}).get(photo_id)
+    return str(ref) if ref else "辖区以外农户的照片" if refs is not None else "另一张照片"
+
+
+def _match_words(match: dict, refs: dict | None) -> str:
+    limit = f"，不超过 {match['limit']} 位即视为同一画面" if "limit" in match else ""
+    how = ["两张之一裁去了部分边缘" if match.get("cropped") else "",
+           "左右镜像翻转" if match.get("mirrored") else ""]
+    return (f"{photo_words(match.get('photo_id'), refs)}：画面特征（64 位）相差 "
+            f"{match.get('distance')} 位{limit}" + "".join(f"；{w}" for w in how if w))
+
+
+def flag_detail(flag, refs: dict | None = None) -> str:
+    """The numbers behind a flag, in words; `refs` names the other photos it points at."""
     d = flag.details or {}
     if flag.code == "far_from_house":
         source = "相机GPS" if d.get("source") == "exif" else "手机定位"
@@ -148,17 +175,26 @@ def flag_detail(flag) -> str:
         return f"EXIF软件：{d.get('software')}"
     if flag.code == "reused_elsewhere":
         matches = d.get("matches", [])
-        cropped = sum(1 for m in matches if m.get("cropped"))
-        return f"与其他农户的 {len(matches)} 张照片近似" + (
-            f"（其中 {cropped} 张为同一画面裁去边缘，最多裁去五分之一）" if cropped else "")
+        return (f"与其他农户的 {len(matches)} 张照片为同一画面（可能一张照片用于多户）。"
+                + "。".join(_match_words(m, refs) for m in matches))
     if flag.code == "exif_unreadable":
         return f"原因：{d.get('reason')}"
     if flag.code == "no_position":
         return "照片没有手机定位，也没有相机GPS"
-    return _evidence_detail(flag.code, d)
+    return _evidence_detail(flag.code, d, refs)
 
 
-def _evidence_detail(code: str, d: dict) -> str:
+def _stored_moment(text: str | None) -> str:
+    """A moment a flag's details hold as ISO text: China time if it has a zone, else as the
+    camera wrote it."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return EMPTY
+    return local_time(moment) if moment.tzinfo else camera_time(text)
+
+
+def _evidence_detail(code: str, d: dict, refs: dict | None) -> str:
     """Issue 20's flags: the numbers, and what they suggest to a reviewer."""
     if code == "low_information":
         return (f"画面细节 {d.get('detail')}（低于 {d.get('limit')} 视为无内容）：黑屏、白屏、"
@@ -167,15 +203,19 @@ def _evidence_detail(code: str, d: dict) -> str:
         return (f"改造后照片拍摄于开工（{d.get('works_started_on')}）后第 {d.get('days')} 天，"
                 f"短于最短工期 {d.get('limit_days')} 天：可能并未完工，或照片不是本户的")
     if code == "phase_timing":
-        return (f"改造后照片与改造前照片仅相隔 {d.get('days')} 天（少于 {d.get('limit_days')} "
-                "天）：改造前后照片可能为同一次拍摄")
+        gap = duration_words(d["days"] * 1440) if d.get("days") is not None else EMPTY
+        before = _stored_moment(d.get("before_photo_taken_at"))
+        return (f"改造后照片与改造前照片（拍摄于 {before}）仅相隔 {gap}（少于 "
+                f"{d.get('limit_days')} 天）：改造前后照片可能为同一次拍摄")
     if code == "mock_location" and d.get("kind") == "zero_accuracy":
         return "手机报告的定位精度恰为 0 米：真实定位总有误差，常见于虚拟定位软件"
     if code == "mock_location":
-        where = "另一天拍摄的照片" if d.get("other_day") else "另一农户的照片"
-        return (f"定位 {d.get('lat')}, {d.get('lon')} 与{where}（{d.get('photo_id')}）"
-                "分毫不差：真实定位每次都会略有不同，疑为虚拟定位")
+        where = "另一天拍摄的" if d.get("other_day") else "另一农户的"
+        other = photo_words(d.get("photo_id"), refs)
+        return (f"定位 {d.get('lat')}, {d.get('lon')} 与{where}{other}分毫不差："
+                "真实定位每次都会略有不同，疑为虚拟定位")
     if code == "presence_unproven":
-        return ("该检查须到现场，但检查记录、照片手机定位和相机GPS均无位置，"
+        kind = VISIT_KIND_LABELS.get(d.get("visit_kind"), "该检查")
+        return (f"{kind}须到现场，但检查记录、照片手机定位和相机GPS均无位置，"
                 "无法证明检查人到过现场")
     return ""

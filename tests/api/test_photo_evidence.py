@@ -83,12 +83,34 @@ def test_concurrent_first_reads_store_one_rendering(app, client, world, db):
 def test_a_mirrored_copy_under_another_household_is_reuse(client, world):
     original = images.make_image(1600, 1200, seed=44, pattern="noisy")
     first = put_photo(client, world, jpeg(original)).get_json()
+    resized = put_photo(client, world, jpeg(original.resize((1200, 900)), quality=60),
+                        village=world.village_a2)
+    [straight] = flag(resized, "reused_elsewhere")["details"]["matches"]
+    assert "mirrored" not in straight
     mirrored = jpeg(ImageOps.mirror(original).resize((1200, 900)), quality=60)
     r = put_photo(client, world, mirrored, village=world.village_a2)
-    assert flag(r, "reused_elsewhere")["details"]["matches"][0]["photo_id"] == first["id"]
+    [match] = flag(r, "reused_elsewhere")["details"]["matches"]
+    assert match["photo_id"] == first["id"] and match["mirrored"] is True
+    assert match["distance"] <= match["limit"] == 6  # the reviewer reads both numbers
+    again = client.get(f"/api/v1/photos/{first['id']}", headers=world.headers("inspector"))
+    assert [m.get("mirrored") for m in flag(again, "reused_elsewhere")["details"][
+        "matches"]] == [None, True]
     other = put_photo(client, world, jpeg(images.make_image(1600, 1200, seed=45)),
                       village=world.village_a2)
     assert "reused_elsewhere" not in flag_codes(other)
+
+
+@pytest.mark.parametrize("distance", [-1, 8, 12])
+def test_a_reuse_distance_the_lookup_cannot_honour_stops_the_app(tmp_path, distance):
+    from backend import create_app
+
+    config = {"TESTING": True, "SECRET_KEY": "x", "PHOTO_REUSE_DISTANCE": distance,
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+              "INSTANCE_DIR": str(tmp_path)}
+    with pytest.raises(ValueError, match="PHOTO_REUSE_DISTANCE must be 0-7"):
+        create_app(config)
+    assert create_app({**config, "PHOTO_REUSE_DISTANCE": 7}).extensions[
+        "rules"].photos.reuse_distance == 7
 
 
 def test_black_frames_are_low_information_and_never_reuse(client, world):

@@ -41,7 +41,11 @@ def test_a_cropped_copy_under_another_household_is_flagged(client, world, edges,
     assert match.get("cropped") is (True if amount == 0.2 else match.get("cropped"))
     again = client.get(f"/api/v1/photos/{first.get_json()['id']}",
                        headers=world.headers("inspector"))
-    assert [m["photo_id"] for m in reuse_matches(again)] == [copy.get_json()["id"]]
+    [back] = reuse_matches(again)
+    assert back["photo_id"] == copy.get_json()["id"]
+    assert back.get("cropped") == match.get("cropped")  # both sides say how
+    if match.get("cropped"):
+        assert match["distance"] <= match["limit"] == 4
 
 
 @pytest.mark.parametrize("edges", EDGES[::3], ids=lambda e: "+".join(e))
@@ -49,7 +53,8 @@ def test_the_original_filed_after_its_crop_is_flagged(client, world, edges):
     seed = 120 + EDGES.index(edges)
     copy = put_photo(client, world, cropped(seed, edges, 0.18), village=world.village_a1)
     original = put_photo(client, world, jpeg(draw_house(seed), 90), village=world.village_a2)
-    assert [m["photo_id"] for m in reuse_matches(original)] == [copy.get_json()["id"]]
+    [match] = reuse_matches(original)
+    assert match["photo_id"] == copy.get_json()["id"] and match["cropped"] is True
 
 
 def test_a_crop_under_the_same_household_is_not_reuse(client, world):
@@ -84,14 +89,24 @@ def test_window_distances_count_every_bit_of_hashes_of_either_sign():
     assert nearest(np.array([-(1 << 63) | 7], dtype=np.int64), (7,)).tolist() == [1]
 
 
-def test_the_flag_says_a_match_is_a_cropped_copy():
+def test_the_flag_names_each_look_alike_with_its_numbers_and_how_it_was_copied():
     from types import SimpleNamespace
 
     from backend.display import flag_detail
+    from backend.services.photos.flags import PhotoRef
+
     flag = SimpleNamespace(code="reused_elsewhere", details={"matches": [
-        {"photo_id": "a", "distance": 2, "cropped": True}, {"photo_id": "b", "distance": 0}]})
-    assert flag_detail(flag) == ("与其他农户的 2 张照片近似"
-                                 "（其中 1 张为同一画面裁去边缘，最多裁去五分之一）")
+        {"photo_id": "a", "distance": 3, "limit": 4, "cropped": True},
+        {"photo_id": "b", "distance": 0, "limit": 6, "mirrored": True},
+        {"photo_id": "c", "distance": 2, "cropped": True}]})  # stored before the limit was
+    refs = {"a": PhotoRef("a", "王建国", 3), "b": PhotoRef("b", "李秀英", 1)}
+    assert flag_detail(flag, refs) == (
+        "与其他农户的 3 张照片为同一画面（可能一张照片用于多户）。"
+        "王建国户 3号照片：画面特征（64 位）相差 3 位，不超过 4 位即视为同一画面；"
+        "两张之一裁去了部分边缘。"
+        "李秀英户 1号照片：画面特征（64 位）相差 0 位，不超过 6 位即视为同一画面；左右镜像翻转。"
+        "辖区以外农户的照片：画面特征（64 位）相差 2 位；两张之一裁去了部分边缘")
+    assert "另一张照片：" in flag_detail(flag)  # no names to hand: no outside-area claim
 
 
 def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client, world, db,

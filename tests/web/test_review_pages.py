@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from backend.models import AuditEvent, Case, Photo, PhotoFlag, Rectification, Visit
+from backend.models import AuditEvent, Case, Household, Photo, PhotoFlag, Rectification, Visit
 from backend.services.cases import dossier, overdue, overview
 from backend.services.photos import flags
 from backend.services.policy import Actor
@@ -264,6 +264,38 @@ def test_reused_pairs_show_both_sides_once(db, rc):
     assert len(pairs) == 1
     ids = {pairs[0].photo.id, pairs[0].other.id}
     assert ids == {rc.photo_ids["area_before"], rc.photo_ids["reused_other"]}
+
+
+def test_a_reused_photos_pages_name_and_link_the_other_households_photo(client, db, rc):
+    mine, theirs = rc.photo_ids["area_before"], rc.photo_ids["reused_other"]
+    other = db.session.get(Photo, theirs)
+    named = f"{db.session.get(Household, other.household_id).name}户 {other.number}号照片"
+    login_as(client, db, rc.world.users["town_reviewer"])
+    for url in (f"/review/photos/{mine}", "/review/flags?code=reused_elsewhere",
+                "/review/reused"):
+        text = client.get(url).get_data(as_text=True)
+        assert named in text, url
+        assert "画面特征（64 位）相差" in text and "不超过 6 位即视为同一画面" in text, url
+        assert theirs not in text.replace(f'/review/photos/{theirs}', ""), url  # no bare id
+    assert f'href="/review/photos/{theirs}">{named}</a>' in client.get(
+        f"/review/photos/{mine}").get_data(as_text=True)
+
+
+def test_a_flag_pointing_outside_the_readers_area_says_so_without_the_photo(db, rc):
+    from types import SimpleNamespace
+
+    from backend.display import flag_detail
+
+    # 玉井镇's reviewer reads nothing of 岱岳镇: the photo a flag names is not theirs to see.
+    outside = rc.reviewer_b
+    flag = SimpleNamespace(code="mock_location", details={
+        "kind": "repeated_position", "photo_id": rc.photo_ids["reused_other"],
+        "lat": 39.5201234, "lon": 112.8101234, "other_day": False})
+    assert flags.photo_refs(db.session, Actor.of(outside), [flag]) == {}
+    words = flag_detail(flag, {})
+    assert "与另一农户的辖区以外农户的照片分毫不差" in words and "39.5201234" in words
+    inside = flags.photo_refs(db.session, Actor.of(rc.world.users["town_reviewer"]), [flag])
+    assert str(inside[rc.photo_ids["reused_other"]]) in flag_detail(flag, inside)
 
 
 def test_flag_review_api(client, db, rc):

@@ -21,6 +21,7 @@ from backend.services.accounts import users_by_id
 from backend.services.archive.completeness import Entry, completeness
 from backend.services.cases import dossier
 from backend.services.errors import NotFound
+from backend.services.photos import flags as photo_flags
 from backend.services.policy import Actor
 from backend.services.subsidies import ledger
 from backend.services.workflow import engine
@@ -53,6 +54,7 @@ class HouseholdArchive:
     workflow: engine.WorkflowState | None = None
     money: ledger.CaseMoney | None = None
     users: dict[int, User] = field(default_factory=dict)
+    refs: dict = field(default_factory=dict)  # the other photos flags point at, by id
 
     @property
     def documents(self) -> list:
@@ -106,6 +108,8 @@ def household_archive(session, actor: Actor, household_id: int, *, year: int | N
         archive.workflow = engine.workflow_state(session, actor, case.id, today)
         archive.money = ledger.case_money(session, actor, case.id)
         archive.users = _users(session, archive)
+        archive.refs = photo_flags.photo_refs(session, actor, [
+            f for v in archive.photos for f in v.flags])
     visits = archive.evidence.timeline.visits if archive.evidence else []
     archive.completeness = completeness(
         case, archive.documents, visits,

@@ -17,6 +17,7 @@ from backend.services.accounts import users_by_id
 from backend.services.cases import timeline
 from backend.services.checklists.names import names as checklist_names
 from backend.services.geo import distance_m
+from backend.services.photos import flags as photo_flags
 from backend.services.photos.checks import taken_at
 from backend.services.policy import Actor
 
@@ -166,6 +167,7 @@ def photo_detail(session, actor: Actor, photo_id: str):
                                   visit.inspector_id if visit else None})
     words = checklist_names()
     return {"view": _photo_view(photo, house), "household": household,
+            "refs": photo_flags.photo_refs(session, actor, photo.flags),
             "node_name": words.node(photo.node), "item_name": words.item(photo.item),
             "visit": visit, "previous": previous, "next": following, "users": users,
             "count": len(ids)}

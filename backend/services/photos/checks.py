@@ -23,6 +23,12 @@ EDITORS = ("photoshop", "lightroom", "gimp", "snapseed", "picsart", "meitu", "�
            "faceu", "美颜")
 
 
+# Two hashes at most 7 bits apart have one of their four 16-bit bands within a bit of each
+# other (8 bits could put two in every band), and that is what the reused-photo lookup reads
+# (band_neighbours): a larger distance would miss look-alikes without a word.
+MAX_REUSE_DISTANCE = 7
+
+
 @dataclass(frozen=True)
 class PhotoRules:
     low_accuracy_m: float = 50.0
@@ -30,16 +36,20 @@ class PhotoRules:
     exif_phone_mismatch_m: float = 200.0
     max_clock_skew: timedelta = timedelta(minutes=30)
     max_upload_delay: timedelta = timedelta(days=30)
-    reuse_distance: int = 6
+    reuse_distance: int = 6  # at most MAX_REUSE_DISTANCE
     crop_distance: int = 4  # bits between a window of one photo and another's (crops.py)
     reuse_max_matches: int = 20  # a photo names at most this many look-alikes, nearest first
     low_detail: float = 3.0  # grey levels (perceptual.detail): less is a black frame or blank wall
     min_phase_gap: timedelta = timedelta(days=7)  # 改造后 photos this soon after 改造前 ones
     min_works_days: int = 20  # works "done" in fewer days than this after 开工
-    mock_decimals: int = 6  # the same position to this many decimals is one fix replayed
+    mock_decimals: int = 6  # a fix this precise, met again exactly, is one fix replayed
 
     @classmethod
     def from_config(cls, config) -> "PhotoRules":
+        if not 0 <= config["PHOTO_REUSE_DISTANCE"] <= MAX_REUSE_DISTANCE:
+            # A mistyped setting stops the app here.
+            raise ValueError(f"PHOTO_REUSE_DISTANCE must be 0-{MAX_REUSE_DISTANCE} "
+                             f"(got {config['PHOTO_REUSE_DISTANCE']})")
         return cls(
             low_accuracy_m=config["PHOTO_LOW_ACCURACY_M"],
             far_from_house_m=config["PHOTO_FAR_FROM_HOUSE_M"],

@@ -8,12 +8,38 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from backend.display import flag_photo_ids
 from backend.models import Household, Photo, PhotoFlag
 from backend.models.base import utc_now
 from backend.models.region import code_range, level_of
 from backend.services import audit, policy
 from backend.services.errors import InvalidInput, NotFound
 from backend.services.policy import Actor
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """Another photo a flag points at, as a reviewer knows it: 王建国户 3号照片."""
+
+    id: str
+    household: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.household}户 {self.number}号照片"
+
+
+def photo_refs(session, actor: Actor, flags) -> dict[str, PhotoRef]:
+    """The photos `flags` point at (display.flag_photo_ids) that lie in the actor's area, in
+    one query; one outside it is left out, and the pages say so."""
+    wanted = {i for f in flags for i in flag_photo_ids(f)}
+    if not wanted:
+        return {}
+    rows = session.execute(policy.scoped(
+        select(Photo.id, Photo.number, Household.name)
+        .join(Household, Household.id == Photo.household_id).where(Photo.id.in_(wanted)),
+        actor, Photo))
+    return {row.id: PhotoRef(row.id, row.name, row.number) for row in rows}
 
 
 @dataclass
@@ -70,6 +96,7 @@ class ReusedPair:
     other: Photo | None  # None: the other photo lies outside the actor's area
     other_household: Household | None
     distance: int
+    match: dict  # as `photo`'s flag names `other`: distance, limit, cropped, mirrored
 
 
 def reused_pairs(session, actor: Actor, *, include_reviewed: bool = False,
@@ -95,5 +122,5 @@ def reused_pairs(session, actor: Actor, *, include_reviewed: bool = False,
             seen.add(key)
             other, other_household = others.get(match["photo_id"], (None, None))
             pairs.append(ReusedPair(photo, household, other, other_household,
-                                    match.get("distance", 0)))
+                                    match.get("distance", 0), match))
     return pairs[:limit]

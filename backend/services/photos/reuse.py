@@ -124,9 +124,14 @@ def near_duplicates(session, photo: Photo, rules: PhotoRules, *,
         Photo.id.in_(near), Photo.household_id != photo.household_id,
         or_(Photo.detail.is_(None), Photo.detail >= rules.low_detail),
     )).all()
-    found = [({"photo_id": row.id, "household_id": row.household_id,
-                "village_code": row.village_code},
-              min(hamming(row.phash, digest) for digest in wanted)) for row in rows]
+    found = []
+    for row in rows:
+        straight, *flipped = (hamming(row.phash, digest) for digest in wanted)
+        # A left-right flipped copy is nearer by the mirror image's hash: the reviewer is told.
+        flip = {"mirrored": True} if flipped and flipped[0] < straight else {}
+        found.append(({"photo_id": row.id, "household_id": row.household_id,
+                       "village_code": row.village_code, **flip},
+                      min([straight, *flipped])))
     found.sort(key=lambda item: (item[1], item[0]["photo_id"]))
     return found[:rules.reuse_max_matches]
 
@@ -217,13 +222,17 @@ def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
           "village_code": photo.village_code}
     for match, distance in found:
         _add_match(photo, match, distance, rules)
-        cropped = {"cropped": True} if match.get("cropped") else {}
-        _add_match(others[match["photo_id"]], {**me, **cropped}, distance, rules)
+        # Which of the two is the cut-down one is not claimed: below a tenth cut away, each
+        # side's windows find the other about as near (tests/services/test_reuse_crops.py).
+        how = {key: match[key] for key in ("cropped", "mirrored") if key in match}
+        _add_match(others[match["photo_id"]], {**me, **how}, distance, rules)
     return len(found)
 
 
 def _add_match(photo: Photo, match: dict, distance: int, rules: PhotoRules) -> None:
-    match = {**match, "distance": distance}
+    # The limit the distance was held to, so the reviewer reads both numbers.
+    limit = rules.crop_distance if match.get("cropped") else rules.reuse_distance
+    match = {**match, "distance": distance, "limit": limit}
     flag = next((f for f in photo.flags if f.code == "reused_elsewhere"), None)
     if flag is None:
         photo.flags.append(PhotoFlag(code="reused_elsewhere", details={"matches": [match]}))

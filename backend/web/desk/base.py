@@ -203,6 +203,7 @@ def template_words() -> dict:
             "local": display.local_time, "metres": display.metres,
             "camera_time": display.camera_time,
             "overdue_words": display.overdue_words, "flag_detail": display.flag_detail,
+            "flag_photo_ids": display.flag_photo_ids,
             "due_words": display.due_words, "public_id": display.masked_id_number,
             "ACTION_LABELS": ACTION_LABELS, "ATTACHMENT_KINDS": ATTACHMENT_KINDS,
             "DEPARTMENTS": DEPARTMENTS, "DEPARTMENT_RESULTS": DEPARTMENT_RESULTS,

@@ -35,15 +35,18 @@ def flags():
     rows = photo_flags.flagged_photos(db.session, actor(), code=code, status=status,
                                       village=region_code(request.args.get("village")))
     users = accounts.users_by_id(db.session, {r.flag.reviewed_by for r in rows})
+    refs = photo_flags.photo_refs(db.session, actor(), [r.flag for r in rows])
     return render_template("review/flags.html", rows=rows, code=code, status=status,
-                           users=users, **notice_and_error())
+                           users=users, refs=refs, **notice_and_error())
 
 
 @bp.get("/reused")
 def reused():
     include = request.args.get("all") == "1"
     pairs = photo_flags.reused_pairs(db.session, actor(), include_reviewed=include)
-    return render_template("review/reused.html", pairs=pairs, include=include,
+    refs = photo_flags.photo_refs(db.session, actor(), [
+        f for pair in pairs for p in (pair.photo, pair.other) if p for f in p.flags])
+    return render_template("review/reused.html", pairs=pairs, include=include, refs=refs,
                            **notice_and_error())
 
 

@@ -154,6 +154,23 @@ def test_after_photos_days_after_the_befores_are_phase_timing(client, world, db)
     assert "phase_timing" not in flag_codes(honest)
 
 
+def test_phase_timing_holds_whichever_photo_arrives_first(client, world, db):
+    # A phone's queue, or a second phone, may send the 改造后 photo before the 改造前 one.
+    case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
+    after = put_photo(client, world, images.make_jpeg(seed=64), case_id=case.id, phase="after",
+                      captured_at=now_iso(-timedelta(days=1))).get_json()
+    assert "phase_timing" not in {f["code"] for f in after["flags"]}
+    put_photo(client, world, images.make_jpeg(seed=65), case_id=case.id, phase="before",
+              captured_at=now_iso(-timedelta(days=3)))
+    again = client.get(f"/api/v1/photos/{after['id']}", headers=world.headers("inspector"))
+    assert flag(again, "phase_timing")["details"]["days"] == pytest.approx(2, abs=0.1)
+    # A later 改造前 photo taken long before changes nothing: the latest one counts.
+    put_photo(client, world, images.make_jpeg(seed=66), case_id=case.id, phase="before",
+              captured_at=now_iso(-timedelta(days=90)))
+    again = client.get(f"/api/v1/photos/{after['id']}", headers=world.headers("inspector"))
+    assert flag(again, "phase_timing")["details"]["days"] == pytest.approx(2, abs=0.1)
+
+
 def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
     case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
     case.started_on = china_today() - timedelta(days=5)
@@ -185,6 +202,10 @@ def test_the_very_same_fix_on_another_house_is_a_mock_location(client, world, db
     details = flag(r, "mock_location")["details"]
     assert details["kind"] == "repeated_position" and details["photo_id"] == first["id"]
     assert (details["lat"], details["lon"]) == (fix["lat"], fix["lon"])
+    # The photos already at that fix are marked too, each naming another house's photo there.
+    for earlier in (first["id"], same_visit.get_json()["id"]):
+        again = client.get(f"/api/v1/photos/{earlier}", headers=world.headers("inspector"))
+        assert flag(again, "mock_location")["details"]["photo_id"] == r.get_json()["id"]
     # A metre away is another fix.
     near = put_photo(client, world, images.make_jpeg(seed=61), village=world.village_a2,
                      lat=39.5201301, lon=112.8104498)

@@ -105,6 +105,7 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         return IngestResult(replayed, created=False)
 
     refresh_own_flags(session, photo, household, case, rules)
+    _refresh_photos_that_read(session, photo, case, rules)
     flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored, crops=facts.crops)
     if facts.crops is not None:
         session.execute(insert(PhotoWindow), window_rows(photo, facts.crops))
@@ -175,6 +176,9 @@ def _context(session, photo: Photo, household: Household, case: Case | None,
         same_position=_same_position(session, photo, rules))
 
 
+_SAME_FIX_LIMIT = 50  # photos read at one fix: enough to find another house or day
+
+
 def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
     """Another house's photo, or this house's on another day, at the very same fix."""
     if not repeats_a_fix(photo.device_lat, photo.device_lon, rules):
@@ -182,7 +186,7 @@ def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
     day = taken_at(photo)
     for other in session.scalars(select(Photo).where(
             Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
-            Photo.id != photo.id).order_by(Photo.received_at).limit(50)):
+            Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)):
         when = taken_at(other)
         other_day = bool(day and when and china_date(day) != china_date(when))
         if other.household_id != photo.household_id or other_day:
@@ -190,6 +194,26 @@ def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
                     "lat": photo.device_lat, "lon": photo.device_lon,
                     "other_day": other_day}
     return None
+
+
+def _refresh_photos_that_read(session, photo: Photo, case: Case | None,
+                              rules: PhotoRules) -> None:
+    """Recompute the flags of stored photos whose checks read the new one, so a flag does not
+    hang on the order photos arrive in (a phone's queue, two phones): the case's 改造后 photos
+    read its 改造前 ones (phase timing), and every photo at the very same fix reads the others
+    there (a replayed position marks all of them, not only the last)."""
+    others = []
+    if photo.phase == "before" and case is not None:
+        others += session.scalars(select(Photo).where(Photo.case_id == case.id,
+                                                      Photo.phase == "after")).all()
+    flag = next((f for f in photo.flags if f.code == "mock_location"), None)
+    if flag is not None and flag.details.get("kind") == "repeated_position":
+        others += session.scalars(select(Photo).where(
+            Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
+            Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)).all()
+    for other in {o.id: o for o in others}.values():  # rows already read cost no query
+        refresh_own_flags(session, other, session.get(Household, other.household_id),
+                          session.get(Case, other.case_id) if other.case_id else None, rules)
 
 
 def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:

@@ -184,6 +184,31 @@ def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
     assert "phase_timing" not in flag_codes(r)
 
 
+def test_a_county_sets_its_own_minimum_works_period_in_its_workflow_file(client, world, db):
+    import json
+    from pathlib import Path
+
+    from backend.services.workflow.spec import WorkflowError, parse_workflow
+    from backend.services.workflow.templates import load_workflows
+
+    raw = json.loads((Path("backend/workflows/shanyin.json")).read_text(encoding="utf-8"))
+    raw = {**raw, "version": raw["version"] + 1, "photos": {"min_works_days": 3}}
+    load_workflows(db.session, [parse_workflow(raw)], [raw])
+    case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
+    case.started_on = china_today() - timedelta(days=5)
+    db.session.commit()
+    # Five days is short of the server's 20, not of this county's 3.
+    r = put_photo(client, world, images.make_jpeg(seed=67), case_id=case.id, phase="after")
+    assert "phase_timing" not in flag_codes(r)
+    case.started_on = china_today() - timedelta(days=2)
+    db.session.commit()
+    r = put_photo(client, world, images.make_jpeg(seed=68), case_id=case.id, phase="after")
+    assert flag(r, "phase_timing")["details"]["limit_days"] == 3
+    for bad in ({"min_works_days": -1}, {"min_works_days": "20"}, {"min_days": 20}, [20]):
+        with pytest.raises(WorkflowError, match="min_works_days"):
+            parse_workflow({**raw, "photos": bad})
+
+
 # --- mock location -------------------------------------------------------------------------
 def test_an_accuracy_of_exactly_zero_is_a_mock_location(client, world):
     r = put_photo(client, world, images.make_jpeg(seed=56), accuracy_m=0.0)

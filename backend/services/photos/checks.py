@@ -89,6 +89,7 @@ class Context:
     house: tuple[float, float] | None = None
     latest_before: datetime | None = None  # the case's latest 改造前 photo
     works_started_on: date | None = None
+    min_works_days: int | None = None  # the case's county's own, else rules.min_works_days
     visit_kind: str | None = None  # of the visit the photo is filed under, when it has arrived
     visit_has_position: bool = False
     same_position: dict | None = None  # another house's or day's photo at the very same fix
@@ -126,11 +127,12 @@ def _phase_flags(photo, context: Context, rules: PhotoRules) -> dict[str, dict]:
                                  "before_photo_taken_at": before.isoformat(),
                                  "days": round((when - before).total_seconds() / 86400, 1),
                                  "limit_days": rules.min_phase_gap.days}}
-    if started and (china_date(when) - started).days < rules.min_works_days:
+    least = rules.min_works_days if context.min_works_days is None else context.min_works_days
+    if started and (china_date(when) - started).days < least:
         return {"phase_timing": {"kind": "works_too_short", "taken_at": when.isoformat(),
                                  "works_started_on": started.isoformat(),
                                  "days": (china_date(when) - started).days,
-                                 "limit_days": rules.min_works_days}}
+                                 "limit_days": least}}
     return {}
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import lazyload
 
-from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit
+from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit, WorkflowVersion
 from backend.models.base import china_date, utc_now
 from backend.services import audit, locking, policy
 from backend.services.errors import (
@@ -34,6 +34,7 @@ from backend.services.photos.checks import (
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
+from backend.services.workflow.templates import spec_of
 from backend.storage import ObjectStore
 from backend.storage.keys import original_key
 from backend.vocabulary import PHASES, VARIANTS
@@ -161,19 +162,29 @@ def refresh_own_flags(session, photo: Photo, household: Household, case: Case | 
 
 def _context(session, photo: Photo, household: Household, case: Case | None,
              rules: PhotoRules) -> Context:
-    latest_before = None
+    latest_before = least = None
     if photo.phase == "after" and photo.case_id is not None:
         befores = session.scalars(select(Photo).where(Photo.case_id == photo.case_id,
                                                       Photo.phase == "before")).all()
         times = [t for t in (taken_at(p) for p in befores) if t]
         latest_before = max(times) if times else None
+        least = _county_min_works_days(session, case)
     visit = session.get(Visit, photo.visit_id) if photo.visit_id else None
     return Context(
         house=(household.lat, household.lon) if household.has_location else None,
         latest_before=latest_before, works_started_on=case.started_on if case else None,
+        min_works_days=least,
         visit_kind=visit.kind if visit else None,
         visit_has_position=bool(visit and visit.device_lat is not None),
         same_position=_same_position(session, photo, rules))
+
+
+def _county_min_works_days(session, case: Case | None) -> int | None:
+    """The minimum works period the case's county sets in its workflow file, if it does."""
+    if case is None or case.workflow_id is None:
+        return None
+    version = session.get(WorkflowVersion, case.workflow_id)
+    return spec_of(version).min_works_days if version is not None else None
 
 
 _SAME_FIX_LIMIT = 50  # photos read at one fix: enough to find another house or day

@@ -81,6 +81,8 @@ class WorkflowSpec:
     rules: tuple[PolicyRule, ...] = ()  # the county's policy rules (subsidies/rules.py)
     payments: PaymentPlan = DEFAULT_PLAN
     reports: tuple[ReportDue, ...] = ()  # when the county's periodic reports are due
+    # 改造工期不合理: an 改造后 photo this few days after 开工 (PHOTO_MIN_WORKS_DAYS if None).
+    min_works_days: int | None = None
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -128,13 +130,26 @@ def parse_workflow(data: Any, *, origin: str = "<dict>") -> WorkflowSpec:
     rules = parse_rules(data.get("policy", []), "policy", errors)
     payments = parse_plan(data.get("payments"), "payments", errors)
     reports = parse_schedule(data.get("reports"), "reports", errors)
+    min_works_days = _min_works_days(data.get("photos"), errors)
     if errors:
         raise WorkflowError(origin, errors)
     return WorkflowSpec(code=data["code"], version=int(data["version"]), name=data["name"],
                         source=data.get("source", ""), counties=tuple(data.get("counties", [])),
                         stages=tuple(stages), cancel_roles=cancel_roles,
                         filing_roles=filing_roles, rules=rules, payments=payments,
-                        reports=reports)
+                        reports=reports, min_works_days=min_works_days)
+
+
+def _min_works_days(photos: Any, errors: list[str]) -> int | None:
+    """The county's own "photos": {"min_works_days": N}, a whole number of days (0-365)."""
+    if photos is None:
+        return None
+    days = photos.get("min_works_days") if isinstance(photos, dict) else None
+    if not isinstance(photos, dict) or set(photos) != {"min_works_days"} or \
+            not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+        errors.append('photos: {"min_works_days": a whole number of days from 0 to 365}')
+        return None
+    return days
 
 
 def _stage(data: Any, path: str, errors: list[str]) -> StageSpec | None:

@@ -110,7 +110,7 @@ def test_a_household_without_a_case_has_a_page_with_its_visits_and_photos(client
     a2 = household_ids(db, rnd, w.village_a2)
     visit_id, photo = suspected_survey(client, w, rnd, a2[0])
     stray = put_photo(client, w, images.make_jpeg(seed=99), village=w.village_a2,
-                      household_id=a2[0], node="site", item="site.safety",
+                      household_id=a2[0], node="site", item="site.safety", accuracy_m=0.0,
                       visit_id=str(uuid.uuid4())).get_json()["id"]
     login_as(client, db, w.users["town_reviewer"])
     page = client.get(f"/review/households/{a2[0]}").get_data(as_text=True)
@@ -118,6 +118,7 @@ def test_a_household_without_a_case_has_a_page_with_its_visits_and_photos(client
     assert "承重墙体：裂缝" in page and f"/review/photos/{photo}" in page
     unfiled = page[page.index('id="unfiled"'):]
     assert "未归入检查记录" in unfiled and "选址放线" in unfiled and "场地安全" in unfiled
+    assert "疑似虚拟定位（待处理）" in unfiled  # its flags show here, not only on the worklist
     assert "site.safety" not in page
     # The photo page names its household as a link, and says the photo is unfiled.
     shown = client.get(f"/review/photos/{stray}").get_data(as_text=True)

@@ -138,19 +138,26 @@ def flag_photo_ids(flag) -> list[str]:
     return []
 
 
-def photo_words(photo_id: str, refs: dict | None) -> str:
+OUTSIDE_AREA_PHOTO = "辖区以外农户的照片"
+
+
+def photo_words(photo_id: str | None, refs: dict | None, default: str) -> str:
     """Another photo as a reviewer knows it (王建国户 3号照片), from `refs` (photo id to
-    services.photos.flags.PhotoRef, read in the viewer's area); else what can be said."""
-    ref = (refs or {}).get(photo_id)
-    return str(ref) if ref else "辖区以外农户的照片" if refs is not None else "另一张照片"
+    services.photos.flags.PhotoRef, read in the viewer's area): a photo looked up and not
+    there lies outside the area; without `refs` (or an id), `default`."""
+    if refs is None or not photo_id:
+        return default
+    ref = refs.get(photo_id)
+    return str(ref) if ref else OUTSIDE_AREA_PHOTO
 
 
-def _match_words(match: dict, refs: dict | None) -> str:
-    limit = f"，不超过 {match['limit']} 位即视为同一画面" if "limit" in match else ""
+def match_measure(match: dict) -> str:
+    """How near a look-alike is, and how it was copied (services/photos/reuse.py)."""
+    limit = f"，在 {match['limit']} 位以内即列为疑似重复" if "limit" in match else ""
     how = ["两张之一裁去了部分边缘" if match.get("cropped") else "",
            "左右镜像翻转" if match.get("mirrored") else ""]
-    return (f"{photo_words(match.get('photo_id'), refs)}：画面特征（64 位）相差 "
-            f"{match.get('distance')} 位{limit}" + "".join(f"；{w}" for w in how if w))
+    return (f"画面特征（64 位）相差 {match.get('distance')} 位{limit}"
+            + "".join(f"；{w}" for w in how if w))
 
 
 def flag_detail(flag, refs: dict | None = None) -> str:
@@ -175,13 +182,26 @@ def flag_detail(flag, refs: dict | None = None) -> str:
         return f"EXIF软件：{d.get('software')}"
     if flag.code == "reused_elsewhere":
         matches = d.get("matches", [])
-        return (f"与其他农户的 {len(matches)} 张照片为同一画面（可能一张照片用于多户）。"
-                + "。".join(_match_words(m, refs) for m in matches))
+        return (f"与其他农户的 {len(matches)} 张照片高度近似，疑为同一张照片用于多户。"
+                + "。".join(f"{photo_words(m.get('photo_id'), refs, '另一农户的照片')}："
+                           f"{match_measure(m)}" for m in matches))
     if flag.code == "exif_unreadable":
         return f"原因：{d.get('reason')}"
     if flag.code == "no_position":
         return "照片没有手机定位，也没有相机GPS"
     return _evidence_detail(flag.code, d, refs)
+
+
+def _gap_words(start: str | None, end: str | None, days: float | None) -> str:
+    """Days between two stored moments: under a day in minutes or hours, else to a tenth."""
+    try:
+        minutes = (datetime.fromisoformat(end) - datetime.fromisoformat(start)
+                   ).total_seconds() / 60
+    except (TypeError, ValueError):  # naive beside aware, or missing: the stored figure
+        minutes = None if days is None else days * 1440
+    if minutes is None:
+        return EMPTY
+    return duration_words(minutes) if minutes < 1440 else f"{minutes / 1440:.1f} 天"
 
 
 def _stored_moment(text: str | None) -> str:
@@ -203,16 +223,21 @@ def _evidence_detail(code: str, d: dict, refs: dict | None) -> str:
         return (f"改造后照片拍摄于开工（{d.get('works_started_on')}）后第 {d.get('days')} 天，"
                 f"短于最短工期 {d.get('limit_days')} 天：可能并未完工，或照片不是本户的")
     if code == "phase_timing":
-        gap = duration_words(d["days"] * 1440) if d.get("days") is not None else EMPTY
+        gap = _gap_words(d.get("before_photo_taken_at"), d.get("taken_at"), d.get("days"))
         before = _stored_moment(d.get("before_photo_taken_at"))
         return (f"改造后照片与改造前照片（拍摄于 {before}）仅相隔 {gap}（少于 "
                 f"{d.get('limit_days')} 天）：改造前后照片可能为同一次拍摄")
     if code == "mock_location" and d.get("kind") == "zero_accuracy":
         return "手机报告的定位精度恰为 0 米：真实定位总有误差，常见于虚拟定位软件"
     if code == "mock_location":
-        where = "另一天拍摄的" if d.get("other_day") else "另一农户的"
-        other = photo_words(d.get("photo_id"), refs)
-        return (f"定位 {d.get('lat')}, {d.get('lon')} 与{where}{other}分毫不差："
+        other = photo_words(d.get("photo_id"), refs, "照片")
+        if d.get("other_day"):
+            other = f"另一天拍摄的{other}"
+        elif other == "照片":
+            other = "另一农户的照片"
+        elif other != OUTSIDE_AREA_PHOTO:
+            other = f"另一农户的照片（{other}）"
+        return (f"定位 {d.get('lat')}, {d.get('lon')} 与{other}分毫不差："
                 "真实定位每次都会略有不同，疑为虚拟定位")
     if code == "presence_unproven":
         kind = VISIT_KIND_LABELS.get(d.get("visit_kind"), "该检查")

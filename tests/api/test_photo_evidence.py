@@ -17,7 +17,7 @@ from backend.models.base import china_today
 from backend.services.photos import variants
 from backend.storage.keys import variant_key
 from tests import factories, images
-from tests.api.test_photos import flag_codes, now_iso, put_photo, set_photo_rules
+from tests.api.test_photos import HOUSE, flag_codes, now_iso, put_photo, set_photo_rules
 
 
 @pytest.fixture
@@ -171,6 +171,43 @@ def test_phase_timing_holds_whichever_photo_arrives_first(client, world, db):
     assert flag(again, "phase_timing")["details"]["days"] == pytest.approx(2, abs=0.1)
 
 
+def test_a_late_before_photo_reopens_a_changed_finding_and_keeps_other_reviews(
+        client, world, db):
+    from sqlalchemy import select
+
+    from backend.models import AuditEvent
+
+    case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
+    case.started_on = china_today() - timedelta(days=5)
+    db.session.commit()
+    far = {"lat": HOUSE[0] + 0.01, "lon": HOUSE[1]}  # about 1.1 km from the house
+    after = put_photo(client, world, images.make_jpeg(seed=69), case_id=case.id, phase="after",
+                      captured_at=now_iso(-timedelta(hours=2)), **far).get_json()
+
+    def review(code, decision, reason=None):
+        r = client.post(f"/api/v1/photos/{after['id']}/flags/{code}/review",
+                        json={"decision": decision, "reason": reason},
+                        headers=world.headers("town_reviewer"))
+        assert r.status_code == 200, r.get_json()
+
+    review("phase_timing", "dismiss", "县里批准的简易加固，工期短")  # works_too_short
+    review("far_from_house", "confirm")
+    # A 改造前 photo an hour before the 改造后 one: another finding under the same code.
+    put_photo(client, world, images.make_jpeg(seed=70), case_id=case.id, phase="before",
+              captured_at=now_iso(-timedelta(hours=3)))
+    flags = {f["code"]: f for f in client.get(
+        f"/api/v1/photos/{after['id']}", headers=world.headers("inspector")).get_json()["flags"]}
+    timing = flags["phase_timing"]
+    assert timing["details"]["kind"] == "after_soon_after_before"
+    assert (timing["status"], timing["reviewed_by"], timing["review_reason"]) == (
+        "open", None, None)  # the dismissal was of the short works, not of this
+    assert flags["far_from_house"]["status"] == "confirmed"  # not what the new photo changes
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reopen_flag"))
+    assert event.entity_id == after["id"]
+    assert event.changes["reason"] == "县里批准的简易加固，工期短"
+    assert event.changes["details"][0]["kind"] == "works_too_short"
+
+
 def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
     case = factories.case(db.session, world.households[world.village_a1], status="in_progress")
     case.started_on = china_today() - timedelta(days=5)
@@ -235,6 +272,16 @@ def test_the_very_same_fix_on_another_house_is_a_mock_location(client, world, db
     near = put_photo(client, world, images.make_jpeg(seed=61), village=world.village_a2,
                      lat=39.5201301, lon=112.8104498)
     assert "mock_location" not in flag_codes(near)
+
+
+def test_a_replayed_fix_at_zero_accuracy_still_marks_the_photos_already_there(client, world):
+    fix = {"lat": 39.5207777, "lon": 112.8102222}
+    first = put_photo(client, world, images.make_jpeg(seed=71), **fix).get_json()
+    r = put_photo(client, world, images.make_jpeg(seed=72), village=world.village_a2,
+                  accuracy_m=0.0, **fix)
+    assert flag(r, "mock_location")["details"]["kind"] == "zero_accuracy"  # it names the 0
+    again = client.get(f"/api/v1/photos/{first['id']}", headers=world.headers("inspector"))
+    assert flag(again, "mock_location")["details"]["photo_id"] == r.get_json()["id"]
 
 
 def test_the_very_same_fix_on_another_day_is_a_mock_location(client, world):

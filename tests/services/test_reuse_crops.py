@@ -101,12 +101,12 @@ def test_the_flag_names_each_look_alike_with_its_numbers_and_how_it_was_copied()
         {"photo_id": "c", "distance": 2, "cropped": True}]})  # stored before the limit was
     refs = {"a": PhotoRef("a", "王建国", 3), "b": PhotoRef("b", "李秀英", 1)}
     assert flag_detail(flag, refs) == (
-        "与其他农户的 3 张照片为同一画面（可能一张照片用于多户）。"
-        "王建国户 3号照片：画面特征（64 位）相差 3 位，不超过 4 位即视为同一画面；"
+        "与其他农户的 3 张照片高度近似，疑为同一张照片用于多户。"
+        "王建国户 3号照片：画面特征（64 位）相差 3 位，在 4 位以内即列为疑似重复；"
         "两张之一裁去了部分边缘。"
-        "李秀英户 1号照片：画面特征（64 位）相差 0 位，不超过 6 位即视为同一画面；左右镜像翻转。"
+        "李秀英户 1号照片：画面特征（64 位）相差 0 位，在 6 位以内即列为疑似重复；左右镜像翻转。"
         "辖区以外农户的照片：画面特征（64 位）相差 2 位；两张之一裁去了部分边缘")
-    assert "另一张照片：" in flag_detail(flag)  # no names to hand: no outside-area claim
+    assert "另一农户的照片：" in flag_detail(flag)  # no names to hand: no outside-area claim
 
 
 def test_a_negative_crop_distance_turns_the_cropped_copy_lookup_off(app, client, world, db,

@@ -147,17 +147,35 @@ def content_location(session, store: ObjectStore, actor: Actor, photo_id: str, v
 
 
 def refresh_own_flags(session, photo: Photo, household: Household, case: Case | None,
-                      rules: PhotoRules) -> None:
-    """Recompute the flags a photo's own facts raise, keeping reviews of flags that still hold."""
+                      rules: PhotoRules, codes: tuple[str, ...] = OWN_CODES) -> None:
+    """Recompute the flags (of `codes`) a photo's own facts raise. A reviewed flag whose
+    finding is unchanged keeps its review; one whose numbers changed is open again, since the
+    decision was on other facts; one that no longer holds goes, its review kept in the audit
+    log."""
     wanted = own_flags(photo, _context(session, photo, household, case, rules), rules)
     current = {f.code: f for f in photo.flags}
-    for code in OWN_CODES:
-        if code in wanted and code not in current:
+    for code in codes:
+        flag = current.get(code)
+        if code in wanted and flag is None:
             photo.flags.append(PhotoFlag(code=code, details=wanted[code]))
-        elif code in wanted:
-            current[code].details = wanted[code]
-        elif code in current:
-            photo.flags.remove(current[code])
+        elif code in wanted and flag.details != wanted[code]:
+            _set_aside_review(session, photo, flag, wanted[code])
+            flag.details = wanted[code]
+        elif code not in wanted and flag is not None:
+            _set_aside_review(session, photo, flag, None)
+            photo.flags.remove(flag)
+
+
+def _set_aside_review(session, photo: Photo, flag: PhotoFlag, details: dict | None) -> None:
+    """A reviewer's decision on a flag whose finding changed (`details`) or went (None): the
+    audit log keeps who decided what, and why; the flag, if it stays, is open again."""
+    if flag.status == "open":
+        return
+    audit.record(session, None, "reopen_flag" if details else "withdraw_flag", "photo",
+                 photo.id, {"code": flag.code, "status": [flag.status, "open" if details else None],
+                            "reviewed_by": flag.reviewed_by, "reason": flag.review_reason,
+                            "details": [flag.details, details]})
+    flag.status, flag.reviewed_by, flag.reviewed_at, flag.review_reason = "open", None, None, None
 
 
 def _context(session, photo: Photo, household: Household, case: Case | None,
@@ -190,14 +208,19 @@ def _county_min_works_days(session, case: Case | None) -> int | None:
 _SAME_FIX_LIMIT = 50  # photos read at one fix: enough to find another house or day
 
 
+def _at_same_fix(session, photo: Photo) -> list[Photo]:
+    """Other photos at the very same phone position, the earliest received first."""
+    return session.scalars(select(Photo).where(
+        Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
+        Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)).all()
+
+
 def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
     """Another house's photo, or this house's on another day, at the very same fix."""
     if not repeats_a_fix(photo.device_lat, photo.device_lon, rules):
         return None
     day = taken_at(photo)
-    for other in session.scalars(select(Photo).where(
-            Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
-            Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)):
+    for other in _at_same_fix(session, photo):
         when = taken_at(other)
         other_day = bool(day and when and china_date(day) != china_date(when))
         if other.household_id != photo.household_id or other_day:
@@ -209,22 +232,20 @@ def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
 
 def _refresh_photos_that_read(session, photo: Photo, case: Case | None,
                               rules: PhotoRules) -> None:
-    """Recompute the flags of stored photos whose checks read the new one, so a flag does not
-    hang on the order photos arrive in (a phone's queue, two phones): the case's 改造后 photos
-    read its 改造前 ones (phase timing), and every photo at the very same fix reads the others
-    there (a replayed position marks all of them, not only the last)."""
-    others = []
+    """Recheck, in stored photos, the flags that read the new one, so a flag does not hang on
+    the order photos arrive in (a phone's queue, two phones): the case's 改造后 photos read its
+    改造前 ones (phase order and timing), and the photos at a replayed fix read each other (it
+    marks all of them, not only the last to arrive)."""
     if photo.phase == "before" and case is not None:
-        others += session.scalars(select(Photo).where(Photo.case_id == case.id,
-                                                      Photo.phase == "after")).all()
-    flag = next((f for f in photo.flags if f.code == "mock_location"), None)
-    if flag is not None and flag.details.get("kind") == "repeated_position":
-        others += session.scalars(select(Photo).where(
-            Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
-            Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)).all()
-    for other in {o.id: o for o in others}.values():  # rows already read cost no query
-        refresh_own_flags(session, other, session.get(Household, other.household_id),
-                          session.get(Case, other.case_id) if other.case_id else None, rules)
+        for after in session.scalars(select(Photo).where(Photo.case_id == case.id,
+                                                         Photo.phase == "after")):
+            refresh_own_flags(session, after, session.get(Household, after.household_id),
+                              case, rules, codes=("phase_order", "phase_timing"))
+    if _same_position(session, photo, rules) is not None:
+        for other in _at_same_fix(session, photo):
+            refresh_own_flags(session, other, session.get(Household, other.household_id),
+                              session.get(Case, other.case_id) if other.case_id else None,
+                              rules, codes=("mock_location",))
 
 
 def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:

@@ -44,9 +44,7 @@ def flags():
 def reused():
     include = request.args.get("all") == "1"
     pairs = photo_flags.reused_pairs(db.session, actor(), include_reviewed=include)
-    refs = photo_flags.photo_refs(db.session, actor(), [
-        f for pair in pairs for p in (pair.photo, pair.other) if p for f in p.flags])
-    return render_template("review/reused.html", pairs=pairs, include=include, refs=refs,
+    return render_template("review/reused.html", pairs=pairs, include=include,
                            **notice_and_error())
 
 

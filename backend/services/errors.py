@@ -262,6 +262,15 @@ class DatabaseUnavailable(DomainError):
     retry_after = 30
 
 
+class UploadCollided(DomainError):
+    """Another upload wrote a flag on the same stored photo at the same moment (one flag per
+    code a photo): nothing of this one was kept, and the phone's retry goes through."""
+
+    code = "upload_collided"
+    message = "另一张照片正在同时处理，请稍后重试"
+    retry_after = 2
+
+
 def from_storage(error: StorageError) -> DomainError:
     """The domain error a user reads for a store's refusal or failure."""
     if isinstance(error, storage.ChecksumMismatch):
@@ -290,6 +299,7 @@ STATUS = {
     AttachmentTooLarge: 413,
     StorageUnavailable: 503,
     DatabaseUnavailable: 503,
+    UploadCollided: 503,
 }
 
 

@@ -250,3 +250,55 @@ def test_the_sweep_leaves_bytes_alone_once_any_of_their_objects_is_written_again
                          recovery=tmp_path) == Sweep()
     assert looked == [original_key(digest)]
     assert sorted(store.list(PHOTO_PREFIX)) == sorted(required_keys(digest))
+
+
+def test_two_uploads_flagging_one_stored_photo_at_once_leave_one_to_retry(app, db):
+    """Two uploads at one replayed fix both mark the photo already there (mock location), which
+    holds one flag per code: the second to write is told to retry (503), keeps nothing, and
+    its retry goes through."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    import threading
+
+    from sqlalchemy import text
+
+    from tests.api.test_photos import put_photo
+
+    w = factories.world(db.session)
+    fix = {"lat": 39.5203333, "lon": 112.8104444}
+    stored = put_photo(app.test_client(), w, images.make_jpeg(seed=720), **fix).get_json()
+    assert not stored["flags"] or "mock_location" not in {f["code"] for f in stored["flags"]}
+    # The other upload, held open: it has written the flag and not yet committed.
+    other = db.engine.connect()
+    writing = other.begin()
+    other.execute(text("INSERT INTO photo_flags (photo_id, code, details, status, raised_at) "
+                       "VALUES (:p, 'mock_location', '{}', 'open', now())"),
+                  {"p": stored["id"]})
+    photo_id, answers = str(uuid.uuid4()), []
+    data = images.make_jpeg(seed=721)
+    assert w.households[w.village_a2].id  # read here: the thread has no session of its own
+    upload = threading.Thread(target=lambda: answers.append(put_photo(
+        app.test_client(), w, data, photo_id=photo_id, village=w.village_a2, **fix)))
+    upload.start()
+
+    def upload_waits() -> bool:  # a new connection: a transaction sees one snapshot of this
+        with db.engine.connect() as look:
+            return bool(look.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'INSERT INTO photo_flags%'")))
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not upload_waits():
+        time.sleep(0.05)
+    assert upload_waits(), "the upload never reached the stored photo's flag"
+    writing.commit()
+    other.close()
+    upload.join(30)
+    [answer] = answers
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    assert answer.get_json()["error"]["code"] == "upload_collided"
+    db.session.expire_all()
+    assert db.session.get(Photo, photo_id) is None
+    again = put_photo(app.test_client(), w, data, photo_id=photo_id, village=w.village_a2, **fix)
+    assert again.status_code == 201
+    assert "mock_location" in {f["code"] for f in again.get_json()["flags"]}

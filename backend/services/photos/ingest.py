@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit, WorkflowVersion
@@ -20,6 +21,7 @@ from backend.services.errors import (
     InvalidInput,
     PhotoConflict,
     PhotoTooLarge,
+    UploadCollided,
 )
 from backend.services.photos import imaging
 from backend.services.photos.checks import (
@@ -105,16 +107,23 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         _store_if_missing(store, sha, data, winner.mime)  # as a replay above
         return IngestResult(replayed, created=False)
 
-    refresh_own_flags(session, photo, household, case, rules)
-    _refresh_photos_that_read(session, photo, case, rules)
-    flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored, crops=facts.crops)
-    if facts.crops is not None:
-        session.execute(insert(PhotoWindow), window_rows(photo, facts.crops))
-    if not household.has_location and _trusted_position(photo, rules):
-        _locate_household_from(session, household, photo, actor, rules)
-    audit.record(session, actor, "upload", "photo", photo.id,
-                 {"household_id": household.id, "sha256": sha, "phase": photo.phase})
-    session.commit()
+    try:
+        refresh_own_flags(session, photo, household, case, rules)
+        # These write flags on other households' photos too, which the household lock does
+        # not cover: two uploads may add the same flag to one stored photo at once.
+        _refresh_photos_that_read(session, photo, case, rules)
+        flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored,
+                             crops=facts.crops)
+        if facts.crops is not None:
+            session.execute(insert(PhotoWindow), window_rows(photo, facts.crops))
+        if not household.has_location and _trusted_position(photo, rules):
+            _locate_household_from(session, household, photo, actor, rules)
+        audit.record(session, actor, "upload", "photo", photo.id,
+                     {"household_id": household.id, "sha256": sha, "phase": photo.phase})
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()  # the objects stay, content-keyed, for the retry (or the sweep)
+        raise UploadCollided() from error
     _store_if_missing(store, sha, data, facts.mime, thumb)
     return IngestResult(photo, created=True)
 

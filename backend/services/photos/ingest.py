@@ -108,10 +108,11 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         return IngestResult(replayed, created=False)
 
     try:
-        refresh_own_flags(session, photo, household, case, rules)
+        context = refresh_own_flags(session, photo, household, case, rules)
         # These write flags on other households' photos too, which the household lock does
         # not cover: two uploads may add the same flag to one stored photo at once.
-        _refresh_photos_that_read(session, photo, case, rules)
+        _refresh_photos_that_read(session, photo, case, rules,
+                                  replayed_fix=context.same_position is not None)
         flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored,
                              crops=facts.crops)
         if facts.crops is not None:
@@ -156,12 +157,13 @@ def content_location(session, store: ObjectStore, actor: Actor, photo_id: str, v
 
 
 def refresh_own_flags(session, photo: Photo, household: Household, case: Case | None,
-                      rules: PhotoRules, codes: tuple[str, ...] = OWN_CODES) -> None:
+                      rules: PhotoRules, codes: tuple[str, ...] = OWN_CODES) -> Context:
     """Recompute the flags (of `codes`) a photo's own facts raise. A reviewed flag whose
     finding is unchanged keeps its review; one whose numbers changed is open again, since the
     decision was on other facts; one that no longer holds goes, its review kept in the audit
     log."""
-    wanted = own_flags(photo, _context(session, photo, household, case, rules), rules)
+    context = _context(session, photo, household, case, rules)
+    wanted = own_flags(photo, context, rules)
     current = {f.code: f for f in photo.flags}
     for code in codes:
         flag = current.get(code)
@@ -173,6 +175,7 @@ def refresh_own_flags(session, photo: Photo, household: Household, case: Case | 
         elif code not in wanted and flag is not None:
             _set_aside_review(session, photo, flag, None)
             photo.flags.remove(flag)
+    return context
 
 
 def _set_aside_review(session, photo: Photo, flag: PhotoFlag, details: dict | None) -> None:
@@ -239,8 +242,8 @@ def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
     return None
 
 
-def _refresh_photos_that_read(session, photo: Photo, case: Case | None,
-                              rules: PhotoRules) -> None:
+def _refresh_photos_that_read(session, photo: Photo, case: Case | None, rules: PhotoRules, *,
+                              replayed_fix: bool) -> None:
     """Recheck, in stored photos, the flags that read the new one, so a flag does not hang on
     the order photos arrive in (a phone's queue, two phones): the case's 改造后 photos read its
     改造前 ones (phase order and timing), and the photos at a replayed fix read each other (it
@@ -250,7 +253,7 @@ def _refresh_photos_that_read(session, photo: Photo, case: Case | None,
                                                          Photo.phase == "after")):
             refresh_own_flags(session, after, session.get(Household, after.household_id),
                               case, rules, codes=("phase_order", "phase_timing"))
-    if _same_position(session, photo, rules) is not None:
+    if replayed_fix:
         for other in _at_same_fix(session, photo):
             refresh_own_flags(session, other, session.get(Household, other.household_id),
                               session.get(Case, other.case_id) if other.case_id else None,

@@ -13,8 +13,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
-from backend.models import Case, Household, Photo, PhotoFlag, PhotoWindow, Visit, WorkflowVersion
-from backend.models.base import china_date, utc_now
+from backend.models import Case, Household, Photo, PhotoWindow
+from backend.models.base import utc_now
 from backend.services import audit, locking, policy
 from backend.services.errors import (
     ChecksumMismatch,
@@ -25,18 +25,17 @@ from backend.services.errors import (
 )
 from backend.services.photos import imaging
 from backend.services.photos.checks import (
-    OWN_CODES,
-    Context,
     PhotoRules,
     hash_bands,
-    own_flags,
-    repeats_a_fix,
-    taken_at,
+)
+from backend.services.photos.flagging import (
+    recheck_household_photos,
+    refresh_own_flags,
+    refresh_photos_that_read,
 )
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
-from backend.services.workflow.templates import spec_of
 from backend.storage import ObjectStore
 from backend.storage.keys import original_key
 from backend.vocabulary import PHASES, VARIANTS
@@ -111,8 +110,8 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         context = refresh_own_flags(session, photo, household, case, rules)
         # These write flags on other households' photos too, which the household lock does
         # not cover: two uploads may add the same flag to one stored photo at once.
-        _refresh_photos_that_read(session, photo, case, rules,
-                                  replayed_fix=context.same_position is not None)
+        refresh_photos_that_read(session, photo, case, rules,
+                                 replayed_fix=context.same_position is not None)
         flag_near_duplicates(session, photo, rules, mirrored=facts.phash_mirrored,
                              crops=facts.crops)
         if facts.crops is not None:
@@ -154,119 +153,6 @@ def content_location(session, store: ObjectStore, actor: Actor, photo_id: str, v
     suffix = {"jpeg": "jpg", "heif": "heic"}.get(photo.format, photo.format)
     filename = f"{photo.id}.{suffix if stored_variant(photo, variant) == 'original' else 'jpg'}"
     return key, mime, store.url(key, expires_in=expires_in, filename=filename, content_type=mime)
-
-
-def refresh_own_flags(session, photo: Photo, household: Household, case: Case | None,
-                      rules: PhotoRules, codes: tuple[str, ...] = OWN_CODES) -> Context:
-    """Recompute the flags (of `codes`) a photo's own facts raise. A reviewed flag whose
-    finding is unchanged keeps its review; one whose numbers changed is open again, since the
-    decision was on other facts; one that no longer holds goes, its review kept in the audit
-    log."""
-    context = _context(session, photo, household, case, rules)
-    wanted = own_flags(photo, context, rules)
-    current = {f.code: f for f in photo.flags}
-    for code in codes:
-        flag = current.get(code)
-        if code in wanted and flag is None:
-            photo.flags.append(PhotoFlag(code=code, details=wanted[code]))
-        elif code in wanted and flag.details != wanted[code]:
-            _set_aside_review(session, photo, flag, wanted[code])
-            flag.details = wanted[code]
-        elif code not in wanted and flag is not None:
-            _set_aside_review(session, photo, flag, None)
-            photo.flags.remove(flag)
-    return context
-
-
-def _set_aside_review(session, photo: Photo, flag: PhotoFlag, details: dict | None) -> None:
-    """A reviewer's decision on a flag whose finding changed (`details`) or went (None): the
-    audit log keeps who decided what, and why; the flag, if it stays, is open again."""
-    if flag.status == "open":
-        return
-    audit.record(session, None, "reopen_flag" if details else "withdraw_flag", "photo",
-                 photo.id, {"code": flag.code, "status": [flag.status, "open" if details else None],
-                            "reviewed_by": flag.reviewed_by, "reason": flag.review_reason,
-                            "details": [flag.details, details]})
-    flag.status, flag.reviewed_by, flag.reviewed_at, flag.review_reason = "open", None, None, None
-
-
-def _context(session, photo: Photo, household: Household, case: Case | None,
-             rules: PhotoRules) -> Context:
-    latest_before = least = None
-    if photo.phase == "after" and photo.case_id is not None:
-        befores = session.scalars(select(Photo).where(Photo.case_id == photo.case_id,
-                                                      Photo.phase == "before")).all()
-        times = [t for t in (taken_at(p) for p in befores) if t]
-        latest_before = max(times) if times else None
-        least = _county_min_works_days(session, case)
-    visit = session.get(Visit, photo.visit_id) if photo.visit_id else None
-    return Context(
-        house=(household.lat, household.lon) if household.has_location else None,
-        latest_before=latest_before, works_started_on=case.started_on if case else None,
-        min_works_days=least,
-        visit_kind=visit.kind if visit else None,
-        visit_has_position=bool(visit and visit.device_lat is not None),
-        same_position=_same_position(session, photo, rules))
-
-
-def _county_min_works_days(session, case: Case | None) -> int | None:
-    """The minimum works period the case's county sets in its workflow file, if it does."""
-    if case is None or case.workflow_id is None:
-        return None
-    version = session.get(WorkflowVersion, case.workflow_id)
-    return spec_of(version).min_works_days if version is not None else None
-
-
-_SAME_FIX_LIMIT = 50  # photos read at one fix: enough to find another house or day
-
-
-def _at_same_fix(session, photo: Photo) -> list[Photo]:
-    """Other photos at the very same phone position, the earliest received first."""
-    return session.scalars(select(Photo).where(
-        Photo.device_lat == photo.device_lat, Photo.device_lon == photo.device_lon,
-        Photo.id != photo.id).order_by(Photo.received_at).limit(_SAME_FIX_LIMIT)).all()
-
-
-def _same_position(session, photo: Photo, rules: PhotoRules) -> dict | None:
-    """Another house's photo, or this house's on another day, at the very same fix."""
-    if not repeats_a_fix(photo.device_lat, photo.device_lon, rules):
-        return None
-    day = taken_at(photo)
-    for other in _at_same_fix(session, photo):
-        when = taken_at(other)
-        other_day = bool(day and when and china_date(day) != china_date(when))
-        if other.household_id != photo.household_id or other_day:
-            return {"photo_id": other.id, "household_id": other.household_id,
-                    "lat": photo.device_lat, "lon": photo.device_lon,
-                    "other_day": other_day}
-    return None
-
-
-def _refresh_photos_that_read(session, photo: Photo, case: Case | None, rules: PhotoRules, *,
-                              replayed_fix: bool) -> None:
-    """Recheck, in stored photos, the flags that read the new one, so a flag does not hang on
-    the order photos arrive in (a phone's queue, two phones): the case's 改造后 photos read its
-    改造前 ones (phase order and timing), and the photos at a replayed fix read each other (it
-    marks all of them, not only the last to arrive)."""
-    if photo.phase == "before" and case is not None:
-        for after in session.scalars(select(Photo).where(Photo.case_id == case.id,
-                                                         Photo.phase == "after")):
-            refresh_own_flags(session, after, session.get(Household, after.household_id),
-                              case, rules, codes=("phase_order", "phase_timing"))
-    if replayed_fix:
-        for other in _at_same_fix(session, photo):
-            refresh_own_flags(session, other, session.get(Household, other.household_id),
-                              session.get(Case, other.case_id) if other.case_id else None,
-                              rules, codes=("mock_location",))
-
-
-def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:
-    """Recompute every photo's flags after the house location changed; return how many."""
-    photos = session.scalars(select(Photo).where(Photo.household_id == household.id)).all()
-    cases = {c.id: c for c in household.cases}
-    for photo in photos:
-        refresh_own_flags(session, photo, household, cases.get(photo.case_id), rules)
-    return len(photos)
 
 
 def _next_number(session, household_id: int) -> int:

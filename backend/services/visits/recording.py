@@ -25,7 +25,7 @@ from backend.services.checklists.rules import (
 from backend.services.errors import InvalidInput, VisitConflict, VisitRejected
 from backend.services.locking import insert_or_winner
 from backend.services.photos.checks import PhotoRules
-from backend.services.photos.ingest import refresh_own_flags
+from backend.services.photos.flagging import refresh_own_flags
 from backend.services.policy import Actor
 from backend.services.visits.inputs import RectificationInput, VisitInput
 from backend.services.visits.review import check_answer

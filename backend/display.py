@@ -230,13 +230,12 @@ def _evidence_detail(code: str, d: dict, refs: dict | None) -> str:
     if code == "mock_location" and d.get("kind") == "zero_accuracy":
         return "手机报告的定位精度恰为 0 米：真实定位总有误差，常见于虚拟定位软件"
     if code == "mock_location":
-        other = photo_words(d.get("photo_id"), refs, "照片")
+        name = photo_words(d.get("photo_id"), refs, "")
         if d.get("other_day"):
-            other = f"另一天拍摄的{other}"
-        elif other == "照片":
-            other = "另一农户的照片"
-        elif other != OUTSIDE_AREA_PHOTO:
-            other = f"另一农户的照片（{other}）"
+            other = f"另一天拍摄的{name or '照片'}"
+        else:
+            other = f"另一农户的照片（{name}）" if name not in ("", OUTSIDE_AREA_PHOTO) \
+                else name or "另一农户的照片"
         return (f"定位 {d.get('lat')}, {d.get('lon')} 与{other}分毫不差："
                 "真实定位每次都会略有不同，疑为虚拟定位")
     if code == "presence_unproven":

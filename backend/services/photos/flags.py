@@ -95,7 +95,6 @@ class ReusedPair:
     household: Household
     other: Photo | None  # None: the other photo lies outside the actor's area
     other_household: Household | None
-    distance: int
     match: dict  # as `photo`'s flag names `other`: distance, limit, cropped, mirrored
 
 
@@ -121,6 +120,5 @@ def reused_pairs(session, actor: Actor, *, include_reviewed: bool = False,
                 continue
             seen.add(key)
             other, other_household = others.get(match["photo_id"], (None, None))
-            pairs.append(ReusedPair(photo, household, other, other_household,
-                                    match.get("distance", 0), match))
+            pairs.append(ReusedPair(photo, household, other, other_household, match))
     return pairs[:limit]

@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.extensions import object_store
-from backend.models import Photo
+from backend.models import AuditEvent, Photo
 from backend.services.photos import ingest
 from backend.services.photos.storage_check import (
     Sweep,
@@ -141,12 +143,41 @@ def test_the_sweep_puts_back_bytes_a_photo_committed_just_before_its_deletes(app
     assert resent == [201]
     assert sorted(store.list(PHOTO_PREFIX)) == orphans
     assert store.get(original_key(hashlib.sha256(data).hexdigest())) == data
+    # The audit log keeps what the sweep set out to delete, and what it put back.
+    events = db.session.execute(select(AuditEvent.action, AuditEvent.changes).where(
+        AuditEvent.entity == "photo_bytes").order_by(AuditEvent.id)).all()
+    assert [(action, sorted(changes["keys"])) for action, changes in events] == [
+        ("delete_orphan", orphans), ("put_back_orphan", orphans)]
+
+
+def test_an_upload_asks_the_store_after_its_commit_only_for_bytes_a_sweep_touched(
+        app, db, tmp_path, monkeypatch):
+    """The HEAD after the commit guards against the sweep; bytes it never set out to delete
+    cannot have gone, so an upload of them makes no request beyond its two PUTs."""
+    w = factories.world(db.session)
+    household_id = str(w.households[w.village_a1].id)
+    headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
+    store = object_store()
+    asked, exists = [], type(store).exists
+    monkeypatch.setattr(type(store), "exists", lambda self, key: asked.append(key) or
+                        exists(self, key))
+    client = app.test_client()
+    fresh, swept_once = images.make_jpeg(seed=806), images.make_jpeg(seed=807)
+    factories.store_orphan(store, swept_once)
+    time.sleep(0.01)  # past the sweep's cutoff on coarse clocks
+    assert len(sweep_orphans(db.session, store, older_than=timedelta(0),
+                             recovery=tmp_path).deleted) == 1
+    for data in (fresh, swept_once):
+        assert client.put(f"/api/v1/photos/{uuid.uuid4()}", headers=headers, **multipart(
+            {"household_id": household_id, "phase": "before"}, data)).status_code == 201
+    assert asked == [original_key(hashlib.sha256(swept_once).hexdigest())]
 
 
 def test_an_upload_whose_bytes_the_sweep_took_after_they_were_stored_puts_them_back(
-        app, db, monkeypatch):
+        app, db, monkeypatch, tmp_path):
     """The other order: the sweep deletes the resend's bytes after the resend stored them and
-    before it committed its row (the sweep saw no row); the resend finds them gone."""
+    before it committed its row (the sweep saw no row); the resend finds them gone, by the
+    sweep's record in the audit log."""
     w = factories.world(db.session)
     household_id = str(w.households[w.village_a1].id)
     headers = {"Authorization": f"Bearer {w.tokens['inspector']}"}
@@ -157,9 +188,10 @@ def test_an_upload_whose_bytes_the_sweep_took_after_they_were_stored_puts_them_b
     def stored_then_swept(*args):
         store_upload(*args)
         if not swept:
-            swept.extend(store.list(PHOTO_PREFIX))
-            for key in swept:
-                store.delete(key)
+            time.sleep(0.01)  # past the sweep's cutoff on coarse clocks
+            with Session(db.engine) as sweeper:  # the sweep runs beside the request
+                swept.extend(sweep_orphans(sweeper, store, older_than=timedelta(0),
+                                           recovery=tmp_path).deleted)
 
     swept: list[str] = []
 

@@ -34,6 +34,7 @@ from backend.services.photos.flagging import (
     refresh_photos_that_read,
 )
 from backend.services.photos.reuse import flag_near_duplicates, window_rows
+from backend.services.photos.storage_check import swept
 from backend.services.photos.variants import photo_object, store_upload, stored_variant
 from backend.services.policy import Actor
 from backend.storage import ObjectStore
@@ -124,17 +125,17 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
     except IntegrityError as error:
         session.rollback()  # the objects stay, content-keyed, for the retry (or the sweep)
         raise UploadCollided() from error
-    _store_if_missing(store, sha, data, facts.mime, thumb)
+    if swept(session, sha):  # else the sweep has never touched these bytes: no HEAD
+        _store_if_missing(store, sha, data, facts.mime, thumb)
     return IngestResult(photo, created=True)
 
 
 def _store_if_missing(store: ObjectStore, sha: str, data: bytes, mime: str,
                       thumb: bytes | None = None) -> None:
     """Store a committed photo's objects again if its original is gone. The orphan sweep may
-    have taken bytes an upload stored before its row was committed; it reads an original's
-    age before its other sizes' and deletes it after them, so when it took both the original
-    is gone too (`storage_check.sweep_orphans`). A thumb missing alone is drawn on its first
-    read."""
+    have taken bytes an upload stored before its row was committed (`storage_check.swept`);
+    it reads an original's age before its other sizes' and deletes it after them, so when it
+    took both the original is gone too. A thumb missing alone is drawn on its first read."""
     if not store.exists(original_key(sha)):
         store_upload(store, sha, data, mime, thumb)
 

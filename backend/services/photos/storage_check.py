@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.models import Photo
+from backend.models import AuditEvent, Photo
 from backend.models.base import utc_now
+from backend.services import audit
 from backend.services.photos.variants import JPEG
 from backend.storage import ObjectNotFound, ObjectStore, StorageError, StorageUnavailable
 from backend.storage.keys import (
@@ -78,7 +79,8 @@ def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recover
     them is old, the original's age read first, and the original is deleted last: a thumb
     taken means the original was taken too. For an upload that commits between this look at
     the rows and the deletes, the rows are read again after them and the bytes, held until
-    then, are put back. Bytes that may be a photo's and could not be put back are written
+    then, are put back; the audit log records each photo's bytes it sets out to delete, and
+    those it put back (`swept`). Bytes that may be a photo's and could not be put back are written
     under `recovery`, named by their key with "/" as "_"; the sweep goes on with the next
     photo's. Ends the session's transaction (each look at the rows starts afresh), so call it
     with nothing pending."""
@@ -112,6 +114,10 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
             continue
     if not held or _claimed(session, sha) is not None:
         return []
+    # Committed before the first delete: an upload that commits after the rows' second reading
+    # below finds this record, and only then looks for its bytes (`swept`).
+    audit.record(session, None, SWEEP_ACTION, SWEPT_ENTITY, sha, {"keys": list(held)})
+    session.commit()
     left = dict(held)  # bytes that may be a photo's only copy, until put back or known not
     try:
         for key in reversed(held):  # the original last
@@ -123,12 +129,29 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
         for key, data in held.items():  # a photo committed meanwhile holds them
             if _put_back(store, key, data, sha, mime):
                 del left[key]
+        audit.record(session, None, "put_back_orphan", SWEPT_ENTITY, sha,
+                     {"keys": [key for key in held if key not in left]})
+        session.commit()
     finally:
         if left:
             _keep(recovery, left)
     if left:
         raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(recovery))
     return []
+
+
+SWEEP_ACTION, SWEPT_ENTITY = "delete_orphan", "photo_bytes"  # the audit log's words
+
+
+def swept(session, sha: str) -> bool:
+    """Whether a sweep ever set out to delete these bytes. Only then can an upload's objects be
+    gone once its row is committed: the sweep records it, committed, before its deletes, and
+    puts back the bytes of any photo committed before its second reading of the rows; an
+    upload committed after that reading finds the record when it asks here after its commit.
+    So an upload asks the store (a HEAD) only for bytes a sweep has touched."""
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.entity == SWEPT_ENTITY, AuditEvent.entity_id == sha,
+        AuditEvent.action == SWEEP_ACTION).limit(1)) is not None
 
 
 def _claimed(session, sha: str) -> str | None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from werkzeug.security import generate_password_hash
 
 from backend.models import Appraisal, Case, Household, Region, User
+from backend.rules import current_rules
 from backend.services import attachments
 from backend.services.ids import check_char
 from backend.services.policy import Actor
@@ -76,7 +77,8 @@ def seed_money(session, store, users: dict[str, User], free: list[Household],
     paid(failed, finance, "advance", "12500.00", today - timedelta(days=95))
     perform(session, reviewer, failed.id, ActionInput(
         "cancel", note="竣工验收不合格，限期整改期满仍未整改到位，取消补助资金"
-                       "（003 §七(二)2）", effective_on=today - timedelta(days=10)), today)
+                       "（003 §七(二)2）", effective_on=today - timedelta(days=10)), today,
+        photos=current_rules().photos)
     paid(failed, reviewer, "recovery", "5000.00", today - timedelta(days=3))
     session.commit()
     return logins
@@ -96,7 +98,7 @@ def _justified_area(session, actor: dict[str, Actor], household: Household, toda
                 application={"applicant": household.name, "reason": "后墙外闪"})
     session.add(case)
     session.flush()
-    place_at(session, case, "approval", today - timedelta(days=5),
+    place_at(session, case, "approval", today - timedelta(days=5), photos=current_rules().photos,
              note="演示数据：此前环节系统外办理")
     session.commit()
     set_funding(session, actor["town_reviewer"], case.id, FundingInput(
@@ -106,7 +108,8 @@ def _justified_area(session, actor: dict[str, Actor], household: Household, toda
     perform(session, actor["town_reviewer"], case.id, ActionInput(
         "approve", note="核准修缮加固，补助 1.4 万元", justifications={
             "per_person_area_floor": "修缮加固保留原房屋，宅基地四至已满，无法扩建；"
-                                     "经村民代表会议同意按现有 48 m² 修缮"}), today)
+                                     "经村民代表会议同意按现有 48 m² 修缮"}), today,
+        photos=current_rules().photos)
 
 
 def _tancheng(session, users: dict[str, User], hash_method: str):
@@ -149,7 +152,8 @@ def _tancheng_case(session, reviewer: Actor, household: Household, stage: str, e
                 application={"applicant": household.name, "reason": "房屋整体危险"})
     session.add(case)
     session.flush()
-    place_at(session, case, stage, entered, note="演示数据：此前环节系统外办理")
+    place_at(session, case, stage, entered, photos=current_rules().photos,
+             note="演示数据：此前环节系统外办理")
     case.started_on = started or case.started_on
     if stage == "accepted":
         case.area_after_m2, case.cost_yuan = Decimal("52.00"), Decimal("61000.00")

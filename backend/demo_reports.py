@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from backend.models import Appraisal, Case, Household, User
 from backend.models.base import china_today
+from backend.rules import current_rules
 from backend.services.policy import Actor
 from backend.services.reports import ranking, tasks
 from backend.services.workflow.engine import place_at
@@ -74,6 +75,8 @@ def _works(session, household: Household, year: int, *, started: date,
     session.add(case)
     session.flush()
     if completed:
-        place_at(session, case, "completed", completed, note="演示数据：此前环节系统外办理")
+        place_at(session, case, "completed", completed, photos=current_rules().photos,
+                 note="演示数据：此前环节系统外办理")
     else:
-        place_at(session, case, "in_progress", started, note="演示数据：此前环节系统外办理")
+        place_at(session, case, "in_progress", started, photos=current_rules().photos,
+                 note="演示数据：此前环节系统外办理")

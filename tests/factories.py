@@ -9,6 +9,7 @@ from datetime import date
 from werkzeug.security import generate_password_hash
 
 from backend.models import Appraisal, Case, Household, Region, User
+from backend.rules import current_rules
 from backend.services import accounts
 from backend.services.ids import check_char
 from backend.services.workflow.engine import place_at
@@ -74,7 +75,7 @@ def case(session, h: Household, *, grade="D", method="拆除重建", status="pla
              build_mode="自建", status=status, appraisal_id=a.id)
     session.add(c)
     session.flush()
-    place_at(session, c, status, date(2026, 3, 10))
+    place_at(session, c, status, date(2026, 3, 10), photos=current_rules().photos)
     session.commit()
     session.expire(h)
     return c

@@ -11,6 +11,7 @@ from backend.api.base import BaseSchema, Text, api_blueprint, current_actor, tod
 from backend.api.cases import CaseSchema, CaseStepSchema
 from backend.api.money import Area, Yuan
 from backend.extensions import db
+from backend.rules import current_rules
 from backend.services.workflow import engine, todo
 from backend.services.workflow.calendar import is_working_day
 from backend.services.workflow.engine import ActionInput
@@ -179,7 +180,8 @@ class CaseActions(MethodView):
     @blp.response(200, WorkflowSchema)
     def post(self, body, case_id):
         """Take one action; 409 invalid_transition, 422 with the rule that blocks it."""
-        return engine.perform(db.session, current_actor(), case_id, body, today())
+        return engine.perform(db.session, current_actor(), case_id, body, today(),
+                              photos=current_rules().photos)
 
 
 @blp.route("/me/todo")

@@ -221,6 +221,26 @@ def test_works_shorter_than_the_setting_are_phase_timing(client, world, db):
     assert "phase_timing" not in flag_codes(r)
 
 
+def test_after_photos_sent_before_the_start_of_works_is_recorded_are_rechecked_by_it(
+        client, world, db):
+    # The town enters 开工 from paper a week late, dated back: the 改造后 photo already sent
+    # was checked with no start date, and is checked again against the one now recorded.
+    case = factories.case(db.session, world.households[world.village_a1],
+                          status="agreement_signed")
+    after = put_photo(client, world, images.make_jpeg(seed=71), case_id=case.id, phase="after",
+                      captured_at=now_iso(-timedelta(hours=2))).get_json()
+    assert "phase_timing" not in {f["code"] for f in after["flags"]}
+    started = china_today() - timedelta(days=6)
+    r = client.post(f"/api/v1/cases/{case.id}/actions", headers=world.headers("town_reviewer"),
+                    json={"action": "start", "effective_on": started.isoformat(),
+                          "note": "据纸质开工记录补录"})
+    assert r.status_code == 200, r.get_json()
+    again = client.get(f"/api/v1/photos/{after['id']}", headers=world.headers("inspector"))
+    details = flag(again, "phase_timing")["details"]
+    assert (details["kind"], details["works_started_on"], details["days"]) == (
+        "works_too_short", started.isoformat(), 6)
+
+
 def test_a_county_sets_its_own_minimum_works_period_in_its_workflow_file(client, world, db):
     import json
     from pathlib import Path

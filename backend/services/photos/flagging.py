@@ -113,15 +113,21 @@ def refresh_photos_that_read(session, photo: Photo, case: Case | None, rules: Ph
     改造前 ones (phase order and timing), and the photos at a replayed fix read each other (it
     marks all of them, not only the last to arrive)."""
     if photo.phase == "before" and case is not None:
-        for after in session.scalars(select(Photo).where(Photo.case_id == case.id,
-                                                         Photo.phase == "after")):
-            refresh_own_flags(session, after, session.get(Household, after.household_id),
-                              case, rules, codes=("phase_order", "phase_timing"))
+        recheck_phase_flags(session, case, rules)
     if replayed_fix:
         for other in _at_same_fix(session, photo):
             refresh_own_flags(session, other, session.get(Household, other.household_id),
                               session.get(Case, other.case_id) if other.case_id else None,
                               rules, codes=("mock_location",))
+
+
+def recheck_phase_flags(session, case: Case, rules: PhotoRules) -> None:
+    """Recheck the phase order and timing of a case's 改造后 photos, which read its 改造前
+    photos and its 开工 date: when either arrives or changes after them."""
+    for after in session.scalars(select(Photo).where(Photo.case_id == case.id,
+                                                     Photo.phase == "after")):
+        refresh_own_flags(session, after, session.get(Household, after.household_id), case,
+                          rules, codes=("phase_order", "phase_timing"))
 
 
 def recheck_household_photos(session, household: Household, rules: PhotoRules) -> int:

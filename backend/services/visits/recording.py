@@ -87,7 +87,7 @@ def record_visit(session, actor: Actor, visit_id: str, body: VisitInput, *, rule
             session, actor, visit, spec, rules,
             {r.item: r.rectification for r in body.results if r.rectification})
     if case is not None:
-        _advance_case(session, case, visit, actor)
+        _advance_case(session, case, visit, actor, rules.photos)
     audit.record(session, actor, "create", "visit", visit.id,
                  {"household_id": household.id, "kind": visit.kind, "results": len(visit.results)})
     session.commit()
@@ -270,16 +270,17 @@ def _record_appraisal(session, actor: Actor, visit: Visit, household: Household,
     }, visit_id=visit.id)
 
 
-def _advance_case(session, case: Case, visit: Visit, actor: Actor) -> None:
+def _advance_case(session, case: Case, visit: Visit, actor: Actor, photos: PhotoRules
+                  ) -> None:
     """The first construction visit starts the works; a completion visit completes them, each
     through the workflow's own action, when the case waits for it."""
     day = china_date(visit.started_at)
     if visit.kind == "construction":
         workflow.advance_by_visit(session, actor, case, "start", day,
-                                  f"首次施工巡查（检查记录 {visit.id}）")
+                                  f"首次施工巡查（检查记录 {visit.id}）", photos=photos)
     elif visit.kind == "completion":
         workflow.advance_by_visit(session, actor, case, "complete", day,
-                                  f"竣工验收（检查记录 {visit.id}）")
+                                  f"竣工验收（检查记录 {visit.id}）", photos=photos)
 
 
 def _plain(value):

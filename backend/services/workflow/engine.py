@@ -6,6 +6,8 @@ the proof. Stage types and their rules are here; which stages a county uses, in 
 with which periods and actors, is its workflow file (`spec.py`).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +24,8 @@ from backend.services.errors import (
     WorkflowBlocked,
 )
 from backend.services.locking import lock_case
+from backend.services.photos.checks import PhotoRules
+from backend.services.photos.flagging import recheck_phase_flags
 from backend.services.policy import Actor
 from backend.services.subsidies import checks as policy_checks
 from backend.services.workflow import actions, checks, departments, publicity, steps
@@ -84,14 +88,15 @@ def start_case(session, actor: Actor, case: Case, today: date) -> None:
     steps.record(session, actor, case, "open", case.status, today, note=None)
 
 
-def place_at(session, case: Case, stage: str, on: date, *, note: str = "此前环节系统外办理"
-             ) -> None:
+def place_at(session, case: Case, stage: str, on: date, *, photos: PhotoRules,
+             note: str = "此前环节系统外办理") -> None:
     """Put a case that entered this system late at the stage it has reached; the earlier steps
     are recorded as done outside the system (系统外办理), never invented."""
     version, spec = workflow_of(session, case)
     case.workflow_id = version.id
     steps.record(session, None, case, "migrated", stage, on, note=note, outside_system=True)
-    steps.enter(session, case, spec, stage, on)
+    with _works_dates_read_by_photos(session, case, photos):
+        steps.enter(session, case, spec, stage, on)
 
 
 def workflow_state(session, actor: Actor, case_id: int, today: date) -> WorkflowState:
@@ -102,8 +107,8 @@ def workflow_state(session, actor: Actor, case_id: int, today: date) -> Workflow
     return _state(session, actor, case, spec, today)
 
 
-def perform(session, actor: Actor, case_id: int, given: ActionInput,
-            today: date) -> WorkflowState:
+def perform(session, actor: Actor, case_id: int, given: ActionInput, today: date, *,
+            photos: PhotoRules) -> WorkflowState:
     """Take one action on a case, or refuse it with the rule that blocks it."""
     # One action at a time on a case: two co-signers or a double click wait for each other.
     case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
@@ -121,7 +126,8 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput,
     if blocked:
         raise blocked
     handler = actions.HANDLERS.get(given.action, steps.advance)
-    handler(session, actor, case, spec, stage, given, on)
+    with _works_dates_read_by_photos(session, case, photos):
+        handler(session, actor, case, spec, stage, given, on)
     session.commit()
     return _state(session, actor, case, spec, today)
 
@@ -138,7 +144,7 @@ def _check_date(case: Case, on: date, today: date) -> None:
 
 
 def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
-                     note: str) -> bool:
+                     note: str, *, photos: PhotoRules) -> bool:
     """Start or complete works from an inspector's visit, when the case waits for exactly that,
     the visit is not older than the stage, and the county lets the inspector's role do it;
     return whether it moved."""
@@ -148,8 +154,19 @@ def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
             or actor.role not in stage.roles_for(action) \
             or (case.stage_entered_on and on < case.stage_entered_on):
         return False
-    steps.advance(session, actor, case, spec, stage, ActionInput(action, note=note), on)
+    with _works_dates_read_by_photos(session, case, photos):
+        steps.advance(session, actor, case, spec, stage, ActionInput(action, note=note), on)
     return True
+
+
+@contextmanager
+def _works_dates_read_by_photos(session, case: Case, photos: PhotoRules) -> Iterator[None]:
+    """Recheck the case's 改造后 photos if the step dates the start of works: those sent
+    before it (a step entered late, or dated back) were checked without it."""
+    started = case.started_on
+    yield
+    if case.started_on != started:
+        recheck_phase_flags(session, case, photos)
 
 
 # --- what the caller may do ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from backend.api.cases import CaseFieldsSchema  # one validation for the API and
 from backend.api.households import AppraisalPatchSchema
 from backend.api.workflow import ActionSchema
 from backend.extensions import db, object_store
+from backend.rules import current_rules
 from backend.services import attachments, cases, households, policy
 from backend.services.errors import DomainError, InvalidInput, status_of
 from backend.services.workflow import engine, publicity, todo
@@ -40,7 +41,8 @@ def act(case_id: int):
     try:
         uploaded = _store_uploads(case_id)
         given = _action_from(form, uploaded)
-        engine.perform(db.session, actor(), case_id, given, today())
+        engine.perform(db.session, actor(), case_id, given, today(),
+                       photos=current_rules().photos)
     except DomainError as error:
         db.session.rollback()
         return case_page(case_id, failed={

@@ -188,7 +188,7 @@ def _cases(session, rng: random.Random, targets: list[Household]) -> None:
         works_begun = STATUS_PHASES[status] != "before" or status == "agreement_signed"
         day = min(appraised + timedelta(days=rng.randint(40, 120)), date.today()) \
             if works_begun else date.today() - timedelta(days=rng.randint(1, 5))
-        place_at(session, case, status, day, photos=current_rules().photos,
+        place_at(session, case, status, day, photo_rules=current_rules().photos,
                  note="演示数据：此前环节系统外办理")
 
 
@@ -213,7 +213,7 @@ def procedure_examples(session, store, users: dict[str, User], free: list[Househ
                     application={"applicant": household.name, "reason": "房屋主体开裂"})
         session.add(case)
         session.flush()
-        place_at(session, case, stage, entered, photos=current_rules().photos,
+        place_at(session, case, stage, entered, photo_rules=current_rules().photos,
                  note="演示数据：此前环节系统外办理")
         session.commit()
         return case
@@ -230,10 +230,10 @@ def procedure_examples(session, store, users: dict[str, User], free: list[Househ
     perform(session, actor["village_cadre"], disputed.id, ActionInput(
         "post", report_phone="0349-7021234", effective_on=today - timedelta(days=3),
         notice_attachment_id=document(disputed, "publicity_photo", "village_cadre")), today,
-        photos=current_rules().photos)
+        photo_rules=current_rules().photos)
     perform(session, actor["village_cadre"], disputed.id, ActionInput(
         "record_objection", reporter="村民（匿名）", content="反映该户子女在县城有商品房",
-        effective_on=today - timedelta(days=1)), today, photos=current_rules().photos)
+        effective_on=today - timedelta(days=1)), today, photo_rules=current_rules().photos)
     # 部门比对: sent a month ago, nobody replied (passed by silence when first read) …
     case_at(town[0], "department_check", today - timedelta(days=30))
     # … and sent three days ago: 民政 replied, the rest have not.
@@ -241,7 +241,7 @@ def procedure_examples(session, store, users: dict[str, User], free: list[Househ
     perform(session, actor["department"], waiting.id, ActionInput(
         "record_reply", department="civil_affairs", result="passed",
         attachment_ids=[document(waiting, "department_reply", "department")]), today,
-        photos=current_rules().photos)
+        photo_rules=current_rules().photos)
     # 乡镇审核 received twelve days ago: past its 7 working days.
     case_at(town[2], "town_review", today - timedelta(days=12))
     # Found C/D by an appraisal, no case yet (发现一户、建档一户).

@@ -78,7 +78,7 @@ def seed_money(session, store, users: dict[str, User], free: list[Household],
     perform(session, reviewer, failed.id, ActionInput(
         "cancel", note="竣工验收不合格，限期整改期满仍未整改到位，取消补助资金"
                        "（003 §七(二)2）", effective_on=today - timedelta(days=10)), today,
-        photos=current_rules().photos)
+        photo_rules=current_rules().photos)
     paid(failed, reviewer, "recovery", "5000.00", today - timedelta(days=3))
     session.commit()
     return logins
@@ -98,8 +98,8 @@ def _justified_area(session, actor: dict[str, Actor], household: Household, toda
                 application={"applicant": household.name, "reason": "后墙外闪"})
     session.add(case)
     session.flush()
-    place_at(session, case, "approval", today - timedelta(days=5), photos=current_rules().photos,
-             note="演示数据：此前环节系统外办理")
+    place_at(session, case, "approval", today - timedelta(days=5),
+             photo_rules=current_rules().photos, note="演示数据：此前环节系统外办理")
     session.commit()
     set_funding(session, actor["town_reviewer"], case.id, FundingInput(
         central=Decimal("14000.00"), provincial=Decimal("0"), below_provincial=Decimal("0"),
@@ -109,7 +109,7 @@ def _justified_area(session, actor: dict[str, Actor], household: Household, toda
         "approve", note="核准修缮加固，补助 1.4 万元", justifications={
             "per_person_area_floor": "修缮加固保留原房屋，宅基地四至已满，无法扩建；"
                                      "经村民代表会议同意按现有 48 m² 修缮"}), today,
-        photos=current_rules().photos)
+        photo_rules=current_rules().photos)
 
 
 def _tancheng(session, users: dict[str, User], hash_method: str):
@@ -152,7 +152,7 @@ def _tancheng_case(session, reviewer: Actor, household: Household, stage: str, e
                 application={"applicant": household.name, "reason": "房屋整体危险"})
     session.add(case)
     session.flush()
-    place_at(session, case, stage, entered, photos=current_rules().photos,
+    place_at(session, case, stage, entered, photo_rules=current_rules().photos,
              note="演示数据：此前环节系统外办理")
     case.started_on = started or case.started_on
     if stage == "accepted":

@@ -75,8 +75,8 @@ def _works(session, household: Household, year: int, *, started: date,
     session.add(case)
     session.flush()
     if completed:
-        place_at(session, case, "completed", completed, photos=current_rules().photos,
+        place_at(session, case, "completed", completed, photo_rules=current_rules().photos,
                  note="演示数据：此前环节系统外办理")
     else:
-        place_at(session, case, "in_progress", started, photos=current_rules().photos,
+        place_at(session, case, "in_progress", started, photo_rules=current_rules().photos,
                  note="演示数据：此前环节系统外办理")

@@ -75,7 +75,7 @@ def case(session, h: Household, *, grade="D", method="拆除重建", status="pla
              build_mode="自建", status=status, appraisal_id=a.id)
     session.add(c)
     session.flush()
-    place_at(session, c, status, date(2026, 3, 10), photos=current_rules().photos)
+    place_at(session, c, status, date(2026, 3, 10), photo_rules=current_rules().photos)
     session.commit()
     session.expire(h)
     return c

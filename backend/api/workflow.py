@@ -181,7 +181,7 @@ class CaseActions(MethodView):
     def post(self, body, case_id):
         """Take one action; 409 invalid_transition, 422 with the rule that blocks it."""
         return engine.perform(db.session, current_actor(), case_id, body, today(),
-                              photos=current_rules().photos)
+                              photo_rules=current_rules().photos)
 
 
 @blp.route("/me/todo")

@@ -1,17 +1,23 @@
-"""One photo UUID raced with different bytes: one photo, and only the winner's objects kept."""
+"""Uploads racing each other and the orphan sweep: one photo per UUID, only the winner's objects
+kept, no bytes lost to the sweep, no flag written over by another upload."""
 
 import hashlib
+import io
+import json
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from PIL import Image
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.extensions import object_store
-from backend.models import AuditEvent, Photo
+from backend.models import AuditEvent, Photo, PhotoFlag
+from backend.models.base import china_today
 from backend.services.photos import ingest
 from backend.services.photos.storage_check import (
     Sweep,
@@ -22,7 +28,8 @@ from backend.services.photos.storage_check import (
 from backend.storage import StorageUnavailable, make_store
 from backend.storage.keys import PHOTO_PREFIX, original_key
 from tests import factories, images
-from tests.api.test_photos import multipart
+from tests.api.test_photo_evidence import jpeg
+from tests.api.test_photos import multipart, put_photo
 
 RACERS = 20
 
@@ -290,12 +297,6 @@ def test_two_uploads_flagging_one_stored_photo_at_once_leave_one_to_retry(app, d
     its retry goes through."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time")
-    import threading
-
-    from sqlalchemy import text
-
-    from tests.api.test_photos import put_photo
-
     w = factories.world(db.session)
     fix = {"lat": 39.5203333, "lon": 112.8104444}
     stored = put_photo(app.test_client(), w, images.make_jpeg(seed=720), **fix).get_json()
@@ -334,3 +335,90 @@ def test_two_uploads_flagging_one_stored_photo_at_once_leave_one_to_retry(app, d
     again = put_photo(app.test_client(), w, data, photo_id=photo_id, village=w.village_a2, **fix)
     assert again.status_code == 201
     assert "mock_location" in {f["code"] for f in again.get_json()["flags"]}
+
+
+def test_two_uploads_naming_one_stored_photo_as_a_look_alike_both_stay_on_its_list(app, db):
+    """A stored photo's reused-photo flag lists its look-alikes. Another upload has added its
+    own to the list and not yet committed: this one waits for it, and adds to the list as the
+    other left it, instead of writing back the list it read before."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    w = factories.world(db.session)
+    third = factories.household(db.session, w.village_a1, name="第三户").id
+    scene = images.make_jpeg(1024, 768, seed=730)
+    picture = Image.open(io.BytesIO(scene))
+    stored = put_photo(app.test_client(), w, scene).get_json()
+    first = put_photo(app.test_client(), w, jpeg(picture, 70), village=w.village_a2).get_json()
+    flag = db.session.scalar(select(PhotoFlag).where(PhotoFlag.photo_id == stored["id"],
+                                                     PhotoFlag.code == "reused_elsewhere"))
+    assert [m["photo_id"] for m in flag.details["matches"]] == [first["id"]]
+    # The other upload, held open: it has added its match and not yet committed.
+    held = {"photo_id": "another-upload", "household_id": 0, "village_code": w.village_b2,
+            "distance": 1, "limit": 6}
+    other = db.engine.connect()
+    writing = other.begin()
+    other.execute(text("UPDATE photo_flags SET details = :d WHERE id = :id"),
+                  {"d": json.dumps({"matches": [*flag.details["matches"], held]}),
+                   "id": flag.id})
+    data = jpeg(picture, 60)
+    assert w.households[w.village_a1].id  # read here: the thread has no session of its own
+    answer = upload_once_held(db, other, writing, "%photo_flags%", lambda: put_photo(
+        app.test_client(), w, data, household_id=third))
+    assert answer.status_code == 201, answer.get_json()
+    db.session.expire_all()
+    flag = db.session.get(PhotoFlag, flag.id)
+    assert [m["photo_id"] for m in flag.details["matches"]] == [
+        first["id"], "another-upload", answer.get_json()["id"]]
+
+
+def test_an_after_photo_sent_while_the_start_of_works_is_recorded_is_checked_against_it(
+        app, db):
+    """The town records 开工 (holding the case's row, as engine.perform does) while an 改造后
+    photo of the case is on its way: the photo, read before, waits and reads the date."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    w = factories.world(db.session)
+    case = factories.case(db.session, w.households[w.village_a1], status="agreement_signed")
+    started = china_today() - timedelta(days=4)
+    other = db.engine.connect()
+    writing = other.begin()
+    other.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": case.id})
+    other.execute(text("UPDATE cases SET started_on = :d, status = 'in_progress' "
+                       "WHERE id = :id"), {"d": started, "id": case.id})
+    data = images.make_jpeg(seed=731)
+    assert w.households[w.village_a1].id  # read here: the thread has no session of its own
+    answer = upload_once_held(db, other, writing, "INSERT INTO photos%", lambda: put_photo(
+        app.test_client(), w, data, case_id=case.id, phase="after"))
+    assert answer.status_code == 201, answer.get_json()
+    timing = next(f for f in answer.get_json()["flags"] if f["code"] == "phase_timing")
+    assert (timing["details"]["kind"], timing["details"]["works_started_on"]) == (
+        "works_too_short", started.isoformat())
+
+
+def upload_once_held(db, other, writing, waiting_query: str, upload):
+    """Run `upload` in a thread until it waits for a lock in a statement like `waiting_query`
+    that the other connection's open transaction holds; commit that, and return the answer.
+    Whatever fails, the other transaction ends, so the test's cleanup is not left waiting."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(upload()))
+    thread.start()
+
+    def upload_waits() -> bool:  # a new connection: a transaction sees one snapshot of this
+        with db.engine.connect() as look:
+            return bool(look.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE :q"), {"q": waiting_query}))
+
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not upload_waits() and thread.is_alive():
+            time.sleep(0.05)
+        assert upload_waits(), f"the upload never waited: {answers and answers[0].get_json()}"
+        writing.commit()
+    finally:
+        if writing.is_active:
+            writing.rollback()
+        other.close()
+        thread.join(30)
+    [answer] = answers
+    return answer

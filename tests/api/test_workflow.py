@@ -411,6 +411,10 @@ def test_a_failed_acceptance_returns_the_case_to_works_with_a_deadline(client, d
                    rectify_by=TODAY + timedelta(days=15)))
     assert state["stage"]["code"] == "in_progress"
     assert state["due_on"] == (TODAY + timedelta(days=15)).isoformat()
+    # Its works began outside this system, on a day it does not know: the day of the failed
+    # acceptance is not its 开工 (the 改造后 photos are checked against that date).
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).started_on is None
 
 
 # --- the to-do list ------------------------------------------------------------------------------

@@ -106,6 +106,11 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         replayed = _replayed(winner, sha, actor)
         _store_if_missing(store, sha, data, winner.mime)  # as a replay above
         return IngestResult(replayed, created=False)
+    if case is not None:
+        # Read after the insert, whose key check holds the case's row (PostgreSQL; SQLite's
+        # writer holds the database): a step that records 开工 (engine.perform, which locks
+        # the row) either committed before, and is read here, or waits and rechecks this photo.
+        session.refresh(case)
 
     try:
         context = refresh_own_flags(session, photo, household, case, rules)

@@ -216,8 +216,16 @@ def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
                   if m[0]["photo_id"] not in whole]
         found = sorted(found, key=lambda item: (item[1], item[0]["photo_id"]))
         found = found[:rules.reuse_max_matches]
-    others = {p.id: p for p in session.scalars(select(Photo).where(
-        Photo.id.in_([m["photo_id"] for m, _ in found])))} if found else {}
+    ids = [m["photo_id"] for m, _ in found]
+    others = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))}
+    if ids:
+        # Another upload may be adding its match to the same stored photo's list: hold those
+        # flags (PostgreSQL; SQLite's writer already holds the database), in one order, and
+        # read them afresh, so neither addition is lost. A flag made meanwhile is a 503 retry.
+        session.scalars(select(PhotoFlag).where(
+            PhotoFlag.photo_id.in_(ids), PhotoFlag.code == "reused_elsewhere")
+            .order_by(PhotoFlag.id).with_for_update()
+            .execution_options(populate_existing=True)).all()
     me = {"photo_id": photo.id, "household_id": photo.household_id,
           "village_code": photo.village_code}
     for match, distance in found:

@@ -69,6 +69,10 @@ class Sweep:
     failed: list[str] = field(default_factory=list)  # keys left or kept under `recovery`
 
 
+# The audit log's words for the bytes a sweep sets out to delete, and those it puts back.
+SWEPT_ENTITY, SWEEP_ACTION, PUT_BACK_ACTION = "photo_bytes", "delete_orphan", "put_back_orphan"
+
+
 def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recovery: Path,
                   report: StorageReport | None = None) -> Sweep:
     """Delete the orphan objects last written more than `older_than` ago.
@@ -129,18 +133,18 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
         for key, data in held.items():  # a photo committed meanwhile holds them
             if _put_back(store, key, data, sha, mime):
                 del left[key]
-        audit.record(session, None, "put_back_orphan", SWEPT_ENTITY, sha,
+        audit.record(session, None, PUT_BACK_ACTION, SWEPT_ENTITY, sha,
                      {"keys": [key for key in held if key not in left]})
-        session.commit()
+        try:
+            session.commit()
+        except SQLAlchemyError:  # the bytes are back; only the note of it is lost
+            session.rollback()
     finally:
         if left:
             _keep(recovery, left)
     if left:
         raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(recovery))
     return []
-
-
-SWEEP_ACTION, SWEPT_ENTITY = "delete_orphan", "photo_bytes"  # the audit log's words
 
 
 def swept(session, sha: str) -> bool:

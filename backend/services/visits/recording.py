@@ -270,17 +270,17 @@ def _record_appraisal(session, actor: Actor, visit: Visit, household: Household,
     }, visit_id=visit.id)
 
 
-def _advance_case(session, case: Case, visit: Visit, actor: Actor, photos: PhotoRules
-                  ) -> None:
+def _advance_case(session, case: Case, visit: Visit, actor: Actor,
+                  photo_rules: PhotoRules) -> None:
     """The first construction visit starts the works; a completion visit completes them, each
     through the workflow's own action, when the case waits for it."""
     day = china_date(visit.started_at)
     if visit.kind == "construction":
         workflow.advance_by_visit(session, actor, case, "start", day,
-                                  f"首次施工巡查（检查记录 {visit.id}）", photos=photos)
+                                  f"首次施工巡查（检查记录 {visit.id}）", photo_rules=photo_rules)
     elif visit.kind == "completion":
         workflow.advance_by_visit(session, actor, case, "complete", day,
-                                  f"竣工验收（检查记录 {visit.id}）", photos=photos)
+                                  f"竣工验收（检查记录 {visit.id}）", photo_rules=photo_rules)
 
 
 def _plain(value):

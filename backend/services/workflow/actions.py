@@ -54,7 +54,7 @@ def fail(session, actor, case, spec, stage, given: ActionInput, on: date) -> Non
     works = spec.works_stage()
     steps.record(session, actor, case, "fail", works, on, note=given.note,
                  attachments=given.attachment_ids, data={"rectify_by": str(given.rectify_by)})
-    steps.enter(session, case, spec, works, on)
+    steps.enter(session, case, spec, works, on, returning=True)
     case.completed_on = case.town_accepted_on = None
     case.due_on = given.rectify_by
 

@@ -88,14 +88,14 @@ def start_case(session, actor: Actor, case: Case, today: date) -> None:
     steps.record(session, actor, case, "open", case.status, today, note=None)
 
 
-def place_at(session, case: Case, stage: str, on: date, *, photos: PhotoRules,
+def place_at(session, case: Case, stage: str, on: date, *, photo_rules: PhotoRules,
              note: str = "此前环节系统外办理") -> None:
     """Put a case that entered this system late at the stage it has reached; the earlier steps
     are recorded as done outside the system (系统外办理), never invented."""
     version, spec = workflow_of(session, case)
     case.workflow_id = version.id
     steps.record(session, None, case, "migrated", stage, on, note=note, outside_system=True)
-    with _works_dates_read_by_photos(session, case, photos):
+    with _rechecking_after_photos_if_works_start(session, case, photo_rules):
         steps.enter(session, case, spec, stage, on)
 
 
@@ -108,7 +108,7 @@ def workflow_state(session, actor: Actor, case_id: int, today: date) -> Workflow
 
 
 def perform(session, actor: Actor, case_id: int, given: ActionInput, today: date, *,
-            photos: PhotoRules) -> WorkflowState:
+            photo_rules: PhotoRules) -> WorkflowState:
     """Take one action on a case, or refuse it with the rule that blocks it."""
     # One action at a time on a case: two co-signers or a double click wait for each other.
     case = lock_case(session, policy.get_in_scope(session, Case, case_id, actor))
@@ -126,7 +126,7 @@ def perform(session, actor: Actor, case_id: int, given: ActionInput, today: date
     if blocked:
         raise blocked
     handler = actions.HANDLERS.get(given.action, steps.advance)
-    with _works_dates_read_by_photos(session, case, photos):
+    with _rechecking_after_photos_if_works_start(session, case, photo_rules):
         handler(session, actor, case, spec, stage, given, on)
     session.commit()
     return _state(session, actor, case, spec, today)
@@ -144,7 +144,7 @@ def _check_date(case: Case, on: date, today: date) -> None:
 
 
 def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
-                     note: str, *, photos: PhotoRules) -> bool:
+                     note: str, *, photo_rules: PhotoRules) -> bool:
     """Start or complete works from an inspector's visit, when the case waits for exactly that,
     the visit is not older than the stage, and the county lets the inspector's role do it;
     return whether it moved."""
@@ -154,19 +154,20 @@ def advance_by_visit(session, actor: Actor, case: Case, action: str, on: date,
             or actor.role not in stage.roles_for(action) \
             or (case.stage_entered_on and on < case.stage_entered_on):
         return False
-    with _works_dates_read_by_photos(session, case, photos):
+    with _rechecking_after_photos_if_works_start(session, case, photo_rules):
         steps.advance(session, actor, case, spec, stage, ActionInput(action, note=note), on)
     return True
 
 
 @contextmanager
-def _works_dates_read_by_photos(session, case: Case, photos: PhotoRules) -> Iterator[None]:
-    """Recheck the case's 改造后 photos if the step dates the start of works: those sent
-    before it (a step entered late, or dated back) were checked without it."""
+def _rechecking_after_photos_if_works_start(session, case: Case, photo_rules: PhotoRules
+                                            ) -> Iterator[None]:
+    """Recheck the case's 改造后 photos if the step records the start of works (开工): those
+    sent before it (a step entered late, dated back) were checked without its date."""
     started = case.started_on
     yield
     if case.started_on != started:
-        recheck_phase_flags(session, case, photos)
+        recheck_phase_flags(session, case, photo_rules)
 
 
 # --- what the caller may do ----------------------------------------------------------------

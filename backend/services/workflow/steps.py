@@ -59,12 +59,15 @@ def record(session, actor: Actor | None, case: Case, action: str, to_stage: str,
                  {"stage": [step.stage, to_stage], "note": note})
 
 
-def enter(session, case: Case, spec: WorkflowSpec, target: str, on: date) -> None:
+def enter(session, case: Case, spec: WorkflowSpec, target: str, on: date, *,
+          returning: bool = False) -> None:
     """Put the case at `target`: its date stamped the first time (works begun once stay
-    begun after a failed acceptance), its due date from the stage's period."""
+    begun after a failed acceptance), its due date from the stage's period. A case
+    `returning` to a stage it has been past gets no date: one it lacks (its works begun
+    outside this system) is not the day it came back."""
     case.status = target
     case.stage_entered_on = on
-    if (column := STAGE_DATES.get(target)) and getattr(case, column) is None:
+    if (column := STAGE_DATES.get(target)) and getattr(case, column) is None and not returning:
         setattr(case, column, on)
     stage = spec.stage(target)
     case.due_on = None

@@ -42,7 +42,7 @@ def act(case_id: int):
         uploaded = _store_uploads(case_id)
         given = _action_from(form, uploaded)
         engine.perform(db.session, actor(), case_id, given, today(),
-                       photos=current_rules().photos)
+                       photo_rules=current_rules().photos)
     except DomainError as error:
         db.session.rollback()
         return case_page(case_id, failed={

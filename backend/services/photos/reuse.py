@@ -217,8 +217,8 @@ def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
         found = sorted(found, key=lambda item: (item[1], item[0]["photo_id"]))
         found = found[:rules.reuse_max_matches]
     ids = [m["photo_id"] for m, _ in found]
-    others = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))}
     if ids:
+        others = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))}
         # Another upload may be adding its match to the same stored photo's list: hold those
         # flags (PostgreSQL; SQLite's writer already holds the database), in one order, and
         # read them afresh, so neither addition is lost. A flag made meanwhile is a 503 retry.

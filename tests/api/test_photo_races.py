@@ -258,6 +258,28 @@ def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, t
     assert kept.read_bytes() == data
 
 
+def test_the_sweep_writes_the_bytes_to_disk_before_its_first_delete(app, db, tmp_path,
+                                                                    monkeypatch):
+    """A sweep killed between its deletes and reading the rows again (OOM, a power cut) would
+    lose the bytes of a photo committed in between: they are on disk by then, and removed
+    once known to be no photo's."""
+    store = object_store()
+    key = factories.store_orphan(store, images.make_jpeg(seed=808))
+    recovery = tmp_path / "recovery"
+    delete, on_disk = type(store).delete, []
+
+    def delete_and_look(self, deleting):
+        on_disk.append(sorted(p.name for p in recovery.iterdir()))
+        delete(self, deleting)
+
+    monkeypatch.setattr(type(store), "delete", delete_and_look)
+    time.sleep(0.01)  # past the sweep's cutoff on coarse clocks
+    assert sweep_orphans(db.session, store, older_than=timedelta(0),
+                         recovery=recovery) == Sweep(deleted=[key])
+    assert on_disk == [[key.replace("/", "_")]]
+    assert list(recovery.iterdir()) == []
+
+
 def refuse(*args, **kwargs):
     raise StorageUnavailable()
 

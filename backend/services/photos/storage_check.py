@@ -8,6 +8,7 @@ stored and not yet committed.
 """
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -84,10 +85,11 @@ def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recover
     taken means the original was taken too. For an upload that commits between this look at
     the rows and the deletes, the rows are read again after them and the bytes, held until
     then, are put back; the audit log records each photo's bytes it sets out to delete, and
-    those it put back (`swept`). Bytes that may be a photo's and could not be put back are written
-    under `recovery`, named by their key with "/" as "_"; the sweep goes on with the next
-    photo's. Ends the session's transaction (each look at the rows starts afresh), so call it
-    with nothing pending."""
+    those it put back (`swept`). The bytes are written under `recovery` first, named by their
+    key with "/" as "_", and removed once put back or known to be no photo's: those that could
+    not be put back stay there (as do all of them if the sweep is killed midway), and the sweep
+    goes on with the next photo's. Ends the session's transaction (each look at the rows
+    starts afresh), so call it with nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
     by_sha: dict[str, list[tuple[str, str]]] = {}
@@ -122,6 +124,8 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
     # below finds this record, and only then looks for its bytes (`swept`).
     audit.record(session, None, SWEEP_ACTION, SWEPT_ENTITY, sha, {"keys": list(held)})
     session.commit()
+    # On disk before the first delete: a sweep killed past it (OOM, power) loses no bytes.
+    _keep(recovery, held)
     left = dict(held)  # bytes that may be a photo's only copy, until put back or known not
     try:
         for key in reversed(held):  # the original last
@@ -140,8 +144,7 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
         except SQLAlchemyError:  # the bytes are back; only the note of it is lost
             session.rollback()
     finally:
-        if left:
-            _keep(recovery, left)
+        _release(recovery, [key for key in held if key not in left])
     if left:
         raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(recovery))
     return []
@@ -176,6 +179,21 @@ def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str) ->
 
 
 def _keep(recovery: Path, held: dict[str, bytes]) -> None:
+    """Write bytes under `recovery`, named by their key with "/" as "_", through to the disk."""
     recovery.mkdir(parents=True, exist_ok=True)
     for key, data in held.items():
-        (recovery / key.replace("/", "_")).write_bytes(data)
+        with open(recovery / key.replace("/", "_"), "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    folder = os.open(recovery, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)  # the new names too
+    finally:
+        os.close(folder)
+
+
+def _release(recovery: Path, keys: list[str]) -> None:
+    """Remove the kept copies of bytes that are put back or known to be no photo's."""
+    for key in keys:
+        (recovery / key.replace("/", "_")).unlink(missing_ok=True)

@@ -154,7 +154,7 @@ def storage_check(delete_orphans: bool, grace_hours: float):
 
     store = object_store()
     report = check_storage(db.session, store)
-    # Where bytes go that a photo committed during the sweep holds and the store refused back.
+    # Bytes the sweep deletes are kept here first, in a folder per run, until known safe.
     recovery = Path(current_app.config["INSTANCE_DIR"]) / "sweep-recovery"
     sweep = sweep_orphans(db.session, store, older_than=timedelta(hours=grace_hours),
                           recovery=recovery, report=report) if delete_orphans else None
@@ -168,6 +168,7 @@ def storage_check(delete_orphans: bool, grace_hours: float):
                f"{len(report.missing_objects)} missing objects")
     if sweep and sweep.failed:
         click.echo(f"could not sweep {len(sweep.failed)} objects (store or database "
-                   f"unavailable); any that a photo may hold were kept in {recovery}")
+                   f"unavailable, or the recovery folder unwritable); any bytes a photo may hold "
+                   f"were kept in {sweep.kept_in}")
     if report.missing_objects or (sweep and sweep.failed):
         raise SystemExit(1)

@@ -253,8 +253,10 @@ def test_bytes_the_store_refuses_back_are_kept_in_the_recovery_folder(app, db, t
                                     then=lambda: monkeypatch.setattr(type(store), "put", refuse))
     swept = sweep_orphans(db.session, store, older_than=timedelta(0), recovery=recovery)
     assert swept == Sweep(failed=orphans) and resent == [201]
-    assert sorted(p.name for p in recovery.iterdir()) == [k.replace("/", "_") for k in orphans]
-    kept = recovery / original_key(hashlib.sha256(data).hexdigest()).replace("/", "_")
+    assert swept.kept_in.parent == recovery  # a folder of this run's own
+    assert sorted(p.name for p in swept.kept_in.iterdir()) == [
+        k.replace("/", "_") for k in orphans]
+    kept = swept.kept_in / original_key(hashlib.sha256(data).hexdigest()).replace("/", "_")
     assert kept.read_bytes() == data
 
 
@@ -269,7 +271,7 @@ def test_the_sweep_writes_the_bytes_to_disk_before_its_first_delete(app, db, tmp
     delete, on_disk = type(store).delete, []
 
     def delete_and_look(self, deleting):
-        on_disk.append(sorted(p.name for p in recovery.iterdir()))
+        on_disk.append(sorted(p.name for run in recovery.iterdir() for p in run.iterdir()))
         delete(self, deleting)
 
     monkeypatch.setattr(type(store), "delete", delete_and_look)
@@ -277,7 +279,7 @@ def test_the_sweep_writes_the_bytes_to_disk_before_its_first_delete(app, db, tmp
     assert sweep_orphans(db.session, store, older_than=timedelta(0),
                          recovery=recovery) == Sweep(deleted=[key])
     assert on_disk == [[key.replace("/", "_")]]
-    assert list(recovery.iterdir()) == []
+    assert list(recovery.iterdir()) == []  # the run's folder too, once empty
 
 
 def refuse(*args, **kwargs):
@@ -329,27 +331,11 @@ def test_two_uploads_flagging_one_stored_photo_at_once_leave_one_to_retry(app, d
     other.execute(text("INSERT INTO photo_flags (photo_id, code, details, status, raised_at) "
                        "VALUES (:p, 'mock_location', '{}', 'open', now())"),
                   {"p": stored["id"]})
-    photo_id, answers = str(uuid.uuid4()), []
+    photo_id = str(uuid.uuid4())
     data = images.make_jpeg(seed=721)
     assert w.households[w.village_a2].id  # read here: the thread has no session of its own
-    upload = threading.Thread(target=lambda: answers.append(put_photo(
-        app.test_client(), w, data, photo_id=photo_id, village=w.village_a2, **fix)))
-    upload.start()
-
-    def upload_waits() -> bool:  # a new connection: a transaction sees one snapshot of this
-        with db.engine.connect() as look:
-            return bool(look.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'INSERT INTO photo_flags%'")))
-
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not upload_waits():
-        time.sleep(0.05)
-    assert upload_waits(), "the upload never reached the stored photo's flag"
-    writing.commit()
-    other.close()
-    upload.join(30)
-    [answer] = answers
+    answer = upload_once_held(db, other, writing, "INSERT INTO photo_flags%", lambda: put_photo(
+        app.test_client(), w, data, photo_id=photo_id, village=w.village_a2, **fix))
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
     assert answer.get_json()["error"]["code"] == "upload_collided"
     db.session.expire_all()
@@ -429,7 +415,7 @@ def upload_once_held(db, other, writing, waiting_query: str, upload):
         with db.engine.connect() as look:
             return bool(look.scalar(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE :q"), {"q": waiting_query}))
+                "AND datname = current_database() AND query LIKE :q"), {"q": waiting_query}))
 
     try:
         deadline = time.monotonic() + 20

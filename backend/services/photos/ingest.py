@@ -110,7 +110,7 @@ def ingest_photo(session, store: ObjectStore, actor: Actor, photo_id: str, data:
         # Read after the insert, whose key check holds the case's row (PostgreSQL; SQLite's
         # writer holds the database): a step that records 开工 (engine.perform, which locks
         # the row) either committed before, and is read here, or waits and rechecks this photo.
-        session.refresh(case)
+        session.refresh(case, ["started_on"])
 
     try:
         context = refresh_own_flags(session, photo, household, case, rules)

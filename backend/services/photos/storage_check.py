@@ -9,6 +9,7 @@ stored and not yet committed.
 
 import hashlib
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,7 +68,8 @@ def check_storage(session, store: ObjectStore) -> StorageReport:
 @dataclass
 class Sweep:
     deleted: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # keys left or kept under `recovery`
+    failed: list[str] = field(default_factory=list)  # keys left, or kept in `kept_in`
+    kept_in: Path | None = field(default=None, compare=False)  # this run's recovery folder
 
 
 # The audit log's words for the bytes a sweep sets out to delete, and those it puts back.
@@ -85,31 +87,34 @@ def sweep_orphans(session, store: ObjectStore, *, older_than: timedelta, recover
     taken means the original was taken too. For an upload that commits between this look at
     the rows and the deletes, the rows are read again after them and the bytes, held until
     then, are put back; the audit log records each photo's bytes it sets out to delete, and
-    those it put back (`swept`). The bytes are written under `recovery` first, named by their
-    key with "/" as "_", and removed once put back or known to be no photo's: those that could
-    not be put back stay there (as do all of them if the sweep is killed midway), and the sweep
-    goes on with the next photo's. Ends the session's transaction (each look at the rows
-    starts afresh), so call it with nothing pending."""
+    those it put back (`swept`). The bytes are written first to a folder of this run's own
+    under `recovery` (`Sweep.kept_in`; two sweeps at once keep their own copies), named by
+    their key with "/" as "_", and removed once put back or known to be no photo's: those
+    that could not be put back stay there (as do all of them if the sweep is killed midway),
+    and the sweep goes on with the next photo's. Ends the session's transaction (each look at
+    the rows starts afresh), so call it with nothing pending."""
     report = report or check_storage(session, store)
     cutoff = utc_now() - older_than
     by_sha: dict[str, list[tuple[str, str]]] = {}
     for key in report.orphan_objects:
         if (parsed := parse_key(key)) is not None:  # anything else is not ours to delete
             by_sha.setdefault(parsed[1], []).append((parsed[0], key))
-    sweep = Sweep()
+    sweep = Sweep(kept_in=recovery / f"{utc_now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     for sha, keys in by_sha.items():
         keys.sort(key=lambda item: item[0] != ORIGINAL)  # the original's age first
         try:
             sweep.deleted += _sweep_one(session, store, sha, [key for _, key in keys],
-                                        cutoff, recovery)
+                                        cutoff, sweep.kept_in)
         except (StorageError, OSError, SQLAlchemyError):
             sweep.failed += [key for _, key in keys]
     session.rollback()
+    if sweep.kept_in.exists() and not any(sweep.kept_in.iterdir()):
+        sweep.kept_in.rmdir()
     return sweep
 
 
 def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: datetime,
-               recovery: Path) -> list[str]:
+               kept_in: Path) -> list[str]:
     held = {}
     for key in keys:
         try:
@@ -125,7 +130,7 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
     audit.record(session, None, SWEEP_ACTION, SWEPT_ENTITY, sha, {"keys": list(held)})
     session.commit()
     # On disk before the first delete: a sweep killed past it (OOM, power) loses no bytes.
-    _keep(recovery, held)
+    _keep(kept_in, held)
     left = dict(held)  # bytes that may be a photo's only copy, until put back or known not
     try:
         for key in reversed(held):  # the original last
@@ -144,9 +149,9 @@ def _sweep_one(session, store: ObjectStore, sha: str, keys: list[str], cutoff: d
         except SQLAlchemyError:  # the bytes are back; only the note of it is lost
             session.rollback()
     finally:
-        _release(recovery, [key for key in held if key not in left])
+        _release(kept_in, [key for key in held if key not in left])
     if left:
-        raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(recovery))
+        raise StorageUnavailable(put_back_failed=sorted(left), kept_in=str(kept_in))
     return []
 
 
@@ -178,22 +183,22 @@ def _put_back(store: ObjectStore, key: str, data: bytes, sha: str, mime: str) ->
     return True
 
 
-def _keep(recovery: Path, held: dict[str, bytes]) -> None:
-    """Write bytes under `recovery`, named by their key with "/" as "_", through to the disk."""
-    recovery.mkdir(parents=True, exist_ok=True)
+def _keep(folder: Path, held: dict[str, bytes]) -> None:
+    """Write bytes into `folder`, named by their key with "/" as "_", through to the disk."""
+    folder.mkdir(parents=True, exist_ok=True)
     for key, data in held.items():
-        with open(recovery / key.replace("/", "_"), "wb") as file:
+        with open(folder / key.replace("/", "_"), "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-    folder = os.open(recovery, os.O_RDONLY | os.O_DIRECTORY)
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(folder)  # the new names too
+        os.fsync(descriptor)  # the new names too
     finally:
-        os.close(folder)
+        os.close(descriptor)
 
 
-def _release(recovery: Path, keys: list[str]) -> None:
+def _release(folder: Path, keys: list[str]) -> None:
     """Remove the kept copies of bytes that are put back or known to be no photo's."""
     for key in keys:
-        (recovery / key.replace("/", "_")).unlink(missing_ok=True)
+        (folder / key.replace("/", "_")).unlink(missing_ok=True)

@@ -5,7 +5,7 @@ for a household's photo numbers: two uploads at once never take the same number.
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from backend.models import Case, Household
+from backend.models import Case, Household, PhotoFlag
 
 
 def lock_case(session, case: Case) -> Case:
@@ -18,6 +18,18 @@ def lock_case(session, case: Case) -> Case:
 def lock_household(session, household_id: int) -> None:
     """Hold the household's row until this transaction ends."""
     _hold(session, Household, household_id)
+
+
+def lock_flags(session, photo_ids: list[str], code: str) -> None:
+    """Hold these photos' flags of `code` (in id order, so two holders never cross) and read
+    them afresh, for a writer that has the database already (SQLite: taken by an earlier
+    `_hold` of the same transaction, so there is nothing to do there)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    session.scalars(select(PhotoFlag).where(PhotoFlag.photo_id.in_(photo_ids),
+                                            PhotoFlag.code == code)
+                    .order_by(PhotoFlag.id).with_for_update()
+                    .execution_options(populate_existing=True)).all()
 
 
 def _hold(session, model, row_id: int) -> None:

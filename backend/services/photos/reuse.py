@@ -37,6 +37,7 @@ from sqlalchemy.sql.functions import FunctionElement, GenericFunction
 
 from backend.models import Photo, PhotoFlag, PhotoWindow
 from backend.models.photo import WINDOW_KINDS
+from backend.services import locking
 from backend.services.photos.checks import PhotoRules, band_neighbours, hash_bands
 from backend.services.photos.crops import CropHashes, family_keys, nearest, window_keys
 from backend.services.photos.perceptual import hamming
@@ -219,13 +220,9 @@ def flag_near_duplicates(session, photo: Photo, rules: PhotoRules, *,
     ids = [m["photo_id"] for m, _ in found]
     if ids:
         others = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))}
-        # Another upload may be adding its match to the same stored photo's list: hold those
-        # flags (PostgreSQL; SQLite's writer already holds the database), in one order, and
-        # read them afresh, so neither addition is lost. A flag made meanwhile is a 503 retry.
-        session.scalars(select(PhotoFlag).where(
-            PhotoFlag.photo_id.in_(ids), PhotoFlag.code == "reused_elsewhere")
-            .order_by(PhotoFlag.id).with_for_update()
-            .execution_options(populate_existing=True)).all()
+        # Another upload may be adding its match to the same stored photo's list: its flag is
+        # held and read afresh, so neither addition is lost. A flag made meanwhile is a 503.
+        locking.lock_flags(session, ids, "reused_elsewhere")
     me = {"photo_id": photo.id, "household_id": photo.household_id,
           "village_code": photo.village_code}
     for match, distance in found:
